@@ -1,0 +1,1 @@
+"""Process-wide configuration (pydantic-settings) and logging (structlog) for priorauth."""

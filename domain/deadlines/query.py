@@ -1,0 +1,89 @@
+"""Inputs and outputs of the deadline engine (the JSON vocabulary of `priorauth deadline`)."""
+
+from __future__ import annotations
+
+from datetime import date
+from enum import StrEnum
+from typing import Annotated
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
+
+from domain.codes import normalize_state
+from domain.enums import ItemType, Regime, RequestType, ServiceTiming, Urgency
+
+
+class DeadlineEvent(StrEnum):
+    INITIAL_REQUEST_DECISION = "initial_request_decision"
+    EXTENSION = "extension"
+    PENDING_INFORMATION_DECISION = "pending_information_decision"
+    INCOMPLETE_CLAIM_NOTICE = "incomplete_claim_notice"
+    PROCEDURAL_DEFECT_NOTICE = "procedural_defect_notice"
+    APPEAL_FILING_WINDOW = "appeal_filing_window"
+    APPEAL_DECISION = "appeal_decision"
+    NEXT_LEVEL_AUTO_FORWARD = "next_level_auto_forward"
+    EXTERNAL_REVIEW_FILING_WINDOW = "external_review_filing_window"
+    EXTERNAL_REVIEW_PRELIMINARY_REVIEW = "external_review_preliminary_review"
+    EXTERNAL_REVIEW_DECISION = "external_review_decision"
+    STATE_FAIR_HEARING_FILING_WINDOW = "state_fair_hearing_filing_window"
+    CONTINUATION_OF_BENEFITS_FILING_WINDOW = "continuation_of_benefits_filing_window"
+    TERMINATION_ADVANCE_NOTICE = "termination_advance_notice"
+
+
+class DeadlineError(ValueError):
+    """The rules cannot answer this query: an input is missing or no rule exists for it.
+
+    The message names the missing input or the combination that has no rule; the engine never
+    guesses a date.
+    """
+
+
+def _zone(value: str) -> str:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValueError(f"'{value}' is not an IANA time zone (e.g. America/Chicago)") from exc
+    return value
+
+
+class DeadlineQuery(BaseModel):
+    """One question to the regulatory clock. Fields a rule does not need are ignored by it."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+    regime: Regime
+    event: DeadlineEvent
+    state: Annotated[str | None, AfterValidator(lambda v: v and normalize_state(v))] = None
+    base_event: DeadlineEvent | None = None
+    urgency: Urgency = Urgency.STANDARD
+    service_timing: ServiceTiming = ServiceTiming.PRE_SERVICE
+    item_type: ItemType = ItemType.SERVICE
+    request_type: RequestType = RequestType.BENEFIT
+    received_at: AwareDatetime | None = None
+    timezone: Annotated[str, AfterValidator(_zone)] = "America/New_York"
+    extension_taken: bool = False
+    notice_date: date | None = None
+    rating_period_start: date | None = None
+    appeal_levels: Annotated[int, Field(ge=1, le=2)] = 1
+    hospitalized: bool = False
+    all_information_received_at: AwareDatetime | None = None
+    info_request_sent_at: AwareDatetime | None = None
+    claimant_response_at: AwareDatetime | None = None
+    supporting_statement_received_at: AwareDatetime | None = None
+    intended_effective_date: date | None = None
+    subject_to_prior_authorization: bool = True
+
+
+class DeadlineResult(BaseModel):
+    """A due moment with the rule behind it, ready to show to a case manager."""
+
+    model_config = ConfigDict(frozen=True)
+
+    due_at: AwareDatetime
+    rule: str
+    convention: str
+    explanation: str
+    rule_id: str
+    regime: Regime
+    event: DeadlineEvent
+    flags: list[str] = Field(default_factory=list)
