@@ -22,7 +22,11 @@ def test_redaction_masks_phi_keys_at_any_depth() -> None:
     )
     assert event["case_id"] == "c-1"
     assert event["member_id"] == REDACTED
-    assert event["details"] == {"first_name": REDACTED, "units": 3, "lines": [{"birth_date": REDACTED}]}
+    assert event["details"] == {
+        "first_name": REDACTED,
+        "units": 3,
+        "lines": [{"birth_date": REDACTED}],
+    }
     assert "123-45-6789" not in event["event"]
 
 

@@ -1,0 +1,18 @@
+# One image for the API, the worker and migrations.
+FROM python:3.11-slim
+ENV PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1
+WORKDIR /app
+COPY pyproject.toml README.md ./
+COPY domain domain
+COPY store store
+COPY workflows workflows
+COPY activities activities
+COPY letters letters
+COPY integrations integrations
+COPY api api
+COPY config config
+COPY commands commands
+COPY worker.py cli.py ./
+RUN pip install . && useradd --create-home priorauth
+USER priorauth
+CMD ["priorauth", "worker"]

@@ -1,0 +1,1 @@
+"""Subcommands of the `priorauth` command line, one module per group."""
