@@ -72,6 +72,15 @@ class DeadlineQuery(BaseModel):
     supporting_statement_received_at: AwareDatetime | None = None
     intended_effective_date: date | None = None
     subject_to_prior_authorization: bool = True
+    # Optional fields added with the engine (defaults keep earlier queries unchanged).
+    expedite_refused: bool = False
+    """The plan refused to expedite: the standard clock runs from receipt (ambiguity A1)."""
+    info_response_due_at: AwareDatetime | None = None
+    """End of the period given to supply missing information (ERISA urgent claims, >= 48 h)."""
+    approved_period_ends_at: AwareDatetime | None = None
+    """End of the approved course of treatment (ERISA urgent concurrent requests)."""
+    count_observed_holidays: bool = False
+    """Also treat 5 U.S.C. 6103(b) observed days as federal holidays (ambiguity A9)."""
 
 
 class DeadlineResult(BaseModel):
