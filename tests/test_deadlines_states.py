@@ -278,3 +278,26 @@ def test_state_clock_still_governs_an_extended_federal_clock() -> None:
     )
     assert result.due_at.isoformat() == "2026-03-05T23:59:59-06:00"
     assert any("no extension" in flag for flag in result.flags)
+
+
+def test_texas_medicaid_answers_without_rating_period_because_the_state_clock_is_stricter() -> None:
+    # 3 business days (Tex. Gov't Code 540.0303(b)) beats even the 7-day federal limit, so the
+    # rating period (which only decides between 7 and 14 days) is not needed.
+    query = {k: v for k, v in TX_MEDICAID.items() if k != "rating_period_start"}
+    result = run(**query, received_at="2026-03-06T10:00:00-06:00")
+    # Received Friday 2026-03-06: business days Mon 9, Tue 10, Wed 11.
+    assert result.due_at.isoformat() == "2026-03-11T23:59:59-05:00"
+    assert "540.0303" in result.rule
+    assert any("rating_period_start not given" in flag for flag in result.flags)
+
+
+def test_illinois_medicaid_without_rating_period_still_needs_it_when_not_stricter() -> None:
+    with pytest.raises(DeadlineError, match="rating_period_start"):
+        run(
+            regime="medicaid_managed_care",
+            state="IL",
+            event="initial_request_decision",
+            received_at="2026-03-02T10:00:00-06:00",
+            all_information_received_at="2026-03-04T10:00:00-06:00",
+            timezone="America/Chicago",
+        )

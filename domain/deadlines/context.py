@@ -59,8 +59,16 @@ class Ask:
         return self.query.notice_date
 
 
-def missing(field: str, why: str) -> DeadlineError:
-    return DeadlineError(f"missing input '{field}': {why}")
+class MissingInputError(DeadlineError):
+    """A rule needs an input the query does not carry; `field` names it."""
+
+    def __init__(self, field: str, why: str) -> None:
+        super().__init__(f"missing input '{field}': {why}")
+        self.field = field
+
+
+def missing(field: str, why: str) -> MissingInputError:
+    return MissingInputError(field, why)
 
 
 class NoRuleError(DeadlineError):

@@ -13,10 +13,10 @@ from collections.abc import Callable
 
 from domain.deadlines.calendars import zone
 from domain.deadlines.clock import Due, fmt_due
-from domain.deadlines.context import Ask, NoRuleError, missing
+from domain.deadlines.context import Ask, MissingInputError, NoRuleError, missing
 from domain.deadlines.query import DeadlineError, DeadlineEvent, DeadlineQuery, DeadlineResult
 from domain.deadlines.rules_group import group_health
-from domain.deadlines.rules_medicaid import medicaid_managed_care
+from domain.deadlines.rules_medicaid import SEVEN_DAY_RATING_PERIODS, medicaid_managed_care
 from domain.deadlines.rules_medicare import medicare_advantage, medicare_part_d
 from domain.deadlines.rules_states import state_overlays
 from domain.enums import Regime, Urgency
@@ -54,6 +54,8 @@ def compute_deadline(query: DeadlineQuery) -> DeadlineResult:
         if not state_dues:
             raise
         federal = None
+    except MissingInputError as exc:
+        return _state_wins_without(query, ask, exc, notes)
     else:
         state_dues, state_notes = state_overlays(ask, alone=False)
     if federal is not None and not state_dues:
@@ -62,6 +64,37 @@ def compute_deadline(query: DeadlineQuery) -> DeadlineResult:
             flags.append("extension taken: the extended due moment is shown")
         return _result(query, federal, federal.explanation, flags)
     return _strictest(query, ask, federal, state_dues, [*state_notes, *notes])
+
+
+# Inputs whose every possible value yields a federal clock no earlier than the given fill-in:
+# when a state overlay beats the federal clock computed with the fill-in, it beats it whatever
+# the missing value is, so the query can be answered without it.
+_EARLIEST_FILL_INS: dict[str, dict[str, object]] = {
+    "rating_period_start": {"rating_period_start": SEVEN_DAY_RATING_PERIODS},
+}
+
+
+def _state_wins_without(
+    query: DeadlineQuery, ask: Ask, exc: MissingInputError, notes: list[str]
+) -> DeadlineResult:
+    fill_in = _EARLIEST_FILL_INS.get(exc.field)
+    if fill_in is None:
+        raise exc
+    assumed = query.model_copy(update=fill_in)
+    earliest_federal = RULES[query.regime](
+        Ask(assumed, ask.event, ask.tz, ask.extended, ask.expedited)
+    )
+    state_dues, state_notes = state_overlays(ask, alone=False)
+    stricter = [due for due in state_dues if due.due_at < earliest_federal.due_at]
+    if not stricter:
+        raise exc
+    note = (
+        f"{exc.field} not given: the federal limit was not determined, but the state rule is "
+        f"earlier than the shortest federal limit ({earliest_federal.rule})"
+    )
+    return _strictest(
+        query, ask, None, stricter, [*state_notes, *notes, note], federal_undetermined=True
+    )
 
 
 def _resolve(query: DeadlineQuery) -> tuple[Ask, list[str]]:
@@ -90,7 +123,13 @@ def _resolve(query: DeadlineQuery) -> tuple[Ask, list[str]]:
 
 
 def _strictest(
-    query: DeadlineQuery, ask: Ask, federal: Due | None, state_dues: list[Due], notes: list[str]
+    query: DeadlineQuery,
+    ask: Ask,
+    federal: Due | None,
+    state_dues: list[Due],
+    notes: list[str],
+    *,
+    federal_undetermined: bool = False,
 ) -> DeadlineResult:
     candidates = ([federal] if federal is not None else []) + state_dues
     winner = min(candidates, key=lambda due: due.due_at)  # ties keep the first (federal) rule
@@ -108,7 +147,7 @@ def _strictest(
             f"also considered: {due.rule_id} ({due.rule}) due {due.due_at.isoformat()}"
             for due in others
         )
-    elif federal is None:
+    elif federal is None and not federal_undetermined:
         flags.append("no federal rule for this event: the state rule alone applies")
     if ask.extended:
         flags.append("extension taken: the extended due moment is shown")
