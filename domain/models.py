@@ -17,17 +17,13 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
 
 from domain.appeals import AppealLevel
-from domain.codes import (
-    normalize_icd10cm,
-    normalize_npi,
-    normalize_procedure_code,
-    normalize_state,
-)
+from domain.codes import normalize_icd10cm, normalize_npi, normalize_procedure_code, normalize_state
 from domain.enums import (
     ADVERSE_OUTCOMES,
     CaseStatus,
@@ -53,7 +49,6 @@ def _zone(value: str) -> str:
 
 
 NPI = Annotated[str, AfterValidator(normalize_npi)]
-ProcedureCode = Annotated[str, AfterValidator(normalize_procedure_code)]
 ICD10CM = Annotated[str, AfterValidator(normalize_icd10cm)]
 StateCode = Annotated[str, AfterValidator(normalize_state)]
 TimeZoneName = Annotated[str, AfterValidator(_zone)]
@@ -81,14 +76,18 @@ class Member(DomainModel):
     member_id: ShortText
     first_name: ShortText
     last_name: ShortText
-    birth_date: date
+    # Optional because payer messages (PAS bundles) do not always carry it; letters that need
+    # it say so by name when it is missing.
+    birth_date: date | None = None
     group_number: str | None = None
     phone: str | None = None
     address: Address | None = None
 
     @field_validator("birth_date")
     @classmethod
-    def _born_in_past(cls, value: date) -> date:
+    def _born_in_past(cls, value: date | None) -> date | None:
+        if value is None:
+            return None
         if value > datetime.now(UTC).date():
             raise ValueError("birth date is in the future")
         if value.year < 1890:
@@ -136,7 +135,14 @@ class Coverage(DomainModel):
 
 
 class Provider(DomainModel):
-    npi: NPI
+    """A requesting or servicing provider, identified by NPI.
+
+    Atypical providers have no NPI, and payer messages sometimes carry an identifier that fails
+    the NPI check; those arrive as `other_identifier` instead, so nothing is invented.
+    """
+
+    npi: NPI | None = None
+    other_identifier: Annotated[str | None, Field(max_length=80)] = None
     name: ShortText
     tin: Annotated[str | None, Field(pattern=r"^\d{2}-?\d{7}$")] = None
     specialty: str | None = None
@@ -144,25 +150,58 @@ class Provider(DomainModel):
     fax: str | None = None
     address: Address | None = None
 
+    @model_validator(mode="after")
+    def _identified(self) -> Self:
+        if self.npi is None and not self.other_identifier:
+            raise ValueError("npi is required (other_identifier only for providers without one)")
+        return self
+
+    @property
+    def identifier_label(self) -> str:
+        return f"NPI {self.npi}" if self.npi else f"ID {self.other_identifier}"
+
+
+class CodeSystem(StrEnum):
+    """What a service line's code is: a procedure code, or an X12 service type (PAS/278)."""
+
+    CPT_HCPCS = "cpt_hcpcs"
+    X12_SERVICE_TYPE = "x12_service_type"
+
 
 class ServiceLine(DomainModel):
     """One requested item; payers decide per item, traced by `sequence`."""
 
     sequence: Annotated[int, Field(ge=1, le=999)]
-    code: ProcedureCode
+    code_system: CodeSystem = CodeSystem.CPT_HCPCS
+    code: Annotated[str, Field(min_length=1, max_length=12)]
     description: NonBlank
     units: Annotated[int, Field(ge=1, le=100_000)] = 1
     place_of_service: Annotated[str | None, Field(pattern=r"^\d{2}$")] = None
     modifiers: list[Annotated[str, Field(pattern=r"^[A-Z0-9]{2}$")]] = Field(
         default_factory=list, max_length=4
     )
-    start_date: date
+    # Optional: a request may name no date yet (PAS service-type requests often do not).
+    start_date: date | None = None
     end_date: date | None = None
+
+    @field_validator("code")
+    @classmethod
+    def _code_format(cls, value: str, info: ValidationInfo) -> str:
+        system = info.data.get("code_system", CodeSystem.CPT_HCPCS)
+        if system == CodeSystem.X12_SERVICE_TYPE:
+            code = value.strip().upper()
+            if not (1 <= len(code) <= 2 and code.isalnum()):
+                raise ValueError(f"'{value}' is not an X12 service type code (1-2 characters)")
+            return code
+        return normalize_procedure_code(value)
 
     @model_validator(mode="after")
     def _dates_in_order(self) -> Self:
-        if self.end_date is not None and self.end_date < self.start_date:
-            raise ValueError("end_date is before start_date")
+        if self.end_date is not None:
+            if self.start_date is None:
+                raise ValueError("end_date is given without start_date")
+            if self.end_date < self.start_date:
+                raise ValueError("end_date is before start_date")
         return self
 
 

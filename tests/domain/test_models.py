@@ -134,3 +134,26 @@ def test_payer_decision_needs_aware_time_and_unique_items() -> None:
 def test_a_call_without_reference_number_is_rejected() -> None:
     with pytest.raises(ValidationError, match="reference_number is required for a call"):
         ContactLogEntry(channel="call", occurred_at=datetime.now(UTC), summary="Spoke to rep")  # type: ignore[arg-type]
+
+
+def test_x12_service_type_lines_and_providers_without_npi_are_representable() -> None:
+    # What a PAS service-type request carries: an X12 service type code, no date, and a
+    # provider identifier that is not a valid NPI.
+    data = request_data(
+        requesting_provider={"other_identifier": "8189991234", "name": "Example Clinic"}
+    )
+    data["service_lines"] = [
+        {"sequence": 1, "code_system": "x12_service_type", "code": "3", "description": "Consult"}
+    ]
+    request = PriorAuthRequest.model_validate(data)
+    assert request.service_lines[0].code == "3"
+    assert request.requesting_provider.identifier_label == "ID 8189991234"
+
+
+def test_a_provider_needs_some_identifier_and_codes_follow_their_system() -> None:
+    problems = _problems(request_data(requesting_provider={"name": "Dr. Nobody"}))
+    assert "npi is required" in problems["requesting_provider"]
+    data = request_data()
+    data["service_lines"][0]["code_system"] = "x12_service_type"
+    data["service_lines"][0]["code"] = "27447"
+    assert "X12 service type" in _problems(data)["service_lines.0.code"]
