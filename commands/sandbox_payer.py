@@ -1,0 +1,21 @@
+"""`priorauth sandbox-payer`: run the scripted PAS payer locally (see docs/pas.md)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+def sandbox_payer(
+    port: int = 8100,
+    script: Path | None = None,
+    notify_url: str | None = None,
+    host: str = "127.0.0.1",
+) -> None:
+    """Serve the sandbox PAS payer: POST {base}/Claim/$submit and /Claim/$inquire.
+
+    SCRIPT is a JSON or YAML SandboxScript (default: the built-in script); pended decisions
+    are POSTed as PAS subscription notifications to NOTIFY_URL.
+    """
+    from integrations.sandbox_payer import run_sandbox_payer
+
+    run_sandbox_payer(host=host, port=port, script_path=script, notify_url=notify_url)
