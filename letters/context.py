@@ -1,0 +1,957 @@
+"""`LetterContext`: every fact one letter states, built from a case and frozen as JSON.
+
+`build_letter_context` gathers the facts (member, plan, services, the denial quoted
+verbatim, exhibits, the regime's law) and asks the deadline engine for the clocks the letter
+cites. The context is plain data: the templates only read it, and its JSON is stored with the
+letter so the same document can be rendered again byte for byte.
+
+Deadlines: a deadline the case already records (`CaseDeadline`, e.g. with an extension the
+workflow knows about) wins over a fresh computation; otherwise the engine computes it from the
+case (appeal decision clock from the filing moment or now, filing windows from the notice
+date). When the engine cannot answer, the field stays empty and the reason is kept in
+`deadline_notes`; kinds that need the deadline then report it as missing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Sequence
+from datetime import date, datetime
+from enum import StrEnum
+from zoneinfo import ZoneInfo
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+from config.settings import Organization, get_settings
+from domain.appeals import AppealLevel, AppealLevelSpec, appeal_ladder
+from domain.deadlines import (
+    DeadlineError,
+    DeadlineEvent,
+    DeadlineQuery,
+    DeadlineResult,
+    compute_deadline,
+)
+from domain.enums import Regime, Urgency
+from domain.models import (
+    Address,
+    Appeal,
+    Case,
+    CaseDeadline,
+    ItemDecision,
+    Obligor,
+    Payer,
+    PayerDecision,
+    Provider,
+    ServiceLine,
+)
+from letters.errors import LetterInputError
+from letters.formatting import date_range, long_date, moment
+from letters.kinds import LetterKind
+from letters.legal import RegimeLaw, law_for, next_steps
+
+DeadlineEngine = Callable[[DeadlineQuery], DeadlineResult]
+
+
+class LetterModel(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+
+# ---------------------------------------------------------------- what people supply
+
+
+class SignerRole(StrEnum):
+    TREATING_PHYSICIAN = "treating_physician"
+    CASE_MANAGER = "case_manager"
+    UTILIZATION_REVIEW = "utilization_review"
+    AUTHORIZED_REPRESENTATIVE = "authorized_representative"
+    MEMBER = "member"
+
+
+class Signer(LetterModel):
+    name: str = Field(min_length=1, max_length=120)
+    credentials: str | None = None
+    title: str | None = None
+    role: SignerRole = SignerRole.CASE_MANAGER
+    organization: str | None = None
+    npi: str | None = Field(default=None, pattern=r"^\d{10}$")
+    phone: str | None = None
+    fax: str | None = None
+    email: str | None = None
+
+    @property
+    def display_name(self) -> str:
+        return f"{self.name}, {self.credentials}" if self.credentials else self.name
+
+
+class Letterhead(LetterModel):
+    name: str
+    department: str | None = None
+    address_lines: list[str] = Field(default_factory=list)
+    phone: str | None = None
+    fax: str | None = None
+    email: str | None = None
+    timezone: str = "America/Chicago"
+
+    @classmethod
+    def from_organization(cls, organization: Organization) -> Letterhead:
+        return cls(
+            name=organization.name,
+            department=organization.department,
+            address_lines=list(organization.address_lines),
+            phone=organization.phone,
+            fax=organization.fax,
+            email=organization.email,
+            timezone=organization.timezone,
+        )
+
+
+class Addressee(LetterModel):
+    name: str
+    attention: str | None = None
+    address_lines: list[str] = Field(default_factory=list)
+    fax: str | None = None
+
+    @property
+    def delivery_lines(self) -> list[str]:
+        """Where the letter goes: the postal address, else the fax number."""
+        if self.address_lines:
+            return list(self.address_lines)
+        return [f"Via fax: {self.fax}"] if self.fax else []
+
+
+class ExhibitInput(LetterModel):
+    title: str = Field(min_length=1, max_length=300)
+    description: str | None = Field(default=None, max_length=2_000)
+    date: dt.date | None = None
+    reference: str | None = None
+
+
+class ArgumentInput(LetterModel):
+    """One point of the rebuttal: the criterion, the evidence that meets it, the exhibits."""
+
+    criterion: str = Field(min_length=1, max_length=2_000)
+    rebuttal: str | None = Field(default=None, max_length=10_000)
+    exhibits: list[int] = Field(default_factory=list)
+
+
+class PriorTreatment(LetterModel):
+    therapy: str = Field(min_length=1, max_length=300)
+    dose: str | None = None
+    duration: str | None = None
+    outcome: str | None = Field(default=None, max_length=2_000)
+
+
+class PeerToPeerInput(LetterModel):
+    availability: list[str] = Field(default_factory=list)
+    callback_phone: str | None = None
+    contact_name: str | None = None
+    payer_line: str | None = None
+
+
+class RequestFlags(LetterModel):
+    peer_to_peer: bool = True
+    claim_file: bool = True
+    human_review: bool = True
+
+
+class LetterDetails(LetterModel):
+    """What a person adds to the case for one letter (the case file's own fields)."""
+
+    notice_date: date | None = None
+    all_information_received_at: AwareDatetime | None = None
+    addressee: Addressee | None = None
+    review_body: Addressee | None = None
+    exhibits: list[ExhibitInput] | None = None
+    arguments: list[ArgumentInput] = Field(default_factory=list)
+    prior_treatments: list[PriorTreatment] = Field(default_factory=list)
+    guideline_citations: list[str] = Field(default_factory=list)
+    clinical_summary: str | None = Field(default=None, max_length=20_000)
+    urgency_justification: str | None = Field(default=None, max_length=5_000)
+    denial_criterion: str | None = None
+    peer_to_peer: PeerToPeerInput | None = None
+    requests: RequestFlags = Field(default_factory=RequestFlags)
+    automated_review_suspected: bool = False
+    claim_number: str | None = None
+    on_behalf_of_member: bool = False
+    requested_action: str | None = Field(default=None, max_length=2_000)
+    cc: list[str] = Field(default_factory=list)
+
+
+# ---------------------------------------------------------------- what the letter states
+
+
+class LabeledValue(LetterModel):
+    label: str
+    value: str
+
+
+class MemberFacts(LetterModel):
+    full_name: str
+    birth_date: date | None = None
+    member_id: str
+    group_number: str | None = None
+    age: int | None = None
+
+
+class PlanFacts(LetterModel):
+    regime: Regime
+    regime_label: str
+    payer_name: str
+    payer_id: str
+    plan_name: str
+    plan_id: str | None = None
+    state: str | None = None
+    timezone: str
+
+
+class ProviderFacts(LetterModel):
+    name: str
+    npi: str | None = None
+    identifier: str
+    tin: str | None = None
+    specialty: str | None = None
+    phone: str | None = None
+    fax: str | None = None
+
+
+class ServiceRow(LetterModel):
+    sequence: int
+    code: str
+    modifiers: list[str] = Field(default_factory=list)
+    description: str
+    units: int
+    place_of_service: str | None = None
+    dates: str
+    decision: str | None = None
+
+
+class DiagnosisRow(LetterModel):
+    code: str
+    description: str | None = None
+    primary: bool = False
+
+
+class QuotedReason(LetterModel):
+    """One reason as the payer wrote it, with the lines it applies to."""
+
+    text: str | None = None
+    reason_code: str | None = None
+    policy_cited: str | None = None
+    sequences: list[int]
+    codes: list[str]
+
+
+class DenialFacts(LetterModel):
+    decision_id: str
+    reference: str | None = None
+    decided_at: AwareDatetime
+    decided_on: date
+    notice_date: date | None = None
+    reasons: list[QuotedReason] = Field(default_factory=list)
+    criterion: str | None = None
+    partial: bool = False
+
+
+class AppealFacts(LetterModel):
+    level: AppealLevel
+    level_title: str
+    number: int
+    expedited: bool
+    filed_at: AwareDatetime | None = None
+    decided_at: AwareDatetime | None = None
+    outcome_note: str | None = None
+
+
+class NextLevel(LetterModel):
+    level: AppealLevel
+    title: str
+    decided_by: str
+    auto_forwarded: bool
+
+
+class Exhibit(LetterModel):
+    number: int
+    title: str
+    description: str | None = None
+    date: dt.date | None = None
+    reference: str | None = None
+
+
+class Argument(LetterModel):
+    criterion: str
+    rebuttal: str | None = None
+    exhibits: list[int] = Field(default_factory=list)
+
+
+class DeadlineFact(LetterModel):
+    """A due moment the letter cites, with the rule that sets it."""
+
+    label: str
+    event: str
+    due_at: AwareDatetime
+    due_display: str
+    rule: str
+    explanation: str
+    source: str
+    flags: list[str] = Field(default_factory=list)
+
+
+class PeerToPeerFacts(LetterModel):
+    availability: list[str]
+    callback_phone: str | None = None
+    contact_name: str
+    payer_line: str | None = None
+
+
+class LetterContext(LetterModel):
+    """Everything one letter states. Templates read it; its JSON reproduces the letter."""
+
+    kind: LetterKind
+    generated_at: AwareDatetime
+    letter_date: date
+    letter_date_display: str
+    case_id: str
+    reference: str
+    request_received_at: AwareDatetime
+    letterhead: Letterhead
+    addressee: Addressee
+    re_block: list[LabeledValue]
+    member: MemberFacts
+    plan: PlanFacts
+    provider: ProviderFacts
+    servicing_provider: ProviderFacts | None = None
+    services: list[ServiceRow]
+    dates_of_service: str
+    diagnoses: list[DiagnosisRow]
+    denial: DenialFacts | None = None
+    appeal: AppealFacts | None = None
+    next_level: NextLevel | None = None
+    expedited: bool = False
+    urgency_justification: str | None = None
+    clinical_summary: str | None = None
+    prior_treatments: list[PriorTreatment] = Field(default_factory=list)
+    arguments: list[Argument] = Field(default_factory=list)
+    guideline_citations: list[str] = Field(default_factory=list)
+    exhibits: list[Exhibit] = Field(default_factory=list)
+    law: RegimeLaw
+    next_steps: list[str] = Field(default_factory=list)
+    payer_deadline: DeadlineFact | None = None
+    filing_deadline: DeadlineFact | None = None
+    missed_deadline: DeadlineFact | None = None
+    missed_stage: str | None = None
+    missed_deemed_authorized: bool = False
+    deadline_notes: list[str] = Field(default_factory=list)
+    requests: RequestFlags
+    automated_review_suspected: bool = False
+    peer_to_peer: PeerToPeerFacts | None = None
+    review_body: Addressee | None = None
+    signer: Signer | None = None
+    on_behalf_of_member: bool = False
+    requested_action: str | None = None
+    cc: list[str] = Field(default_factory=list)
+
+
+# ---------------------------------------------------------------- building it
+
+
+_APPEAL_KINDS = frozenset({LetterKind.APPEAL_LEVEL1, LetterKind.APPEAL_EXPEDITED})
+
+
+def build_letter_context(
+    case: Case,
+    *,
+    kind: LetterKind | str,
+    now: datetime,
+    decision: PayerDecision | None = None,
+    appeal: Appeal | None = None,
+    deadlines: Sequence[CaseDeadline] | None = None,
+    organization: Organization | Letterhead | None = None,
+    signer: Signer | None = None,
+    details: LetterDetails | None = None,
+    deadline_engine: DeadlineEngine = compute_deadline,
+) -> LetterContext:
+    """Gather the facts of one letter of `kind` about `case`, as of `now` (an aware instant).
+
+    `decision` is the determination the letter answers (default: the case's latest decision
+    with an adverse item); `appeal` the appeal being filed (synthesized as the regime's first
+    level for appeal letters when absent), or, for the external-review request and the missed
+    deadline letter, the internal appeal already filed. Missing facts do not raise here: the
+    renderer reports all of them at once. Inconsistent inputs raise `LetterInputError`.
+    """
+    if now.tzinfo is None:
+        raise ValueError("now must be an aware datetime")
+    kind = LetterKind(kind)
+    details = details or LetterDetails()
+    request = case.request
+    coverage = request.coverage
+    regime = coverage.regime
+    payer = coverage.payer
+
+    if decision is None and kind is not LetterKind.MISSED_DEADLINE:
+        decision = _latest_adverse_decision(case)
+    if appeal is None and kind in _APPEAL_KINDS:
+        appeal = _first_appeal(case, decision, expedited=kind is LetterKind.APPEAL_EXPEDITED)
+
+    letterhead = _letterhead(organization)
+    letter_day = now.astimezone(ZoneInfo(letterhead.timezone)).date()
+    law = law_for(regime, coverage.state)
+    ladder = appeal_ladder(regime, coverage.appeal_levels)
+    levels = [spec.level for spec in ladder]
+    position = levels.index(appeal.level) if appeal is not None and appeal.level in levels else 0
+    next_spec = ladder[position + 1] if position + 1 < len(ladder) else None
+    # The external-review request asks for the next level: what follows is what comes after it.
+    if kind is LetterKind.EXTERNAL_REVIEW_REQUEST:
+        position += 1
+    following = levels[position + 1 :]
+    if kind is LetterKind.LETTER_OF_MEDICAL_NECESSITY and (
+        signer is None or signer.role is not SignerRole.TREATING_PHYSICIAN
+    ):
+        signer = _physician_signer(request.requesting_provider, letterhead)
+
+    sequences = _sequences_in_scope(case, decision, appeal)
+    lines = [line for line in request.service_lines if line.sequence in sequences]
+    latest = case.latest_item_decisions()
+    if decision is not None:
+        latest.update({item.sequence: item for item in decision.items})
+    services = [_service_row(line, latest.get(line.sequence)) for line in lines]
+
+    notice_date = details.notice_date or (decision.notice_date if decision else None)
+    denial = _denial(decision, lines, notice_date, details.denial_criterion, payer.timezone)
+    exhibits = _exhibits(details, case, law)
+    arguments = _arguments(details, appeal, {e.number for e in exhibits})
+
+    clocks = _Clocks(
+        case, deadlines or (), deadline_engine, now, details.all_information_received_at
+    )
+    expedited = kind is LetterKind.APPEAL_EXPEDITED or bool(appeal and appeal.expedited)
+    payer_deadline, filing_deadline, missed, missed_stage = _deadlines_for(
+        kind, clocks, appeal=appeal, notice_date=notice_date, expedited=expedited
+    )
+
+    review_body = details.review_body
+    addressee = _addressee(kind, details, payer)
+    member = request.member
+    provider = request.requesting_provider
+    dates = _dates_of_service(lines)
+    reference = denial.reference if denial else None
+    authorization = next(
+        (item.authorization_number for item in latest.values() if item.authorization_number),
+        None,
+    )
+    plan = f"{coverage.plan_name} ({coverage.plan_id})" if coverage.plan_id else coverage.plan_name
+    re_rows = [
+        ("Patient", member.full_name),
+        ("Date of birth", long_date(member.birth_date) if member.birth_date else None),
+        ("Member ID", member.member_id),
+        ("Group number", member.group_number),
+        ("Plan", plan),
+        ("Payer", payer.name),
+        ("Denial reference", reference),
+        ("Authorization number", authorization),
+        ("Claim number", details.claim_number),
+        ("Our reference", case.case_number),
+        ("Dates of service", dates),
+        ("Treating provider", f"{provider.name}, {provider.identifier_label}"),
+    ]
+
+    p2p = details.peer_to_peer or PeerToPeerInput()
+    return LetterContext(
+        kind=kind,
+        generated_at=now,
+        letter_date=letter_day,
+        letter_date_display=long_date(letter_day),
+        case_id=case.case_id,
+        reference=case.case_number,
+        request_received_at=case.received_at,
+        letterhead=letterhead,
+        addressee=addressee,
+        re_block=[LabeledValue(label=k, value=v) for k, v in re_rows if v],
+        member=MemberFacts(
+            full_name=member.full_name,
+            birth_date=member.birth_date,
+            member_id=member.member_id,
+            group_number=member.group_number,
+            age=_age(member.birth_date, letter_day) if member.birth_date else None,
+        ),
+        plan=PlanFacts(
+            regime=regime,
+            regime_label=law.label,
+            payer_name=payer.name,
+            payer_id=payer.payer_id,
+            plan_name=coverage.plan_name,
+            plan_id=coverage.plan_id,
+            state=coverage.state,
+            timezone=payer.timezone,
+        ),
+        provider=_provider(provider),
+        servicing_provider=(
+            _provider(request.servicing_provider)
+            if request.servicing_provider
+            and request.servicing_provider.identifier_label != provider.identifier_label
+            else None
+        ),
+        services=services,
+        dates_of_service=dates,
+        diagnoses=[
+            DiagnosisRow(code=d.code, description=d.description, primary=d.primary)
+            for d in sorted(request.diagnoses, key=lambda d: not d.primary)
+        ],
+        denial=denial,
+        appeal=_appeal_facts(appeal, ladder),
+        next_level=(
+            NextLevel(
+                level=next_spec.level,
+                title=next_spec.title,
+                decided_by=next_spec.decided_by,
+                auto_forwarded=next_spec.auto_forwarded,
+            )
+            if next_spec
+            else None
+        ),
+        expedited=expedited,
+        urgency_justification=details.urgency_justification or request.urgency_justification,
+        clinical_summary=details.clinical_summary or request.clinical_summary,
+        prior_treatments=list(details.prior_treatments),
+        arguments=arguments,
+        guideline_citations=list(details.guideline_citations),
+        exhibits=exhibits,
+        law=law,
+        next_steps=next_steps(law, following),
+        payer_deadline=payer_deadline,
+        filing_deadline=filing_deadline,
+        missed_deadline=missed,
+        missed_stage=missed_stage,
+        missed_deemed_authorized=bool(
+            missed is not None
+            and missed_stage == "initial"
+            and law.deemed_authorized_statute
+            and law.deemed_authorized_statute in missed.rule
+        ),
+        deadline_notes=clocks.notes,
+        requests=details.requests,
+        automated_review_suspected=details.automated_review_suspected,
+        peer_to_peer=(
+            PeerToPeerFacts(
+                availability=list(p2p.availability),
+                callback_phone=p2p.callback_phone or provider.phone,
+                contact_name=p2p.contact_name or provider.name,
+                payer_line=p2p.payer_line,
+            )
+            if kind is LetterKind.PEER_TO_PEER_REQUEST or details.peer_to_peer
+            else None
+        ),
+        review_body=review_body,
+        signer=signer,
+        on_behalf_of_member=details.on_behalf_of_member,
+        requested_action=details.requested_action,
+        cc=list(details.cc),
+    )
+
+
+def _letterhead(organization: Organization | Letterhead | None) -> Letterhead:
+    if isinstance(organization, Letterhead):
+        return organization
+    if organization is None:
+        organization = get_settings().organization
+    return Letterhead.from_organization(organization)
+
+
+def _latest_adverse_decision(case: Case) -> PayerDecision | None:
+    for decision in sorted(case.decisions, key=lambda d: d.decided_at, reverse=True):
+        if any(item.is_adverse for item in decision.items):
+            return decision
+    return None
+
+
+def _first_appeal(case: Case, decision: PayerDecision | None, *, expedited: bool) -> Appeal:
+    coverage = case.request.coverage
+    first = appeal_ladder(coverage.regime, coverage.appeal_levels)[0]
+    adverse = [item.sequence for item in decision.items if item.is_adverse] if decision else []
+    sequences = adverse or [line.sequence for line in case.request.service_lines]
+    return Appeal(level=first.level, number=1, expedited=expedited, sequences=sequences)
+
+
+def _sequences_in_scope(
+    case: Case, decision: PayerDecision | None, appeal: Appeal | None
+) -> set[int]:
+    known = {line.sequence for line in case.request.service_lines}
+    if appeal is not None:
+        unknown = sorted(set(appeal.sequences) - known)
+        if unknown:
+            raise LetterInputError(f"appeal.sequences {unknown} are not service lines of the case")
+        return set(appeal.sequences)
+    if decision is not None:
+        adverse = {item.sequence for item in decision.items if item.is_adverse} & known
+        if adverse:
+            return adverse
+    return known
+
+
+_OUTCOME_WORDS = {
+    "approved": "Approved",
+    "partially_approved": "Partially approved",
+    "approved_modified": "Approved with changes",
+    "denied": "Denied",
+    "pended": "Pended",
+    "cancelled": "Cancelled",
+    "needs_manual_followup": "Contact payer",
+    "not_required": "No authorization required",
+    "needs_human_review": "Unclear response",
+}
+
+
+def _service_row(line: ServiceLine, item: ItemDecision | None) -> ServiceRow:
+    decision = None
+    if item is not None:
+        decision = _OUTCOME_WORDS[item.resolved_outcome.value]
+        if item.approved_units is not None and item.approved_units < line.units:
+            decision += f" ({item.approved_units} of {line.units} units)"
+    return ServiceRow(
+        sequence=line.sequence,
+        code=line.code,
+        modifiers=list(line.modifiers),
+        description=line.description,
+        units=line.units,
+        place_of_service=line.place_of_service,
+        dates=date_range(line.start_date, line.end_date) if line.start_date else "not scheduled",
+        decision=decision,
+    )
+
+
+def _dates_of_service(lines: list[ServiceLine]) -> str:
+    starts = [line.start_date for line in lines if line.start_date]
+    if not starts:
+        return ""
+    ends = [line.end_date or line.start_date for line in lines if line.start_date]
+    return date_range(min(starts), max(end for end in ends if end))
+
+
+def _denial(
+    decision: PayerDecision | None,
+    lines: list[ServiceLine],
+    notice_date: date | None,
+    criterion: str | None,
+    payer_timezone: str,
+) -> DenialFacts | None:
+    if decision is None:
+        return None
+    codes = {line.sequence: line.code for line in lines}
+    reasons: list[QuotedReason] = []
+    grouped: dict[tuple[str | None, str | None, str | None], list[int]] = {}
+    for item in sorted(decision.items, key=lambda i: i.sequence):
+        if item.sequence in codes and item.is_adverse:
+            grouped.setdefault((item.reason_text, item.reason_code, item.policy_cited), []).append(
+                item.sequence
+            )
+    for (text, code, policy), sequences in grouped.items():
+        reasons.append(
+            QuotedReason(
+                text=text,
+                reason_code=code,
+                policy_cited=policy,
+                sequences=sequences,
+                codes=[codes[s] for s in sequences],
+            )
+        )
+    policies = [r.policy_cited for r in reasons if r.policy_cited]
+    reference = decision.payer_reference or next(
+        (i.authorization_number for i in decision.items if i.authorization_number), None
+    )
+    return DenialFacts(
+        decision_id=decision.decision_id,
+        reference=reference or decision.decision_id,
+        decided_at=decision.decided_at,
+        decided_on=decision.decided_at.astimezone(ZoneInfo(payer_timezone)).date(),
+        notice_date=notice_date,
+        reasons=reasons,
+        criterion=criterion or ("; ".join(dict.fromkeys(policies)) if policies else None),
+        partial=any(i.resolved_outcome.value == "partially_approved" for i in decision.items),
+    )
+
+
+def _exhibits(details: LetterDetails, case: Case, law: RegimeLaw) -> list[Exhibit]:
+    if details.exhibits is not None:
+        given = [
+            Exhibit(
+                number=n,
+                title=e.title,
+                description=e.description,
+                date=e.date,
+                reference=e.reference,
+            )
+            for n, e in enumerate(details.exhibits, start=1)
+        ]
+    else:
+        given = [
+            Exhibit(number=n, title=a.title, reference=a.reference)
+            for n, a in enumerate(case.request.attachments, start=1)
+        ]
+    if details.on_behalf_of_member and not any(e.title == law.representative_form for e in given):
+        given.append(Exhibit(number=len(given) + 1, title=law.representative_form))
+    return given
+
+
+def _arguments(
+    details: LetterDetails, appeal: Appeal | None, exhibit_numbers: set[int]
+) -> list[Argument]:
+    if details.arguments:
+        arguments = [
+            Argument(criterion=a.criterion, rebuttal=a.rebuttal, exhibits=list(a.exhibits))
+            for a in details.arguments
+        ]
+    elif appeal is not None:
+        arguments = [Argument(criterion=text) for text in appeal.arguments]
+    else:
+        arguments = []
+    unknown = sorted({n for a in arguments for n in a.exhibits} - exhibit_numbers)
+    if unknown:
+        raise LetterInputError(
+            f"arguments cite exhibits {unknown}, but the letter has exhibits "
+            f"{sorted(exhibit_numbers) or 'none'}"
+        )
+    return arguments
+
+
+def _addressee(kind: LetterKind, details: LetterDetails, payer: Payer) -> Addressee:
+    if kind is LetterKind.EXTERNAL_REVIEW_REQUEST and details.review_body is not None:
+        return details.review_body
+    if details.addressee is not None:
+        return details.addressee
+    attention = {
+        LetterKind.PEER_TO_PEER_REQUEST: "Medical Director / Peer-to-Peer Scheduling",
+        LetterKind.LETTER_OF_MEDICAL_NECESSITY: "Medical Director",
+        LetterKind.CLAIM_FILE_REQUEST: "Appeals and Grievances Department",
+    }.get(kind, "Appeals and Grievances Department")
+    return Addressee(
+        name=payer.name,
+        attention=attention,
+        address_lines=_address_lines(payer.appeals_address),
+        fax=payer.appeals_fax or payer.fax,
+    )
+
+
+def _address_lines(address: Address | None) -> list[str]:
+    if address is None:
+        return []
+    lines = [address.line1, address.line2] if address.line2 else [address.line1]
+    return [*lines, f"{address.city}, {address.state} {address.postal_code}"]
+
+
+def _physician_signer(provider: Provider, letterhead: Letterhead) -> Signer:
+    """The letter of medical necessity is the treating clinician's own letter."""
+    return Signer(
+        name=provider.name,
+        title=provider.specialty,
+        role=SignerRole.TREATING_PHYSICIAN,
+        organization=letterhead.name,
+        npi=provider.npi,
+        phone=provider.phone,
+        fax=provider.fax,
+    )
+
+
+def _provider(provider: Provider) -> ProviderFacts:
+    return ProviderFacts(
+        name=provider.name,
+        npi=provider.npi,
+        identifier=provider.identifier_label,
+        tin=provider.tin,
+        specialty=provider.specialty,
+        phone=provider.phone,
+        fax=provider.fax,
+    )
+
+
+def _appeal_facts(appeal: Appeal | None, ladder: Sequence[AppealLevelSpec]) -> AppealFacts | None:
+    if appeal is None:
+        return None
+    title = next(
+        (spec.title for spec in ladder if spec.level == appeal.level),
+        appeal.level.value.replace("_", " ").capitalize(),
+    )
+    return AppealFacts(
+        level=appeal.level,
+        level_title=title,
+        number=appeal.number,
+        expedited=appeal.expedited,
+        filed_at=appeal.filed_at,
+        decided_at=appeal.decided_at,
+        outcome_note=appeal.outcome_note,
+    )
+
+
+def _age(birth: date, on: date) -> int:
+    return on.year - birth.year - ((on.month, on.day) < (birth.month, birth.day))
+
+
+# ---------------------------------------------------------------- clocks
+
+
+class _Clocks:
+    """Deadlines for one case: recorded ones first, else the engine; failures become notes."""
+
+    def __init__(
+        self,
+        case: Case,
+        recorded: Sequence[CaseDeadline],
+        engine: DeadlineEngine,
+        now: datetime,
+        all_information_received_at: datetime | None,
+    ) -> None:
+        self.case = case
+        self.recorded = [d for d in recorded if not d.superseded]
+        self.engine = engine
+        self.now = now
+        self.all_information_received_at = all_information_received_at
+        self.notes: list[str] = []
+
+    def get(
+        self,
+        event: DeadlineEvent,
+        label: str,
+        *,
+        obligor: Obligor | None = None,
+        **query: object,
+    ) -> DeadlineFact | None:
+        tz = self.case.timezone
+        for deadline in self.recorded:
+            if event.value in deadline.key and (obligor is None or deadline.obligor is obligor):
+                return DeadlineFact(
+                    label=label,
+                    event=event.value,
+                    due_at=deadline.due_at,
+                    due_display=moment(deadline.due_at, tz),
+                    rule=deadline.rule,
+                    explanation=deadline.explanation,
+                    source="recorded",
+                )
+        request = self.case.request
+        coverage = request.coverage
+        fields: dict[str, object] = {
+            "regime": coverage.regime,
+            "event": event,
+            "state": coverage.state,
+            "urgency": request.urgency,
+            "service_timing": request.service_timing,
+            "item_type": request.item_type,
+            "request_type": request.request_type,
+            "timezone": tz,
+            "rating_period_start": coverage.rating_period_start,
+            "appeal_levels": coverage.appeal_levels,
+            "hospitalized": request.hospitalized,
+            "subject_to_prior_authorization": request.subject_to_prior_authorization,
+            "all_information_received_at": self.all_information_received_at,
+        }
+        fields.update(query)
+        try:
+            result = self.engine(DeadlineQuery.model_validate(fields))
+        except DeadlineError as exc:
+            self.notes.append(f"{label}: {exc}")
+            return None
+        return DeadlineFact(
+            label=label,
+            event=event.value,
+            due_at=result.due_at,
+            due_display=moment(result.due_at, tz),
+            rule=result.rule,
+            explanation=result.explanation,
+            source="deadline engine",
+            flags=list(result.flags),
+        )
+
+
+def _deadlines_for(
+    kind: LetterKind,
+    clocks: _Clocks,
+    *,
+    appeal: Appeal | None,
+    notice_date: date | None,
+    expedited: bool,
+) -> tuple[DeadlineFact | None, DeadlineFact | None, DeadlineFact | None, str | None]:
+    """(payer deadline, filing deadline, missed deadline, missed stage) for this kind."""
+    regime = clocks.case.request.coverage.regime
+    urgency = Urgency.EXPEDITED if expedited else Urgency.STANDARD
+    filed_at = appeal.filed_at if appeal and appeal.filed_at else None
+
+    def filing_window(event: DeadlineEvent, label: str) -> DeadlineFact | None:
+        if notice_date is None:
+            clocks.notes.append(f"{label}: no notice date")
+            return None
+        return clocks.get(event, label, obligor=Obligor.PROVIDER, notice_date=notice_date)
+
+    if kind in _APPEAL_KINDS:
+        payer = clocks.get(
+            DeadlineEvent.APPEAL_DECISION,
+            "Appeal decision due",
+            obligor=Obligor.PAYER,
+            received_at=filed_at or clocks.now,
+            urgency=urgency,
+        )
+        filing = filing_window(DeadlineEvent.APPEAL_FILING_WINDOW, "Appeal filing window ends")
+        return payer, filing, None, None
+
+    if kind is LetterKind.EXTERNAL_REVIEW_REQUEST:
+        if regime is Regime.MEDICARE_ADVANTAGE:
+            if filed_at is None:
+                clocks.notes.append("IRE forwarding deadline: appeal.filed_at is missing")
+                return None, None, None, None
+            payer = clocks.get(
+                DeadlineEvent.NEXT_LEVEL_AUTO_FORWARD,
+                "Case file due at the IRE",
+                obligor=Obligor.PAYER,
+                base_event=DeadlineEvent.APPEAL_DECISION,
+                received_at=filed_at,
+                urgency=urgency,
+            )
+            return payer, None, None, None
+        if regime in (Regime.MEDICAID_MANAGED_CARE, Regime.CHIP_MANAGED_CARE):
+            filing = filing_window(
+                DeadlineEvent.STATE_FAIR_HEARING_FILING_WINDOW, "Hearing request window ends"
+            )
+            return None, filing, None, None
+        if regime is Regime.MEDICARE_PART_D:
+            return None, None, None, None
+        filing = filing_window(
+            DeadlineEvent.EXTERNAL_REVIEW_FILING_WINDOW, "External review filing window ends"
+        )
+        payer = clocks.get(
+            DeadlineEvent.EXTERNAL_REVIEW_DECISION,
+            "External review decision due",
+            received_at=clocks.now,
+            urgency=urgency,
+        )
+        return payer, filing, None, None
+
+    if kind is LetterKind.MISSED_DEADLINE:
+        return (None, None, *_missed(clocks, appeal))
+
+    if kind in (LetterKind.PEER_TO_PEER_REQUEST, LetterKind.CLAIM_FILE_REQUEST):
+        filing = filing_window(DeadlineEvent.APPEAL_FILING_WINDOW, "Appeal filing window ends")
+        return None, filing, None, None
+    return None, None, None, None
+
+
+def _missed(clocks: _Clocks, appeal: Appeal | None) -> tuple[DeadlineFact | None, str]:
+    case = clocks.case
+    if appeal is not None:
+        fact = clocks.get(
+            DeadlineEvent.APPEAL_DECISION,
+            "Appeal decision was due",
+            obligor=Obligor.PAYER,
+            received_at=appeal.filed_at,
+            urgency=Urgency.EXPEDITED if appeal.expedited else Urgency.STANDARD,
+        )
+        stage = "appeal"
+    else:
+        fact = clocks.get(
+            DeadlineEvent.INITIAL_REQUEST_DECISION,
+            "Decision was due",
+            obligor=Obligor.PAYER,
+            received_at=case.received_at,
+        )
+        stage = "initial"
+    if fact is not None and fact.due_at > clocks.now:
+        raise LetterInputError(
+            f"the payer's deadline ({fact.rule}) has not passed yet: due {fact.due_at.isoformat()}"
+        )
+    return fact, stage
