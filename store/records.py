@@ -1,0 +1,173 @@
+"""Small pydantic DTOs the store returns where no domain model fits (listings, tasks, audit).
+
+None of them carries PHI except `LetterRecord.context` (the letter's rendering context).
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Annotated, Any, Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, computed_field
+
+from domain.enums import CaseStatus, Regime, Urgency
+
+
+class Record(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class CaseSummary(Record):
+    """One row of a case listing: no request JSON, so no PHI."""
+
+    case_id: str
+    case_number: str
+    status: CaseStatus
+    regime: Regime
+    payer_id: str
+    payer_name: str
+    assignee: str | None
+    urgency: Urgency
+    received_at: AwareDatetime
+    next_due_at: AwareDatetime | None
+    created_at: AwareDatetime
+    updated_at: AwareDatetime
+    closed_at: AwareDatetime | None
+
+
+class CaseSort(StrEnum):
+    DUE = "due"  # next_due_at first, cases without a due moment last
+    NEWEST = "newest"  # received_at, newest first
+
+
+class CaseFilter(BaseModel):
+    """Filters of `store.queries.list_cases`; every one given must hold (AND)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    status: list[CaseStatus] | None = None
+    assignee: str | None = None
+    unassigned: bool = False
+    payer_id: str | None = None
+    regime: Regime | None = None
+    service_code: str | None = None
+    due_before: AwareDatetime | None = None
+    # Open cases whose next due moment is before this instant.
+    overdue_as_of: AwareDatetime | None = None
+    # Case-number text search, e.g. "000123" or "pa-2026".
+    search: Annotated[str | None, Field(max_length=64)] = None
+    sort: CaseSort = CaseSort.DUE
+
+
+class CasePage(Record):
+    items: list[CaseSummary]
+    total: int
+    limit: int
+    offset: int
+
+
+class TaskStatus(StrEnum):
+    OPEN = "open"
+    DONE = "done"
+    CANCELLED = "cancelled"
+
+
+class TaskKind(StrEnum):
+    """Kinds the engine creates; `create_task` accepts any short string."""
+
+    REMINDER = "reminder"
+    UR_QUEUE = "ur_queue"
+    CALL_PAYER = "call_payer"
+    SUPERVISOR = "supervisor"
+    MISSED_DEADLINE_LETTER = "missed_deadline_letter"
+    SIGN_OFF_LETTER = "sign_off_letter"
+    PEER_TO_PEER = "peer_to_peer"
+
+
+class TaskRecord(Record):
+    task_id: int
+    idempotency_key: str
+    case_id: str
+    case_number: str
+    kind: str
+    title: str
+    assignee: str | None
+    queue: str | None
+    due_at: AwareDatetime | None
+    status: TaskStatus
+    deadline_key: str | None
+    note: str | None
+    created_at: AwareDatetime
+    updated_at: AwareDatetime
+    completed_at: AwareDatetime | None
+    completed_by: str | None
+
+
+class TaskPage(Record):
+    items: list[TaskRecord]
+    total: int
+    limit: int
+    offset: int
+
+
+class LetterRecord(Record):
+    """A stored letter's metadata; the document itself comes from `get_letter_content`."""
+
+    letter_id: str
+    idempotency_key: str
+    case_id: str
+    kind: str
+    template_version: str
+    content_type: str
+    size_bytes: int
+    checksum_sha256: str
+    context: dict[str, Any]
+    created_at: AwareDatetime
+    signed_off_at: AwareDatetime | None
+    signed_off_by: str | None
+
+
+class AuditEvent(Record):
+    sequence: int
+    event_id: str
+    idempotency_key: str
+    case_id: str | None
+    occurred_at: AwareDatetime
+    actor: str
+    action: str
+    summary: str
+    rule_cited: str | None
+    details: dict[str, Any]
+    prev_hash: str
+    hash: str
+
+
+BreakKind = Literal["edited", "prev_link", "gap", "tail"]
+
+
+class BrokenLink(Record):
+    """The first place where the chain does not hold.
+
+    edited: the row's content no longer matches its hash; prev_link: `prev_hash` is not the
+    previous event's hash; gap: a sequence number is missing (a deleted row); tail: the chain
+    head records events (or a last hash) that the table no longer has.
+    """
+
+    sequence: int
+    event_id: str | None
+    kind: BreakKind
+    message: str
+
+
+class VerifyResult(Record):
+    # `ok` is serialized (computed); reading such JSON back must not trip over it.
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    events_checked: int
+    last_sequence: int
+    broken: BrokenLink | None = None
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def ok(self) -> bool:
+        return self.broken is None

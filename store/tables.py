@@ -1,0 +1,283 @@
+"""sqlmodel tables. These classes never leave the store package (they skip validation).
+
+Enumerations are stored as plain strings, not database enums, so adding a value never needs a
+migration. Idempotency keys are unique columns: a retried activity finds its earlier row.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlmodel import Field, SQLModel
+
+from store.types import UTCDateTime
+
+# Deterministic constraint names: the migration and the models agree on them on every database.
+SQLModel.metadata.naming_convention = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+KEY = String(255)  # idempotency keys
+GENESIS_HASH = "0" * 64
+
+
+def _case_fk() -> Any:
+    return Field(sa_type=String(64), sa_column_args=[ForeignKey("cases.case_id")])
+
+
+class CaseRow(SQLModel, table=True):
+    __tablename__ = "cases"
+    __table_args__ = (
+        UniqueConstraint("case_number"),
+        Index(None, "status", "next_due_at"),
+        Index(None, "assignee", "next_due_at"),
+        Index(None, "payer_id"),
+        Index(None, "regime"),
+        Index(None, "next_due_at"),
+    )
+
+    case_id: str = Field(sa_type=String(64), primary_key=True)
+    case_number: str = Field(sa_type=String(32))
+    status: str = Field(sa_type=String(32))
+    regime: str = Field(sa_type=String(32))
+    payer_id: str = Field(sa_type=String(120))
+    payer_name: str = Field(sa_type=String(120))
+    assignee: str | None = Field(default=None, sa_type=String(120))
+    urgency: str = Field(sa_type=String(16))
+    # The validated PriorAuthRequest: PHI, kept here and nowhere else.
+    request: dict[str, Any] = Field(sa_type=JSON)
+    received_at: datetime = Field(sa_type=UTCDateTime)
+    created_at: datetime = Field(sa_type=UTCDateTime)
+    updated_at: datetime = Field(sa_type=UTCDateTime)
+    next_due_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    closed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class CaseNumberCounter(SQLModel, table=True):
+    """One row per year; `last_value` is bumped atomically to hand out case numbers."""
+
+    __tablename__ = "case_number_counters"
+
+    year: int = Field(sa_type=Integer, primary_key=True, sa_column_kwargs={"autoincrement": False})
+    last_value: int = Field(sa_type=Integer)
+
+
+class ServiceLineRow(SQLModel, table=True):
+    """A copy of the request's service lines, so cases can be found by procedure code."""
+
+    __tablename__ = "case_service_lines"
+    __table_args__ = (UniqueConstraint("case_id", "sequence"), Index(None, "code"))
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: str = _case_fk()
+    sequence: int = Field(sa_type=Integer)
+    code_system: str = Field(sa_type=String(20))
+    code: str = Field(sa_type=String(12))
+    description: str = Field(sa_type=String(500))
+    units: int = Field(sa_type=Integer)
+    start_date: date | None = Field(default=None, sa_type=Date)
+    end_date: date | None = Field(default=None, sa_type=Date)
+
+
+class DecisionRow(SQLModel, table=True):
+    __tablename__ = "payer_decisions"
+    __table_args__ = (UniqueConstraint("case_id", "decision_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: str = _case_fk()
+    decision_id: str = Field(sa_type=String(120))
+    source: str = Field(sa_type=String(16))
+    decided_at: datetime = Field(sa_type=UTCDateTime)
+    received_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    payer_reference: str | None = Field(default=None, sa_type=Text)
+    note: str | None = Field(default=None, sa_type=Text)
+    notice_date: date | None = Field(default=None, sa_type=Date)
+    recorded_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class DecisionItemRow(SQLModel, table=True):
+    __tablename__ = "payer_decision_items"
+    __table_args__ = (UniqueConstraint("decision_pk", "sequence"), Index(None, "case_id"))
+
+    id: int | None = Field(default=None, primary_key=True)
+    decision_pk: int = Field(sa_type=Integer, sa_column_args=[ForeignKey("payer_decisions.id")])
+    case_id: str = _case_fk()
+    sequence: int = Field(sa_type=Integer)
+    review_action_code: str | None = Field(default=None, sa_type=String(16))
+    review_action_display: str | None = Field(default=None, sa_type=Text)
+    outcome: str = Field(sa_type=String(32))
+    authorization_number: str | None = Field(default=None, sa_type=String(120))
+    approved_units: int | None = Field(default=None, sa_type=Integer)
+    authorized_start: date | None = Field(default=None, sa_type=Date)
+    authorized_end: date | None = Field(default=None, sa_type=Date)
+    reason_code: str | None = Field(default=None, sa_type=Text)
+    reason_text: str | None = Field(default=None, sa_type=Text)
+    policy_cited: str | None = Field(default=None, sa_type=Text)
+    modification: str | None = Field(default=None, sa_type=Text)
+
+
+class DeadlineRow(SQLModel, table=True):
+    """One revision of a deadline. A new `due_at` for a key supersedes the current revision."""
+
+    __tablename__ = "case_deadlines"
+    __table_args__ = (UniqueConstraint("case_id", "key", "revision"), Index(None, "due_at"))
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: str = _case_fk()
+    key: str = Field(sa_type=String(120))
+    revision: int = Field(sa_type=Integer)
+    label: str = Field(sa_type=String(120))
+    obligor: str = Field(sa_type=String(16))
+    due_at: datetime = Field(sa_type=UTCDateTime)
+    starts_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    rule: str = Field(sa_type=Text)
+    rule_id: str = Field(sa_type=String(120))
+    convention: str = Field(sa_type=Text)
+    explanation: str = Field(sa_type=Text)
+    met_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    superseded: bool = Field(default=False, sa_type=Boolean)
+    created_at: datetime = Field(sa_type=UTCDateTime)
+    updated_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class AppealRow(SQLModel, table=True):
+    __tablename__ = "appeals"
+    __table_args__ = (UniqueConstraint("case_id", "level"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: str = _case_fk()
+    level: str = Field(sa_type=String(40))
+    number: int = Field(sa_type=Integer)
+    expedited: bool = Field(sa_type=Boolean)
+    status: str = Field(sa_type=String(32))
+    sequences: list[int] = Field(sa_type=JSON)
+    filed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    decided_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    arguments: list[str] = Field(sa_type=JSON)
+    requested_peer_to_peer: bool = Field(sa_type=Boolean)
+    outcome_note: str | None = Field(default=None, sa_type=Text)
+    created_at: datetime = Field(sa_type=UTCDateTime)
+    updated_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class LetterRow(SQLModel, table=True):
+    __tablename__ = "letters"
+    __table_args__ = (UniqueConstraint("idempotency_key"), Index(None, "case_id", "created_at"))
+
+    letter_id: str = Field(sa_type=String(64), primary_key=True)
+    idempotency_key: str = Field(sa_type=KEY)
+    case_id: str = _case_fk()
+    kind: str = Field(sa_type=String(64))
+    template_version: str = Field(sa_type=String(64))
+    content_type: str = Field(sa_type=String(120))
+    size_bytes: int = Field(sa_type=Integer)
+    checksum_sha256: str = Field(sa_type=String(64))
+    content: bytes = Field(sa_type=LargeBinary)
+    context: dict[str, Any] = Field(sa_type=JSON)
+    created_at: datetime = Field(sa_type=UTCDateTime)
+    signed_off_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    signed_off_by: str | None = Field(default=None, sa_type=String(120))
+
+
+class TaskRow(SQLModel, table=True):
+    __tablename__ = "tasks"
+    __table_args__ = (
+        UniqueConstraint("idempotency_key"),
+        Index(None, "status", "due_at"),
+        Index(None, "assignee", "status"),
+        Index(None, "case_id", "status"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    idempotency_key: str = Field(sa_type=KEY)
+    case_id: str = _case_fk()
+    kind: str = Field(sa_type=String(40))
+    title: str = Field(sa_type=String(200))
+    assignee: str | None = Field(default=None, sa_type=String(120))
+    queue: str | None = Field(default=None, sa_type=String(64))
+    due_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    status: str = Field(sa_type=String(16))
+    deadline_key: str | None = Field(default=None, sa_type=String(120))
+    note: str | None = Field(default=None, sa_type=Text)
+    created_at: datetime = Field(sa_type=UTCDateTime)
+    updated_at: datetime = Field(sa_type=UTCDateTime)
+    completed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    completed_by: str | None = Field(default=None, sa_type=String(120))
+
+
+class ContactRow(SQLModel, table=True):
+    __tablename__ = "contacts"
+    __table_args__ = (UniqueConstraint("idempotency_key"), Index(None, "case_id", "occurred_at"))
+
+    id: int | None = Field(default=None, primary_key=True)
+    idempotency_key: str = Field(sa_type=KEY)
+    case_id: str = _case_fk()
+    channel: str = Field(sa_type=String(16))
+    direction: str = Field(sa_type=String(16))
+    occurred_at: datetime = Field(sa_type=UTCDateTime)
+    counterpart: str | None = Field(default=None, sa_type=String(200))
+    reference_number: str | None = Field(default=None, sa_type=String(100))
+    summary: str = Field(sa_type=Text)
+    follow_up_due: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    recorded_by: str | None = Field(default=None, sa_type=String(120))
+    created_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class AuditEventRow(SQLModel, table=True):
+    """Append-only. `hash` = sha256(canonical JSON of the event's own fields + `prev_hash`).
+
+    `sequence` is handed out under the chain-head lock (not by an autoincrement, which leaves
+    gaps on rollback), so the chain is gap-free and its primary key forbids a fork.
+    """
+
+    __tablename__ = "audit_events"
+    __table_args__ = (
+        UniqueConstraint("event_id"),
+        UniqueConstraint("idempotency_key"),
+        Index(None, "case_id", "sequence"),
+    )
+
+    sequence: int = Field(
+        sa_type=BigInteger, primary_key=True, sa_column_kwargs={"autoincrement": False}
+    )
+    event_id: str = Field(sa_type=String(32))
+    idempotency_key: str = Field(sa_type=KEY)
+    case_id: str | None = Field(default=None, sa_type=String(64))
+    occurred_at: datetime = Field(sa_type=UTCDateTime)
+    actor: str = Field(sa_type=String(200))
+    action: str = Field(sa_type=String(100))
+    summary: str = Field(sa_type=Text)
+    rule_cited: str | None = Field(default=None, sa_type=Text)
+    details: dict[str, Any] = Field(sa_type=JSON)
+    prev_hash: str = Field(sa_type=String(64))
+    hash: str = Field(sa_type=String(64))
+
+
+class AuditChainHead(SQLModel, table=True):
+    """The single row every append locks: it serializes writers so the chain never forks."""
+
+    __tablename__ = "audit_chain_head"
+    __table_args__ = (CheckConstraint("id = 1", name="single_row"),)
+
+    id: int = Field(sa_type=Integer, primary_key=True, sa_column_kwargs={"autoincrement": False})
+    last_sequence: int = Field(sa_type=BigInteger)
+    last_hash: str = Field(sa_type=String(64))

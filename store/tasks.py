@@ -1,0 +1,229 @@
+"""Tasks and escalations for people (reminders, the UR queue, calls to make, supervisors).
+
+`create_task` is idempotent by key, so a retried activity never creates two tasks. A task
+leaves the open state once: done or cancelled, with who and when in `completed_by/_at`.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func
+from sqlmodel import Session, col, select
+from sqlmodel.sql.expression import Select, SelectOfScalar
+
+from store._base import UNSET, Unset, check_page, insert_once, require_case
+from store.errors import InvalidTransitionError, NotFoundError
+from store.records import TaskPage, TaskRecord, TaskStatus
+from store.tables import CaseRow, TaskRow
+from store.types import require_aware, utcnow
+
+
+def create_task(
+    *,
+    session: Session,
+    idempotency_key: str,
+    case_id: str,
+    kind: str,
+    title: str,
+    due_at: datetime | None = None,
+    assignee: str | None = None,
+    queue: str | None = None,
+    deadline_key: str | None = None,
+    note: str | None = None,
+) -> TaskRecord:
+    """Open a task once per key; the same key again returns the task created first."""
+    case = require_case(session, case_id)
+
+    def find() -> TaskRow | None:
+        return session.exec(
+            select(TaskRow).where(TaskRow.idempotency_key == idempotency_key)
+        ).first()
+
+    def insert() -> TaskRow:
+        now = utcnow()
+        row = TaskRow(
+            idempotency_key=idempotency_key,
+            case_id=case_id,
+            kind=kind,
+            title=title,
+            assignee=assignee,
+            queue=queue,
+            due_at=None if due_at is None else require_aware(due_at, "due_at"),
+            status=TaskStatus.OPEN.value,
+            deadline_key=deadline_key,
+            note=note,
+            created_at=now,
+            updated_at=now,
+        )
+        session.add(row)
+        return row
+
+    row, _ = insert_once(session, find=find, insert=insert)
+    return _record(row, case.case_number)
+
+
+def get_task(*, session: Session, task_id: int) -> TaskRecord:
+    row = _require(session, task_id)
+    return _record(row, require_case(session, row.case_id).case_number)
+
+
+def complete_task(
+    *, session: Session, task_id: int, completed_by: str, at: datetime | None = None
+) -> TaskRecord:
+    """Mark the task done (again: no change); a cancelled task cannot be completed."""
+    return _close(session, task_id, TaskStatus.DONE, completed_by, at)
+
+
+def cancel_task(
+    *, session: Session, task_id: int, cancelled_by: str, at: datetime | None = None
+) -> TaskRecord:
+    """Cancel the task (again: no change); a done task cannot be cancelled."""
+    return _close(session, task_id, TaskStatus.CANCELLED, cancelled_by, at)
+
+
+def reassign_task(
+    *,
+    session: Session,
+    task_id: int,
+    assignee: str | None,
+    queue: str | Unset | None = UNSET,
+) -> TaskRecord:
+    """Give an open task to someone else (None: nobody, i.e. whoever works `queue`)."""
+    row = _require(session, task_id)
+    if row.status != TaskStatus.OPEN.value:
+        raise InvalidTransitionError("task", task_id, f"is {row.status}, only open tasks move")
+    row.assignee = assignee
+    if not isinstance(queue, Unset):
+        row.queue = queue
+    row.updated_at = utcnow()
+    session.add(row)
+    session.flush()
+    return _record(row, require_case(session, row.case_id).case_number)
+
+
+def cancel_open_tasks(
+    *,
+    session: Session,
+    case_id: str,
+    cancelled_by: str,
+    deadline_key: str | None = None,
+    at: datetime | None = None,
+) -> int:
+    """Cancel a case's open tasks (only those of `deadline_key` when given); returns how many.
+
+    For when the thing they chase happened: the payer decided, the deadline was met.
+    """
+    query = select(TaskRow).where(
+        TaskRow.case_id == case_id, TaskRow.status == TaskStatus.OPEN.value
+    )
+    if deadline_key is not None:
+        query = query.where(TaskRow.deadline_key == deadline_key)
+    now = require_aware(at, "at") if at is not None else utcnow()
+    rows = session.exec(query).all()
+    for row in rows:
+        _set_closed(row, TaskStatus.CANCELLED, cancelled_by, now)
+        session.add(row)
+    session.flush()
+    return len(rows)
+
+
+def list_tasks(
+    *, session: Session, case_id: str, status: TaskStatus | None = None
+) -> list[TaskRecord]:
+    """A case's tasks, oldest first."""
+    query = _with_case_number().where(TaskRow.case_id == case_id)
+    if status is not None:
+        query = query.where(TaskRow.status == status.value)
+    rows = session.exec(query.order_by(col(TaskRow.created_at), col(TaskRow.id))).all()
+    return [_record(row, number) for row, number in rows]
+
+
+def ur_queue(
+    *,
+    session: Session,
+    queue: str | None = None,
+    assignee: str | None = None,
+    due_before: datetime | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> TaskPage:
+    """Open tasks, most urgent first (by due moment; tasks without one last)."""
+    check_page(limit, offset)
+    count: SelectOfScalar[int] = select(func.count()).select_from(TaskRow)
+    query = _with_case_number()
+    conditions: list[Any] = [TaskRow.status == TaskStatus.OPEN.value]
+    if queue is not None:
+        conditions.append(TaskRow.queue == queue)
+    if assignee is not None:
+        conditions.append(TaskRow.assignee == assignee)
+    if due_before is not None:
+        conditions.append(col(TaskRow.due_at) < require_aware(due_before, "due_before"))
+    total = session.exec(count.where(*conditions)).one()
+    rows = session.exec(
+        query.where(*conditions)
+        .order_by(col(TaskRow.due_at).asc().nulls_last(), col(TaskRow.id))
+        .limit(limit)
+        .offset(offset)
+    ).all()
+    items = [_record(row, number) for row, number in rows]
+    return TaskPage(items=items, total=total, limit=limit, offset=offset)
+
+
+def _with_case_number() -> Select[TaskRow, str]:
+    return select(TaskRow, CaseRow.case_number).join(
+        CaseRow, col(TaskRow.case_id) == col(CaseRow.case_id)
+    )
+
+
+def _close(
+    session: Session, task_id: int, status: TaskStatus, by: str, at: datetime | None
+) -> TaskRecord:
+    row = _require(session, task_id)
+    if row.status == status.value:
+        pass
+    elif row.status != TaskStatus.OPEN.value:
+        raise InvalidTransitionError("task", task_id, f"is {row.status}, cannot become {status}")
+    else:
+        now = require_aware(at, "at") if at is not None else utcnow()
+        _set_closed(row, status, by, now)
+        session.add(row)
+        session.flush()
+    return _record(row, require_case(session, row.case_id).case_number)
+
+
+def _set_closed(row: TaskRow, status: TaskStatus, by: str, now: datetime) -> None:
+    row.status = status.value
+    row.completed_by = by
+    row.completed_at = now
+    row.updated_at = now
+
+
+def _require(session: Session, task_id: int) -> TaskRow:
+    row = session.get(TaskRow, task_id)
+    if row is None:
+        raise NotFoundError("task", task_id)
+    return row
+
+
+def _record(row: TaskRow, case_number: str) -> TaskRecord:
+    assert row.id is not None
+    return TaskRecord(
+        task_id=row.id,
+        idempotency_key=row.idempotency_key,
+        case_id=row.case_id,
+        case_number=case_number,
+        kind=row.kind,
+        title=row.title,
+        assignee=row.assignee,
+        queue=row.queue,
+        due_at=row.due_at,
+        status=TaskStatus(row.status),
+        deadline_key=row.deadline_key,
+        note=row.note,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+        completed_at=row.completed_at,
+        completed_by=row.completed_by,
+    )

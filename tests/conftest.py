@@ -1,0 +1,84 @@
+"""Database fixtures for every test folder (add other fixtures in a subfolder's conftest).
+
+`database_url` is an empty database per test, on SQLite (a temp file) and, when
+PRIORAUTH_TEST_POSTGRES_URL is set, on PostgreSQL too: one uniquely named database per test
+session (dropped at the end), one schema per test inside it. If the variable is set and
+PostgreSQL cannot be reached, the PostgreSQL tests fail; they never skip. `engine` is the same
+database migrated to the latest revision.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Iterator
+from contextlib import ExitStack
+
+import pytest
+from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.engine import URL
+from sqlalchemy.exc import OperationalError
+
+from store.database import make_engine, normalize_url
+from store.migrate import upgrade
+from store.scratch import scratch_postgres_database
+
+POSTGRES_ENV = "PRIORAUTH_TEST_POSTGRES_URL"
+
+
+def _backends() -> list[object]:
+    backends: list[object] = [pytest.param("sqlite", id="sqlite")]
+    if os.environ.get(POSTGRES_ENV):
+        backends.append(pytest.param("postgresql", id="postgresql", marks=pytest.mark.postgres))
+    return backends
+
+
+def url_text(url: URL) -> str:
+    """A URL as a string that still connects (str(url) masks the password)."""
+    return url.render_as_string(hide_password=False)
+
+
+@pytest.fixture(scope="session")
+def postgres_database() -> Iterator[URL]:
+    """A fresh database for this test session on the server of PRIORAUTH_TEST_POSTGRES_URL."""
+    server = os.environ[POSTGRES_ENV]
+    with ExitStack() as stack:
+        try:
+            database = stack.enter_context(
+                scratch_postgres_database(server, prefix="priorauth_test")
+            )
+        except OperationalError as exc:
+            shown = normalize_url(server).render_as_string(hide_password=True)
+            pytest.fail(
+                f"{POSTGRES_ENV} is set, but PostgreSQL at {shown} is unreachable: {exc.orig}. "
+                f"Start PostgreSQL, or unset {POSTGRES_ENV} to run the SQLite tests only.",
+                pytrace=False,
+            )
+        yield database
+
+
+@pytest.fixture(params=_backends())
+def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> str:
+    """The URL of an empty, unmigrated database that belongs to this test alone."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path_factory.mktemp('db') / 'priorauth.db'}"
+    database: URL = request.getfixturevalue("postgres_database")
+    schema = f"test_{secrets.token_hex(6)}"
+    setup = create_engine(database)
+    with setup.begin() as connection:
+        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    setup.dispose()
+    # The schema is dropped with the session's database; no per-test DROP that could wait on
+    # a connection a test left open.
+    return url_text(database.update_query_dict({"options": f"-csearch_path={schema}"}))
+
+
+@pytest.fixture
+def engine(database_url: str) -> Iterator[Engine]:
+    """An engine on this test's database, migrated to the latest revision."""
+    upgrade(database_url)
+    engine = make_engine(database_url)
+    try:
+        yield engine
+    finally:
+        engine.dispose()
