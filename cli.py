@@ -1,0 +1,43 @@
+"""The `priorauth` command: cases, queues, deadlines, letters, audit, and the local stack.
+
+Each group lives in its own module under `commands/`; this file only assembles them.
+"""
+
+from __future__ import annotations
+
+import typer
+
+from commands.api_server import api
+from commands.audit import audit_app
+from commands.case import case_app
+from commands.deadline import deadline
+from commands.demo import demo
+from commands.dev import dev, worker
+from commands.letter import letter_app
+from commands.queue import queue_app
+from commands.sandbox_payer import sandbox_payer
+
+app = typer.Typer(
+    name="priorauth",
+    help="Prior-authorization and appeals workflow engine.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+app.add_typer(case_app, name="case", help="Open, list, show and act on cases (through the API).")
+app.add_typer(queue_app, name="queue", help="Work queues: my cases, escalations, overdue.")
+app.command("deadline", help="Compute regulatory due moments from JSON queries.")(deadline)
+app.add_typer(letter_app, name="letter", help="Render appeal and case letters to .docx.")
+app.add_typer(audit_app, name="audit", help="Inspect the tamper-evident audit trail.")
+app.command("dev", help="Run the whole local stack (Temporal, worker, API, sandbox payer).")(dev)
+app.command("worker", help="Run a Temporal worker for priorauth cases.")(worker)
+app.command("api", help="Run the HTTP API.")(api)
+app.command("sandbox-payer", help="Run a scripted Da Vinci PAS payer on loopback.")(sandbox_payer)
+app.command("demo", help="Run scripted cases through the running stack.")(demo)
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

