@@ -1,0 +1,1 @@
+"""priorauth activities package."""

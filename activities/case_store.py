@@ -1,0 +1,197 @@
+"""Activities that write case state, deadlines, tasks and audit events to the store.
+
+`CaseStoreActivities` depends on a `CaseRecorder`: `StoreRecorder` (the sqlmodel store, in
+`activities.store_recorder`) in the worker, `MemoryRecorder` in workflow tests. Every write is
+one idempotent transaction keyed by `TransitionRecord.key`, and every activity logs exactly one
+structlog line carrying the case id and key, never PHI.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from hashlib import sha256
+from typing import Any, Protocol
+
+import structlog
+from temporalio import activity
+from temporalio.exceptions import ApplicationError
+
+from activities import errors
+from activities.models import (
+    EscalationInput,
+    LetterRef,
+    TaskSpec,
+    TransitionRecord,
+    TransitionResult,
+)
+from domain.enums import CaseStatus
+from domain.models import Case, CaseDeadline, PriorAuthRequest
+
+log = structlog.stdlib.get_logger("priorauth.activities")
+
+
+class CaseNotFoundError(LookupError):
+    """The store has no case with this id (raised by recorders, mapped to `CaseNotFound`)."""
+
+
+class CaseRecorder(Protocol):
+    """What activities need from the case store. Each method is one idempotent transaction."""
+
+    def record_transition(self, record: TransitionRecord) -> bool:
+        """Write status, deadlines, tasks and the audit event; False if `key` was seen."""
+        ...
+
+    def record_escalation(self, escalation: EscalationInput) -> bool: ...
+
+    def load_case(self, case_id: str) -> Case:
+        """The case with its PHI (only activities ever hold it)."""
+        ...
+
+    def find_letter(self, case_id: str, key: str) -> LetterRef | None: ...
+
+    def save_letter(
+        self,
+        case_id: str,
+        key: str,
+        *,
+        kind: str,
+        template_version: str,
+        content: bytes,
+        context: dict[str, Any],
+    ) -> LetterRef: ...
+
+
+@dataclass
+class AuditRow:
+    case_id: str
+    key: str
+    event: str
+    summary: str
+    actor: str
+
+
+@dataclass
+class MemoryRecorder:
+    """A thread-safe in-memory `CaseRecorder` for tests and the offline demo."""
+
+    requests: dict[str, PriorAuthRequest] = field(default_factory=dict)
+    audit: list[AuditRow] = field(default_factory=list)
+    tasks: dict[str, tuple[str, TaskSpec]] = field(default_factory=dict)
+    deadlines: dict[tuple[str, str], CaseDeadline] = field(default_factory=dict)
+    statuses: dict[str, CaseStatus] = field(default_factory=dict)
+    letters: dict[str, tuple[str, LetterRef, bytes]] = field(default_factory=dict)
+    escalations: list[EscalationInput] = field(default_factory=list)
+    _keys: set[str] = field(default_factory=set)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def record_transition(self, record: TransitionRecord) -> bool:
+        with self._lock:
+            if record.key in self._keys:
+                return False
+            self._keys.add(record.key)
+            self.audit.append(
+                AuditRow(record.case_id, record.key, record.event, record.summary, record.actor)
+            )
+            if record.status is not None:
+                self.statuses[record.case_id] = record.status
+            for deadline in record.deadlines:
+                self.deadlines[(record.case_id, deadline.key)] = deadline
+            for task in record.tasks:
+                self.tasks.setdefault(task.key, (record.case_id, task))
+            return True
+
+    def record_escalation(self, escalation: EscalationInput) -> bool:
+        with self._lock:
+            if escalation.key in self._keys:
+                return False
+            self._keys.add(escalation.key)
+            self.escalations.append(escalation)
+            self.audit.append(
+                AuditRow(
+                    escalation.case_id,
+                    escalation.key,
+                    "escalation",
+                    escalation.summary,
+                    "system",
+                )
+            )
+            self.tasks.setdefault(escalation.task.key, (escalation.case_id, escalation.task))
+            return True
+
+    def load_case(self, case_id: str) -> Case:
+        try:
+            request = self.requests[case_id]
+        except KeyError:
+            raise CaseNotFoundError(case_id) from None
+        return Case(
+            case_id=case_id,
+            case_number=f"MEM-{case_id}",
+            request=request,
+            status=self.statuses.get(case_id, CaseStatus.OPENED),
+            received_at=datetime.now(UTC),
+        )
+
+    def find_letter(self, case_id: str, key: str) -> LetterRef | None:
+        with self._lock:
+            found = self.letters.get(key)
+            return found[1] if found else None
+
+    def save_letter(
+        self,
+        case_id: str,
+        key: str,
+        *,
+        kind: str,
+        template_version: str,
+        content: bytes,
+        context: dict[str, Any],
+    ) -> LetterRef:
+        with self._lock:
+            if key in self.letters:
+                return self.letters[key][1]
+            ref = LetterRef(
+                letter_id="LTR-" + sha256(key.encode()).hexdigest()[:16].upper(),
+                kind=kind,
+                template_version=template_version,
+                checksum=sha256(content).hexdigest(),
+            )
+            self.letters[key] = (case_id, ref, content)
+            return ref
+
+    def case_tasks(self, case_id: str) -> list[TaskSpec]:
+        return [task for owner, task in self.tasks.values() if owner == case_id]
+
+    def case_audit(self, case_id: str) -> list[AuditRow]:
+        return [row for row in self.audit if row.case_id == case_id]
+
+
+def not_found(case_id: str) -> ApplicationError:
+    # The case id is an opaque key, safe in a message; nothing else about the case is.
+    return ApplicationError(
+        f"case {case_id} is not in the store", type=errors.CASE_NOT_FOUND, non_retryable=True
+    )
+
+
+class CaseStoreActivities:
+    """Write transitions and escalations to the store (sync: run in the worker's thread pool)."""
+
+    def __init__(self, recorder: CaseRecorder) -> None:
+        self.recorder = recorder
+
+    @activity.defn(name="record_transition")
+    def record_transition(self, record: TransitionRecord) -> TransitionResult:
+        try:
+            written = self.recorder.record_transition(record)
+        except CaseNotFoundError:
+            raise not_found(record.case_id) from None
+        log.info(
+            "case_transition",
+            case_id=record.case_id,
+            key=record.key,
+            case_event=record.event,
+            status=record.status.value if record.status else None,
+            duplicate=not written,
+        )
+        return TransitionResult(key=record.key, duplicate=not written)

@@ -1,0 +1,43 @@
+"""The deadline engine as a (local) activity, so every computed clock is recorded in history.
+
+Computing a clock in the workflow itself would make a rule change alter the timers of running
+cases on replay; as an activity the result is fixed at the moment it was computed. A query the
+rules cannot answer is a business failure (`NoDeadlineRule`): the workflow asks a human instead.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import structlog
+from temporalio import activity
+from temporalio.exceptions import ApplicationError
+
+from activities import errors
+from domain.deadlines import DeadlineError, DeadlineQuery, DeadlineResult, compute_deadline
+
+log = structlog.stdlib.get_logger("priorauth.activities")
+
+
+class DeadlineActivities:
+    def __init__(
+        self, compute: Callable[[DeadlineQuery], DeadlineResult] = compute_deadline
+    ) -> None:
+        self.compute = compute
+
+    @activity.defn(name="compute_deadline")
+    def compute_deadline(self, query: DeadlineQuery) -> DeadlineResult:
+        try:
+            result = self.compute(query)
+        except DeadlineError as exc:
+            # DeadlineError messages name regimes/events/fields only, never a person.
+            raise ApplicationError(
+                str(exc), type=errors.NO_DEADLINE_RULE, non_retryable=True
+            ) from None
+        log.info(
+            "deadline_computed",
+            regime=query.regime.value,
+            deadline_event=query.event.value,
+            rule_id=result.rule_id,
+        )
+        return result

@@ -1,0 +1,87 @@
+"""Render a letter for a case and keep it in the store, once per idempotency key.
+
+The renderer is injected (`LettersPackageRenderer` over `letters/` in the worker, a plain-text
+fake in workflow tests). Only the letter's reference (id, kind, template version, checksum)
+goes back to the workflow: the document is PHI and never enters the history.
+"""
+
+from __future__ import annotations
+
+from hashlib import sha256
+from typing import Any, Protocol
+
+import structlog
+from pydantic import BaseModel, Field
+from temporalio import activity
+from temporalio.exceptions import ApplicationError
+
+from activities import errors
+from activities.case_store import CaseNotFoundError, CaseRecorder, not_found
+from activities.models import LetterInput, LetterRef
+from domain.models import Case
+
+log = structlog.stdlib.get_logger("priorauth.activities")
+
+
+class RenderedDocument(BaseModel):
+    kind: str
+    template_version: str
+    content: bytes
+    context: dict[str, Any] = Field(default_factory=dict)
+
+
+class LetterUnavailableError(Exception):
+    """No template, or facts missing for this letter (a business failure; PHI-free message)."""
+
+
+class LetterRenderer(Protocol):
+    def render(self, case: Case, letter: LetterInput) -> RenderedDocument: ...
+
+
+class PlainTextRenderer:
+    """A minimal renderer for workflow tests (the real one is `LettersPackageRenderer`)."""
+
+    def render(self, case: Case, letter: LetterInput) -> RenderedDocument:
+        body = f"{letter.kind} for case {case.case_id}: {case.request.member.full_name}"
+        return RenderedDocument(kind=letter.kind, template_version="plain-1", content=body.encode())
+
+
+def checksum(content: bytes) -> str:
+    return sha256(content).hexdigest()
+
+
+class LetterActivities:
+    def __init__(self, renderer: LetterRenderer, recorder: CaseRecorder) -> None:
+        self.renderer = renderer
+        self.recorder = recorder
+
+    @activity.defn(name="render_letter")
+    def render_letter(self, letter: LetterInput) -> LetterRef:
+        try:
+            existing = self.recorder.find_letter(letter.case_id, letter.key)
+            if existing is not None:
+                log.info("letter_reused", case_id=letter.case_id, key=letter.key)
+                return existing
+            document = self.renderer.render(self.recorder.load_case(letter.case_id), letter)
+            saved = self.recorder.save_letter(
+                letter.case_id,
+                letter.key,
+                kind=document.kind,
+                template_version=document.template_version,
+                content=document.content,
+                context=document.context,
+            )
+        except CaseNotFoundError:
+            raise not_found(letter.case_id) from None
+        except LetterUnavailableError as exc:
+            raise ApplicationError(
+                str(exc), type=errors.LETTER_UNAVAILABLE, non_retryable=True
+            ) from None
+        log.info(
+            "letter_rendered",
+            case_id=letter.case_id,
+            key=letter.key,
+            kind=saved.kind,
+            letter_id=saved.letter_id,
+        )
+        return saved

@@ -1,0 +1,66 @@
+"""`LetterRenderer` over the `letters` package: case + letter request -> a .docx letter.
+
+Kept out of `activities.letters` so workflow modules never import jinja2 or python-docx.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from activities.letters import LetterUnavailableError, RenderedDocument
+from activities.models import LetterInput
+from config.settings import Organization, Settings
+from domain.appeals import AppealLevel
+from domain.models import Appeal, Case
+from letters import LetterError, LetterKind, Signer, build_letter_context, render_letter
+
+
+def letter_kind(letter: LetterInput, *, expedited: bool = False) -> LetterKind:
+    if letter.kind == "missed_deadline":
+        return LetterKind.MISSED_DEADLINE
+    if letter.appeal_level == AppealLevel.EXTERNAL_REVIEW:
+        return LetterKind.EXTERNAL_REVIEW_REQUEST
+    return LetterKind.APPEAL_EXPEDITED if expedited else LetterKind.APPEAL_LEVEL1
+
+
+class LettersPackageRenderer:
+    def __init__(self, settings: Settings | None = None) -> None:
+        self.settings = settings or Settings()
+
+    @property
+    def organization(self) -> Organization:
+        return self.settings.organization
+
+    def render(self, case: Case, letter: LetterInput) -> RenderedDocument:
+        kind = letter_kind(letter)
+        appeal = None
+        if letter.appeal_level is not None and letter.sequences:
+            appeal = Appeal(
+                level=letter.appeal_level,
+                number=letter.appeal_number or 1,
+                sequences=letter.sequences,
+                arguments=letter.arguments,
+            )
+        try:
+            context = build_letter_context(
+                case,
+                kind=kind,
+                now=datetime.now(UTC),
+                appeal=appeal,
+                deadlines=[letter.deadline] if letter.deadline else None,
+                organization=self.organization,
+                # The user who asked for the letter signs it (a signer profile could come later).
+                signer=Signer(name=letter.requested_by)
+                if letter.requested_by != "system"
+                else None,
+            )
+            rendered = render_letter(context, override_dir=self.settings.template_override_dir)
+        except LetterError as exc:
+            # Field names only: the letters package keeps PHI out of its messages.
+            raise LetterUnavailableError(f"{kind.value}: {type(exc).__name__}") from None
+        return RenderedDocument(
+            kind=rendered.kind.value,
+            template_version=rendered.template_version,
+            content=rendered.docx,
+            context={"context_json": rendered.context_json},
+        )

@@ -1,0 +1,66 @@
+"""Submit to the payer through a `PayerGateway`, loading the request (PHI) from the store.
+
+The workflow passes only the case id and an idempotency key; the gateway dedupes on the key, so
+a retried activity never submits twice.
+"""
+
+from __future__ import annotations
+
+import structlog
+from temporalio import activity
+from temporalio.exceptions import ApplicationError
+
+from activities import errors
+from activities.case_store import CaseNotFoundError, CaseRecorder, not_found
+from activities.models import SubmitInput, SubmitResult
+from integrations.gateway import GatewaySubmission, PayerGateway
+
+log = structlog.stdlib.get_logger("priorauth.activities")
+
+
+class PayerRejectedError(Exception):
+    """A gateway's business rejection (validation failure); its message must be PHI-free."""
+
+
+class PayerActivities:
+    def __init__(self, gateway: PayerGateway, recorder: CaseRecorder) -> None:
+        self.gateway = gateway
+        self.recorder = recorder
+
+    @activity.defn(name="submit_to_payer")
+    async def submit_to_payer(self, submission: SubmitInput) -> SubmitResult:
+        try:
+            request = self.recorder.load_case(submission.case_id).request
+        except CaseNotFoundError:
+            raise not_found(submission.case_id) from None
+        try:
+            receipt = await self.gateway.submit(
+                GatewaySubmission(
+                    case_id=submission.case_id,
+                    submission_key=submission.key,
+                    kind=submission.kind,
+                    request=request,
+                    attachments=submission.attachments,
+                    appeal_level=submission.appeal_level,
+                    appeal_number=submission.appeal_number,
+                    letter_id=submission.letter_id,
+                )
+            )
+        except PayerRejectedError as exc:
+            raise ApplicationError(
+                str(exc), type=errors.PAYER_REJECTED, non_retryable=True
+            ) from None
+        log.info(
+            "payer_submission",
+            case_id=submission.case_id,
+            key=submission.key,
+            kind=submission.kind.value,
+            submission_id=receipt.submission_id,
+            duplicate=receipt.duplicate,
+        )
+        return SubmitResult(
+            submission_id=receipt.submission_id,
+            accepted_at=receipt.accepted_at,
+            payer_reference=receipt.payer_reference,
+            duplicate=receipt.duplicate,
+        )

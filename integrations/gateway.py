@@ -1,0 +1,75 @@
+"""The payer gateway interface: how priorauth submits to a payer and hears back.
+
+Implementations: the in-process simulated payer (`integrations.simulated_payer`); later Da Vinci
+PAS FHIR and X12 278. Submissions carry the full request (PHI) and are only ever built inside
+activities; decisions come back through a `DecisionSink` (webhook, PAS notification, simulator).
+Every call is idempotent on `submission_key`.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Protocol
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+from domain.appeals import AppealLevel
+from domain.models import Attachment, PayerDecision, PriorAuthRequest, RequestForInformation
+
+
+class SubmissionKind(StrEnum):
+    INITIAL = "initial"
+    RESUBMISSION = "resubmission"
+    CANCEL = "cancel"
+    APPEAL = "appeal"
+
+
+class GatewaySubmission(BaseModel):
+    """One submission to a payer; `submission_key` makes a retried send a no-op."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    case_id: str
+    submission_key: str
+    kind: SubmissionKind
+    request: PriorAuthRequest
+    attachments: list[Attachment] = Field(default_factory=list)
+    appeal_level: AppealLevel | None = None
+    appeal_number: int | None = None
+    letter_id: str | None = None
+
+
+class GatewayReceipt(BaseModel):
+    submission_id: str
+    accepted_at: AwareDatetime
+    payer_reference: str | None = None
+    duplicate: bool = False
+
+
+class AppealOutcome(StrEnum):
+    OVERTURNED = "overturned"
+    PARTIALLY_OVERTURNED = "partially_overturned"
+    UPHELD = "upheld"
+
+
+class DecisionSink(Protocol):
+    """Where payer responses go (in the worker: Temporal updates on the case workflows)."""
+
+    async def payer_decision(
+        self, case_id: str, decision: PayerDecision, rfi: RequestForInformation | None
+    ) -> None: ...
+
+    async def appeal_decision(
+        self,
+        case_id: str,
+        level_number: int,
+        decision_id: str,
+        outcome: AppealOutcome,
+        decided_at: datetime,
+        note: str | None,
+    ) -> None: ...
+
+
+class PayerGateway(Protocol):
+    async def submit(self, submission: GatewaySubmission) -> GatewayReceipt: ...

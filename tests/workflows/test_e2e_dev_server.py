@@ -1,0 +1,225 @@
+"""End to end on the real dev server with the real store (SQLite; PostgreSQL when configured).
+
+Covers: scripted payer responses arriving as Updates, letters rendered by `letters/`, the store
+read model, the search attributes, PHI absent from the server-side history, and a worker killed
+while an activity is in flight.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections import Counter
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine
+from temporalio.client import Client, WorkflowHandle, WorkflowUpdateStage
+from temporalio.testing import WorkflowEnvironment
+
+from activities.letters_renderer import LettersPackageRenderer
+from domain.enums import CaseStatus
+from domain.models import AppealStatus, PriorAuthRequest
+from integrations.gateway import GatewayReceipt, GatewaySubmission, SubmissionKind
+from integrations.simulated_payer import AppealBehaviour, Behaviour, Script, SimulatedPayer
+from store import audit, cases, letters, tasks
+from store.database import read_session, transaction
+from tests.workflows.conftest import MEMBER_ID, PHI_STRINGS, request, start_local
+from worker import TemporalDecisionSink, make_worker
+from workflows.appeal import AppealWorkflow
+from workflows.constants import CASE_STATUS, case_workflow_id
+from workflows.models import CaseFacts, CaseInput, CaseView, Phase, SignOffInput
+from workflows.prior_auth import PriorAuthWorkflow
+
+pytestmark = [pytest.mark.temporal, pytest.mark.postgres]
+
+
+@pytest.fixture(scope="module")
+async def local_env() -> AsyncIterator[WorkflowEnvironment]:
+    env = await start_local()
+    try:
+        yield env
+    finally:
+        await env.shutdown()
+
+
+def open_case(engine: Engine, req: PriorAuthRequest, received_at: datetime) -> str:
+    case_id = f"e2e{uuid.uuid4().hex[:10]}"
+    with transaction(engine) as session:
+        cases.create_case(session=session, case_id=case_id, request=req, received_at=received_at)
+    return case_id
+
+
+async def start_case(
+    client: Client, case_id: str, req: PriorAuthRequest, received_at: datetime, queue: str
+) -> WorkflowHandle[PriorAuthWorkflow, CaseView]:
+    return await client.start_workflow(
+        PriorAuthWorkflow.run,
+        CaseInput(facts=CaseFacts.from_request(case_id, req, received_at, "cm-ann")),
+        id=case_workflow_id(case_id),
+        task_queue=queue,
+    )
+
+
+async def until(handle: WorkflowHandle[Any, Any], check: Any, *, seconds: float = 20.0) -> CaseView:
+    deadline = asyncio.get_running_loop().time() + seconds
+    while True:
+        view: CaseView = await handle.query(PriorAuthWorkflow.status)
+        if check(view):
+            return view
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"case stuck at {view.status} / {view.phase}")
+        await asyncio.sleep(0.1)
+
+
+async def sign_when_ready(client: Client, workflow_id: str, *, wait: bool = True) -> None:
+    appeal = client.get_workflow_handle_for(AppealWorkflow.run, workflow_id)
+    for _ in range(200):
+        try:
+            status = await appeal.query(AppealWorkflow.appeal_status)
+        except Exception:
+            status = None
+        if status is not None and status.status == AppealStatus.AWAITING_SIGNOFF:
+            assert status.letter_id is not None
+            await appeal.start_update(
+                AppealWorkflow.sign_off,
+                SignOffInput(actor="dr-b", letter_id=status.letter_id),
+                wait_for_stage=WorkflowUpdateStage.COMPLETED
+                if wait
+                else WorkflowUpdateStage.ACCEPTED,
+            )
+            return
+        await asyncio.sleep(0.1)
+    raise AssertionError("appeal never awaited sign-off")
+
+
+def assert_no_phi(history_json: str) -> None:
+    leaked = [s for s in PHI_STRINGS if s in history_json]
+    assert leaked == [], f"PHI in history: {leaked}"
+
+
+async def test_approval_and_denial_appeal_overturn_end_to_end(
+    local_env: WorkflowEnvironment, engine: Engine
+) -> None:
+    client = local_env.client
+    queue = f"e2e-{uuid.uuid4().hex[:8]}"
+    payer = SimulatedPayer(TemporalDecisionSink(client), delay=0.1)
+    payer.script_member(
+        "W-DENY-1", Script(behaviour=Behaviour.DENY, appeal=AppealBehaviour.OVERTURN)
+    )
+    received = datetime.now(UTC)
+    approve_req = request()
+    deny_req = request(member_id="W-DENY-1")
+    approve_id = open_case(engine, approve_req, received)
+    deny_id = open_case(engine, deny_req, received)
+    worker = make_worker(
+        client, task_queue=queue, engine=engine, gateway=payer, renderer=LettersPackageRenderer()
+    )
+    async with worker:
+        approved = await start_case(client, approve_id, approve_req, received, queue)
+        denied = await start_case(client, deny_id, deny_req, received, queue)
+        view = await until(approved, lambda v: v.status == CaseStatus.APPROVED)
+        assert view.items[0].authorization_number
+        view = await until(denied, lambda v: v.phase == Phase.ADVERSE)
+        from workflows.models import FileAppealInput
+
+        view = await denied.execute_update(
+            PriorAuthWorkflow.file_appeal,
+            FileAppealInput(actor="cm-ann", arguments=["Meets MP-101"]),
+        )
+        await sign_when_ready(client, view.appeals[0].workflow_id)
+        view = await until(denied, lambda v: v.status == CaseStatus.APPROVED)
+        assert view.appeals[0].status == AppealStatus.OVERTURNED
+        desc = await denied.describe()
+        assert desc.typed_search_attributes.get(CASE_STATUS) == "approved"
+
+        # Server-side histories, read without the codec: no PHI anywhere.
+        for wid in (approved.id, denied.id, view.appeals[0].workflow_id):
+            history = await client.get_workflow_handle(wid).fetch_history()
+            assert_no_phi(history.to_json())
+        assert MEMBER_ID not in approved.id
+
+    with read_session(engine) as session:
+        summary = cases.get_case_summary(session=session, case_id=deny_id)
+        assert summary.status == CaseStatus.APPROVED
+        events = [e.action for e in audit.timeline(session=session, case_id=deny_id)]
+        assert events[:3] == ["case_opened", "submitted", "payer_decision"]
+        assert "appeal_submitted" in events and "appeal_overturned" in events
+        stored = letters.list_letters(session=session, case_id=deny_id)
+        assert [s.kind for s in stored] == ["appeal_level1"]
+        assert audit.verify_chain(session=session).ok
+
+
+class GatedPayer(SimulatedPayer):
+    """Holds the first appeal submission until the test lets it go (or forever)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.hold = True
+        self.entered = asyncio.Event()
+
+    async def submit(self, submission: GatewaySubmission) -> GatewayReceipt:
+        if submission.kind == SubmissionKind.APPEAL and self.hold:
+            self.entered.set()
+            await asyncio.sleep(3600)
+        return await super().submit(submission)
+
+
+async def test_worker_killed_mid_activity_finishes_without_duplicates(
+    local_env: WorkflowEnvironment, engine: Engine
+) -> None:
+    client = local_env.client
+    queue = f"restart-{uuid.uuid4().hex[:8]}"
+    script = Script(behaviour=Behaviour.DENY, appeal=AppealBehaviour.OVERTURN)
+    first = GatedPayer(TemporalDecisionSink(client), delay=0.1)
+    first.script_member(MEMBER_ID, script)
+    req = request()
+    received = datetime.now(UTC)
+    case_id = open_case(engine, req, received)
+    renderer = LettersPackageRenderer()
+    worker = make_worker(
+        client,
+        task_queue=queue,
+        engine=engine,
+        gateway=first,
+        renderer=renderer,
+        graceful_shutdown_timeout=timedelta(milliseconds=200),
+    )
+    async with worker:
+        handle = await start_case(client, case_id, req, received, queue)
+        await until(handle, lambda v: v.phase == Phase.ADVERSE)
+        from workflows.models import FileAppealInput
+
+        view = await handle.execute_update(
+            PriorAuthWorkflow.file_appeal,
+            FileAppealInput(actor="cm-ann", arguments=["Meets every criterion of MP-101"]),
+        )
+        # Sign-off completes only after the submission, which the gate holds.
+        await sign_when_ready(client, view.appeals[0].workflow_id, wait=False)
+        await asyncio.wait_for(first.entered.wait(), 20)
+    # The worker is gone with the appeal submission in flight. A new one takes over.
+    second = SimulatedPayer(TemporalDecisionSink(client), delay=0.1)
+    second.script_member(MEMBER_ID, script)
+    second.submissions = dict(first.submissions)  # the same payer, seen from a new process
+    second._pended = set(first._pended)
+    async with make_worker(
+        client, task_queue=queue, engine=engine, gateway=second, renderer=renderer
+    ):
+        view = await until(handle, lambda v: v.status == CaseStatus.APPROVED, seconds=60)
+    with read_session(engine) as session:
+        events = audit.timeline(session=session, case_id=case_id)
+        keys = Counter(e.idempotency_key for e in events)
+        assert max(keys.values()) == 1
+        actions = Counter(e.action for e in events)
+        assert actions["appeal_submitted"] == 1
+        assert actions["payer_decision"] == 1
+        assert actions["appeal_letter_ready"] == 1
+        stored = letters.list_letters(session=session, case_id=case_id)
+        assert len(stored) == 1
+        task_keys = Counter(
+            t.idempotency_key for t in tasks.list_tasks(session=session, case_id=case_id)
+        )
+        assert max(task_keys.values()) == 1
+    assert [s.kind for s in second.submissions.values()].count(SubmissionKind.APPEAL) == 1

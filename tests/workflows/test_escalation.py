@@ -1,0 +1,144 @@
+"""Escalation rungs fire at the right moments, and moved deadlines leave no stale timer."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import pytest
+
+from domain.enums import CaseStatus
+from domain.escalation import TaskQueue
+from domain.models import CaseDeadline
+from tests.workflows.conftest import Harness, decision, deny, request
+from tests.workflows.helpers import wait_phase
+from workflows.models import PayerExtensionInput, Phase
+from workflows.prior_auth import PriorAuthWorkflow
+
+pytestmark = pytest.mark.temporal
+SLACK = timedelta(seconds=5)
+
+
+async def deadline(handle, key: str) -> CaseDeadline:  # type: ignore[no-untyped-def]
+    view = await handle.query(PriorAuthWorkflow.deadlines)
+    return next(d for d in view.deadlines if d.key == key)
+
+
+def fired(harness: Harness, case_id: str) -> list[tuple[str, datetime, TaskQueue]]:
+    return [
+        (e.task.kind.removeprefix("escalation_"), e.occurred_at, e.task.queue)
+        for e in harness.recorder.escalations
+        if e.case_id == case_id
+    ]
+
+
+async def sleep_until(harness: Harness, moment: datetime) -> None:
+    gap = moment - await harness.now()
+    if gap > timedelta(0):
+        await harness.env.sleep(gap)
+
+
+async def test_expedited_72_hour_medicare_advantage_clock(harness: Harness) -> None:
+    received = await harness.now()
+    handle = await harness.start(request(urgency="expedited"), received_at=received)
+    view = await wait_phase(handle, Phase.AWAIT_DECISION)
+    clock = await deadline(handle, "initial_decision")
+    assert clock.due_at - received == timedelta(hours=72)
+    assert clock.rule.startswith("42 CFR 422.572")
+
+    await sleep_until(harness, received + timedelta(hours=35))
+    assert fired(harness, view.case_id) == []
+    await sleep_until(harness, received + timedelta(hours=37))
+    await sleep_until(harness, received + timedelta(hours=58))
+    await sleep_until(harness, received + timedelta(hours=73))
+    await wait_phase(handle, Phase.AWAIT_DECISION)
+    rungs = fired(harness, view.case_id)
+    assert [(name, queue) for name, _, queue in rungs] == [
+        ("half", TaskQueue.ASSIGNEE),
+        ("eighty", TaskQueue.UR),
+        ("missed", TaskQueue.SUPERVISOR),
+    ]
+    expected = [timedelta(hours=36), timedelta(hours=57.6), timedelta(hours=72)]
+    for (_, at, _), offset in zip(rungs, expected, strict=True):
+        assert abs(at - (received + offset)) < SLACK
+    letters = [k for k in harness.recorder.letters if ":letter:missed:" in k]
+    assert len(letters) == 1
+    tasks = {t.kind for t in harness.recorder.case_tasks(view.case_id)}
+    assert {"escalation_half", "escalation_eighty", "escalation_missed"} <= tasks
+
+
+async def test_standard_7_day_medicare_advantage_clock(harness: Harness) -> None:
+    received = await harness.now()
+    handle = await harness.start(request(), received_at=received)
+    view = await wait_phase(handle, Phase.AWAIT_DECISION)
+    clock = await deadline(handle, "initial_decision")
+    assert "422.568" in clock.rule
+    window = clock.due_at - received
+    assert timedelta(days=7) <= window < timedelta(days=8)
+    await sleep_until(harness, clock.due_at + timedelta(hours=1))
+    await wait_phase(handle, Phase.AWAIT_DECISION)
+    rungs = fired(harness, view.case_id)
+    assert [name for name, _, _ in rungs] == ["half", "eighty", "missed"]
+    for (_, at, _), fraction in zip(rungs, (0.5, 0.8, 1.0), strict=True):
+        assert abs(at - (received + window * fraction)) < SLACK
+
+
+async def test_extension_moves_the_timers_without_stale_rungs(harness: Harness) -> None:
+    received = await harness.now()
+    handle = await harness.start(request(), received_at=received)
+    view = await wait_phase(handle, Phase.AWAIT_DECISION)
+    original = await deadline(handle, "initial_decision")
+    await sleep_until(harness, received + timedelta(days=2))
+    await handle.execute_update(
+        PriorAuthWorkflow.record_payer_extension,
+        PayerExtensionInput(
+            notice_id="ext-1", noticed_at=await harness.now(), reason="Awaiting outside records"
+        ),
+    )
+    extended = await deadline(handle, "initial_decision")
+    assert extended.due_at - original.due_at == timedelta(days=14)
+    assert extended.rule_id.endswith("extended")
+    # Past the original due moment: neither the old 50 %, 80 % nor "missed" rung fires.
+    await sleep_until(harness, original.due_at + timedelta(days=1))
+    assert fired(harness, view.case_id) == []
+    window = extended.due_at - received
+    await sleep_until(harness, received + window * 0.5 + timedelta(minutes=1))
+    await wait_phase(handle, Phase.AWAIT_DECISION)
+    rungs = fired(harness, view.case_id)
+    assert [name for name, _, _ in rungs] == ["half"]
+    assert abs(rungs[0][1] - (received + window * 0.5)) < SLACK
+    # A payer date moves it again; the rung plan follows.
+    new_due = extended.due_at - timedelta(days=3)
+    await handle.execute_update(
+        PriorAuthWorkflow.record_payer_extension,
+        PayerExtensionInput(
+            notice_id="ext-2",
+            noticed_at=await harness.now(),
+            reason="Payer date",
+            new_due_at=new_due,
+        ),
+    )
+    assert (await deadline(handle, "initial_decision")).due_at == new_due
+    view_deadlines = await handle.query(PriorAuthWorkflow.deadlines)
+    assert view_deadlines.next_escalation is not None
+    assert view_deadlines.next_escalation.endswith("#eighty")
+
+
+async def test_missed_appeal_window_closes_the_case(harness: Harness) -> None:
+    handle = await harness.start(request())
+    await wait_phase(handle, Phase.AWAIT_DECISION)
+    decided = await harness.now()
+    view = await handle.execute_update(
+        PriorAuthWorkflow.record_payer_decision, decision("d1", deny(), at=decided)
+    )
+    window = await deadline(handle, "appeal_filing_window")
+    assert "422.582" in window.rule
+    await sleep_until(harness, window.due_at + timedelta(minutes=1))
+    final = await wait_phase(handle, Phase.DONE)
+    assert final.status == CaseStatus.CLOSED
+    assert final.closed_reason == "The appeal filing window passed without an appeal"
+    rungs = fired(harness, view.case_id)
+    assert [name for name, _, _ in rungs] == ["d7", "d3", "d1", "due"]
+    for (_, at, _), days in zip(rungs, (7, 3, 1, 0), strict=True):
+        assert abs(at - (window.due_at - timedelta(days=days))) < SLACK
+    tasks = {t.kind for t in harness.recorder.case_tasks(view.case_id)}
+    assert "appeal_window_missed" in tasks

@@ -1,0 +1,181 @@
+"""The priorauth Temporal worker: case and appeal workflows plus every activity, one task queue.
+
+`python worker.py` runs store migrations, connects with the shared data converter and serves
+until SIGINT/SIGTERM, then shuts down gracefully (in-flight activities get
+`graceful_shutdown_timeout` to finish). `make_worker` builds the same worker around injected
+dependencies for tests and the `priorauth dev` launcher.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timedelta
+from typing import Any
+
+import structlog
+from sqlalchemy import Engine
+from temporalio.client import Client, WorkflowUpdateFailedError
+from temporalio.worker import Worker
+
+from activities.case_store import CaseRecorder, CaseStoreActivities
+from activities.deadlines import DeadlineActivities
+from activities.letters import LetterActivities, LetterRenderer
+from activities.notify import NotifyActivities
+from activities.payer import PayerActivities
+from config.logging import configure_logging
+from config.settings import Settings, get_settings
+from config.temporal import connect, data_converter
+from domain.deadlines import DeadlineQuery, DeadlineResult, compute_deadline
+from domain.models import PayerDecision, RequestForInformation
+from integrations.gateway import AppealOutcome, PayerGateway
+from integrations.simulated_payer import SimulatedPayer
+from workflows.appeal import AppealWorkflow
+from workflows.constants import appeal_workflow_id, case_workflow_id
+from workflows.models import AppealDecisionInput, PayerDecisionInput
+from workflows.prior_auth import PriorAuthWorkflow
+
+log = structlog.stdlib.get_logger("priorauth.worker")
+
+GRACEFUL_SHUTDOWN = timedelta(seconds=30)
+WORKFLOWS: list[type] = [PriorAuthWorkflow, AppealWorkflow]
+
+
+class TemporalDecisionSink:
+    """Delivers payer responses as Updates on the case (or appeal) workflow, like a webhook."""
+
+    def __init__(self, client: Client) -> None:
+        self.client = client
+
+    async def payer_decision(
+        self, case_id: str, decision: PayerDecision, rfi: RequestForInformation | None
+    ) -> None:
+        handle = self.client.get_workflow_handle_for(
+            PriorAuthWorkflow.run, case_workflow_id(case_id)
+        )
+        try:
+            # The typed stubs see the async handler's coroutine; the value is not needed.
+            _ = await handle.execute_update(
+                PriorAuthWorkflow.record_payer_decision,
+                PayerDecisionInput(decision=decision, information_request=rfi),
+                id=f"payer-{decision.decision_id}",
+            )
+        except WorkflowUpdateFailedError:
+            log.warning("payer_decision_rejected", case_id=case_id)
+
+    async def appeal_decision(
+        self,
+        case_id: str,
+        level_number: int,
+        decision_id: str,
+        outcome: AppealOutcome,
+        decided_at: datetime,
+        note: str | None,
+    ) -> None:
+        handle = self.client.get_workflow_handle_for(
+            AppealWorkflow.run, appeal_workflow_id(case_id, level_number)
+        )
+        try:
+            _ = await handle.execute_update(
+                AppealWorkflow.record_appeal_decision,
+                AppealDecisionInput(
+                    decision_id=decision_id, outcome=outcome, decided_at=decided_at, note=note
+                ),
+                id=f"payer-{decision_id}",
+            )
+        except WorkflowUpdateFailedError:
+            log.warning("appeal_decision_rejected", case_id=case_id)
+
+
+def activities_for(
+    *,
+    recorder: CaseRecorder,
+    gateway: PayerGateway,
+    renderer: LetterRenderer,
+    compute: Callable[[DeadlineQuery], DeadlineResult] = compute_deadline,
+) -> list[Callable[..., Any]]:
+    store = CaseStoreActivities(recorder)
+    return [
+        store.record_transition,
+        DeadlineActivities(compute).compute_deadline,
+        PayerActivities(gateway, recorder).submit_to_payer,
+        LetterActivities(renderer, recorder).render_letter,
+        NotifyActivities(recorder).escalate,
+    ]
+
+
+def make_worker(
+    client: Client,
+    *,
+    task_queue: str,
+    engine: Engine | None = None,
+    recorder: CaseRecorder | None = None,
+    gateway: PayerGateway | None = None,
+    renderer: LetterRenderer | None = None,
+    compute: Callable[[DeadlineQuery], DeadlineResult] = compute_deadline,
+    executor: ThreadPoolExecutor | None = None,
+    graceful_shutdown_timeout: timedelta = GRACEFUL_SHUTDOWN,
+) -> Worker:
+    """A worker for both workflows and all activities on `task_queue`.
+
+    Give `engine` (the sqlmodel store) or a `recorder` (tests); the gateway defaults to the
+    simulated payer answering through this client, the renderer to the `letters` package.
+    """
+    if recorder is None:
+        if engine is None:
+            raise ValueError("make_worker needs an engine or a recorder")
+        from activities.store_recorder import StoreRecorder
+
+        recorder = StoreRecorder(engine)
+    if renderer is None:
+        from activities.letters_renderer import LettersPackageRenderer
+
+        renderer = LettersPackageRenderer()
+    if gateway is None:
+        gateway = SimulatedPayer(TemporalDecisionSink(client))
+    return Worker(
+        client,
+        task_queue=task_queue,
+        workflows=WORKFLOWS,
+        activities=activities_for(
+            recorder=recorder, gateway=gateway, renderer=renderer, compute=compute
+        ),
+        activity_executor=executor or ThreadPoolExecutor(max_workers=16),
+        graceful_shutdown_timeout=graceful_shutdown_timeout,
+    )
+
+
+async def run_worker(settings: Settings | None = None) -> None:
+    """Migrate the store, connect, serve until SIGINT/SIGTERM, then drain and stop."""
+    settings = settings or get_settings()
+    configure_logging(settings.log_level, settings.log_format)
+    from store.database import make_engine
+    from store.migrate import upgrade
+
+    url = settings.resolved_database_url
+    if url.startswith("sqlite:///"):
+        from pathlib import Path
+
+        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+    upgrade(url)
+    engine = make_engine(url)
+    client = await connect(settings, data_converter(settings))
+    worker = make_worker(client, task_queue=settings.task_queue, engine=engine)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    log.info(
+        "worker_started", task_queue=settings.task_queue, namespace=settings.temporal_namespace
+    )
+    async with worker:
+        await stop.wait()
+        log.info("worker_stopping")
+    engine.dispose()
+    log.info("worker_stopped")
+
+
+if __name__ == "__main__":
+    asyncio.run(run_worker())

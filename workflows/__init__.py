@@ -1,0 +1,1 @@
+"""priorauth workflows package."""

@@ -1,0 +1,406 @@
+"""Workflow machinery shared by the case and appeal workflows: clocks, escalation, the record.
+
+`ClockKeeper` owns the deadlines of one workflow, the escalation rungs already handled, the
+timeline and the event sequence that keys every store write. Its `wait_until` is the one place a
+workflow waits: a `wait_condition` loop whose timeout is "the next rung moment", recomputed
+whenever a deadline changes, so an extension or a new payer date moves the timers and a stale
+rung can never fire.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Callable
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy
+from temporalio.exceptions import ActivityError, ApplicationError
+from temporalio.worker.workflow_sandbox._restrictions import RestrictionContext
+
+with workflow.unsafe.imports_passed_through():
+    from zoneinfo import ZoneInfo
+
+    from activities import errors
+    from activities.case_store import CaseStoreActivities
+    from activities.deadlines import DeadlineActivities
+    from activities.letters import LetterActivities
+    from activities.models import (
+        EscalationInput,
+        LetterInput,
+        LetterRef,
+        SubmitInput,
+        SubmitResult,
+        TaskSpec,
+        TransitionRecord,
+    )
+    from activities.notify import NotifyActivities
+    from activities.payer import PayerActivities
+    from domain.deadlines import DeadlineQuery, DeadlineResult
+    from domain.enums import CaseStatus
+    from domain.escalation import (
+        EscalationAction,
+        EscalationLadder,
+        Priority,
+        RungPlan,
+        ScheduledRung,
+        TaskQueue,
+        describe,
+        plan_rungs,
+    )
+    from domain.models import CaseDeadline, ContactLogEntry, Obligor, PayerDecision
+    from workflows.models import TimelineEntry
+
+workflow.logger.workflow_info_on_message = False
+
+STORE_TIMEOUT = timedelta(seconds=30)
+PAYER_TIMEOUT = timedelta(seconds=60)
+LETTER_TIMEOUT = timedelta(seconds=120)
+DEADLINE_TIMEOUT = timedelta(seconds=10)
+RETRY = RetryPolicy(non_retryable_error_types=list(errors.NON_RETRYABLE))
+# Never let a timer round down to "already passed" and spin.
+_MIN_WAIT = timedelta(milliseconds=1)
+
+
+def business_error_type(exc: BaseException) -> str | None:
+    """The `ApplicationError.type` behind an activity failure, if it is a business failure."""
+    cause = exc.cause if isinstance(exc, ActivityError) else exc
+    if isinstance(cause, ApplicationError) and cause.type in errors.NON_RETRYABLE:
+        return cause.type
+    return None
+
+
+def _zone(timezone: str) -> tzinfo:
+    # The sandbox hands out ZoneInfo behind a proxy that datetime rejects; zone data is
+    # read-only and deterministic, so the real object is safe to use.
+    zone: tzinfo = RestrictionContext.unwrap_if_proxied(ZoneInfo(timezone))
+    return zone
+
+
+def end_of_day(day: date, timezone: str) -> datetime:
+    return datetime.combine(day, time(23, 59, 59), tzinfo=_zone(timezone)).astimezone(UTC)
+
+
+def local_date(moment: datetime, timezone: str) -> date:
+    return moment.astimezone(_zone(timezone)).date()
+
+
+def to_case_deadline(
+    key: str,
+    label: str,
+    obligor: Obligor,
+    result: DeadlineResult,
+    starts_at: datetime | None,
+) -> CaseDeadline:
+    return CaseDeadline(
+        key=key,
+        label=label,
+        obligor=obligor,
+        due_at=result.due_at,
+        rule=result.rule,
+        rule_id=result.rule_id,
+        convention=result.convention,
+        explanation=result.explanation,
+        starts_at=starts_at,
+    )
+
+
+class ClockKeeper:
+    """Mixin for workflows: see the module docstring. Subclasses set the attributes below."""
+
+    _case_id: str
+    _scope: str
+    _ladder: EscalationLadder
+    _seq: int
+    _deadlines: list[CaseDeadline]
+    _rungs_done: list[str]
+    _timeline: list[TimelineEntry]
+    _deadline_version: int
+
+    # ------------------------------------------------------------ status hooks
+
+    def _current_status(self) -> CaseStatus | None:
+        return None
+
+    def _assignee(self) -> str | None:
+        return None
+
+    def _on_deadlines_changed(self) -> None:
+        """Called after any deadline change (e.g. to upsert the NextDueAt search attribute)."""
+
+    # ------------------------------------------------------------ keys and record
+
+    def _next_key(self) -> str:
+        self._seq += 1
+        return f"{self._case_id}:{self._scope}:{self._seq:05d}"
+
+    def _note(self, event: str, summary: str, actor: str = "system") -> None:
+        self._timeline.append(
+            TimelineEntry(
+                seq=self._seq, at=workflow.now(), event=event, summary=summary, actor=actor
+            )
+        )
+
+    async def _record(
+        self,
+        event: str,
+        summary: str,
+        *,
+        actor: str = "system",
+        status: CaseStatus | None = None,
+        rule: str | None = None,
+        details: dict[str, str] | None = None,
+        deadlines: list[CaseDeadline] | None = None,
+        tasks: list[TaskSpec] | None = None,
+        decision: PayerDecision | None = None,
+        contact: ContactLogEntry | None = None,
+    ) -> None:
+        """Timeline entry + one idempotent store transaction (status, deadlines, tasks, audit)."""
+        key = self._next_key()
+        self._note(event, summary, actor)
+        workflow.logger.info(
+            event, extra={"case_id": self._case_id, "case_event": event, "key": key}
+        )
+        await workflow.execute_activity_method(
+            CaseStoreActivities.record_transition,
+            TransitionRecord(
+                case_id=self._case_id,
+                key=key,
+                event=event,
+                summary=summary,
+                occurred_at=workflow.now(),
+                actor=actor,
+                status=status if status is not None else self._current_status(),
+                assignee=self._assignee(),
+                rule=rule,
+                details=details or {},
+                deadlines=deadlines or [],
+                tasks=tasks or [],
+                decision=decision,
+                contact=contact,
+            ),
+            start_to_close_timeout=STORE_TIMEOUT,
+            retry_policy=RETRY,
+        )
+
+    def _task(
+        self,
+        kind: str,
+        title: str,
+        *,
+        queue: TaskQueue = TaskQueue.ASSIGNEE,
+        priority: Priority = Priority.NORMAL,
+        due_at: datetime | None = None,
+    ) -> TaskSpec:
+        return TaskSpec(
+            key=f"{self._case_id}:{self._scope}:task:{kind}:{self._seq + 1:05d}",
+            kind=kind,
+            queue=queue,
+            title=title,
+            priority=priority,
+            due_at=due_at,
+        )
+
+    # ------------------------------------------------------------ activities
+
+    async def _compute(
+        self, query: DeadlineQuery, *, required: bool = True
+    ) -> DeadlineResult | None:
+        """The engine's answer, or None when no rule applies (with a task if `required`)."""
+        try:
+            return await workflow.execute_local_activity_method(
+                DeadlineActivities.compute_deadline,
+                query,
+                start_to_close_timeout=DEADLINE_TIMEOUT,
+                retry_policy=RETRY,
+            )
+        except (ActivityError, ApplicationError) as exc:
+            # Local activity failures may surface without the ActivityError wrapper.
+            if business_error_type(exc) != errors.NO_DEADLINE_RULE:
+                raise
+        if not required:
+            return None
+        await self._record(
+            "deadline_unknown",
+            f"No deadline rule for {query.event.value}: set this clock by hand",
+            tasks=[
+                self._task(
+                    "deadline_unknown",
+                    f"Set the '{query.event.value}' deadline by hand (no rule applies)",
+                    queue=TaskQueue.UR,
+                    priority=Priority.HIGH,
+                )
+            ],
+        )
+        return None
+
+    async def _submit(self, submission: SubmitInput) -> SubmitResult | None:
+        """Submit through the payer gateway; None (with a UR task) on a business rejection."""
+        try:
+            return await workflow.execute_activity_method(
+                PayerActivities.submit_to_payer,
+                submission,
+                start_to_close_timeout=PAYER_TIMEOUT,
+                retry_policy=RETRY,
+            )
+        except ActivityError as exc:
+            kind = business_error_type(exc)
+            if kind is None:
+                raise
+        await self._record(
+            "payer_rejected",
+            f"The payer rejected the {submission.kind.value} submission ({kind})",
+            status=CaseStatus.NEEDS_ATTENTION,
+            tasks=[
+                self._task(
+                    "payer_rejected",
+                    f"Payer rejected the {submission.kind.value} submission: fix and resubmit",
+                    queue=TaskQueue.UR,
+                    priority=Priority.HIGH,
+                )
+            ],
+        )
+        return None
+
+    async def _letter(self, letter: LetterInput) -> LetterRef | None:
+        try:
+            return await workflow.execute_activity_method(
+                LetterActivities.render_letter,
+                letter,
+                start_to_close_timeout=LETTER_TIMEOUT,
+                retry_policy=RETRY,
+            )
+        except ActivityError as exc:
+            if business_error_type(exc) is None:
+                raise
+        return None
+
+    # ------------------------------------------------------------ deadlines
+
+    def _active_deadlines(self) -> list[CaseDeadline]:
+        return [d for d in self._deadlines if d.met_at is None and not d.superseded]
+
+    def _deadline(self, key: str) -> CaseDeadline | None:
+        for deadline in self._deadlines:
+            if deadline.key == key:
+                return deadline
+        return None
+
+    def _set_deadline(self, deadline: CaseDeadline) -> CaseDeadline:
+        """Add or replace (same key) a deadline; its rungs are rescheduled from scratch."""
+        self._deadlines = [d for d in self._deadlines if d.key != deadline.key] + [deadline]
+        self._deadline_version += 1
+        self._on_deadlines_changed()
+        return deadline
+
+    def _close_deadline(self, key: str, *, met: bool = True) -> CaseDeadline | None:
+        found = self._deadline(key)
+        if found is None or found.met_at is not None or found.superseded:
+            return None
+        closed = found.model_copy(
+            update={"met_at": workflow.now()} if met else {"superseded": True}
+        )
+        return self._set_deadline(closed)
+
+    def _next_due_at(self) -> datetime | None:
+        active = self._active_deadlines()
+        return min((d.due_at for d in active), default=None)
+
+    def _rung_plan(self) -> RungPlan:
+        return plan_rungs(
+            self._active_deadlines(), self._ladder, frozenset(self._rungs_done), workflow.now()
+        )
+
+    # ------------------------------------------------------------ escalation
+
+    async def _fire_due_rungs(self) -> None:
+        plan = self._rung_plan()
+        for skipped in plan.skip:
+            self._rungs_done.append(skipped.key)
+        for placed in plan.fire:
+            await self._fire(placed)
+
+    async def _fire(self, placed: ScheduledRung) -> None:
+        self._rungs_done.append(placed.key)
+        deadline = self._deadline(placed.deadline_key)
+        if deadline is None:
+            return
+        title = describe(placed, deadline)
+        rung = placed.rung
+        task = TaskSpec(
+            key=f"{self._case_id}:rung:{placed.key}",
+            kind=f"escalation_{rung.name}",
+            queue=rung.queue,
+            title=title,
+            priority=rung.priority,
+            due_at=deadline.due_at,
+            deadline_key=deadline.key,
+        )
+        self._note("escalation", title)
+        workflow.logger.info(
+            "escalation",
+            extra={"case_id": self._case_id, "rung": placed.key, "queue": rung.queue.value},
+        )
+        await workflow.execute_activity_method(
+            NotifyActivities.escalate,
+            EscalationInput(
+                case_id=self._case_id,
+                key=f"{self._case_id}:rung:{placed.key}",
+                task=task,
+                summary=title,
+                occurred_at=workflow.now(),
+                rule=deadline.rule,
+            ),
+            start_to_close_timeout=STORE_TIMEOUT,
+            retry_policy=RETRY,
+        )
+        if EscalationAction.MISSED_DEADLINE_LETTER in rung.actions:
+            ref = await self._letter(
+                LetterInput(
+                    case_id=self._case_id,
+                    key=f"{self._case_id}:letter:missed:{placed.key}",
+                    kind="missed_deadline",
+                    deadline=deadline,
+                )
+            )
+            if ref is not None:
+                self._note("letter", f"Missed-deadline letter {ref.letter_id} ready to review")
+
+    async def _wait_until(
+        self,
+        done: Callable[[], bool],
+        *,
+        expires: str | None = None,
+        lock: asyncio.Lock | None = None,
+    ) -> bool:
+        """Wait for `done()` while the escalation ladder fires; False once `expires` passes."""
+        while True:
+            if lock is None:
+                await self._fire_due_rungs()
+            else:
+                async with lock:
+                    await self._fire_due_rungs()
+            if done():
+                return True
+            expiry = self._deadline(expires) if expires else None
+            if expiry is not None and expiry.met_at is None and not expiry.superseded:
+                if workflow.now() >= expiry.due_at:
+                    return False
+            else:
+                expiry = None
+            moments = [m for m in (self._rung_plan().next_at,) if m is not None]
+            if expiry is not None:
+                moments.append(expiry.due_at)
+            version = self._deadline_version
+
+            def woken(version: int = version) -> bool:
+                return done() or self._deadline_version != version
+
+            if not moments:
+                await workflow.wait_condition(woken)
+                continue
+            timeout = max(min(moments) - workflow.now(), _MIN_WAIT)
+            # A timeout is the next rung (or the expiry) coming due: loop and handle it.
+            with contextlib.suppress(TimeoutError):
+                await workflow.wait_condition(woken, timeout=timeout)
