@@ -1,0 +1,1 @@
+"""HTTP API (FastAPI) for case managers, UR staff and payer integrations."""

@@ -1,0 +1,149 @@
+"""Cases: open one (store row + workflow), list and filter, read one, read its timeline."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Header, Query, Request, Response, status
+
+from api import service
+from api.deps import EngineDep, SettingsDep, TemporalDep
+from api.errors import (
+    ERRORS_AUTH,
+    ERRORS_CONFLICT,
+    ERRORS_NOT_FOUND,
+    ERRORS_UNAVAILABLE,
+    ERRORS_VALIDATION,
+)
+from api.schemas import CaseDetail, CaseOpened, Timeline
+from api.security import AnyRole, StaffOrIntegration
+from domain.enums import CaseStatus, Regime
+from domain.models import PriorAuthRequest
+from store import audit as store_audit
+from store.queries import list_cases
+from store.records import CaseFilter, CasePage, CaseSort
+
+router = APIRouter(prefix="/api/v1", tags=["cases"])
+
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        max_length=200,
+        description="Send the same key again to get the same case back instead of a second one",
+    ),
+]
+
+
+@router.post(
+    "/cases",
+    status_code=status.HTTP_201_CREATED,
+    response_model=CaseOpened,
+    responses={
+        **ERRORS_AUTH,
+        **ERRORS_VALIDATION,
+        **ERRORS_CONFLICT,
+        **ERRORS_UNAVAILABLE,
+        200: {"model": CaseOpened, "description": "Idempotency-Key replay: the case already open"},
+    },
+)
+async def open_case(
+    body: PriorAuthRequest,
+    actor: StaffOrIntegration,
+    response: Response,
+    engine: EngineDep,
+    client: TemporalDep,
+    settings: SettingsDep,
+    idempotency_key: IdempotencyKey = None,
+    assignee: Annotated[
+        str | None,
+        Query(max_length=120, description="Default: the calling case manager's key name"),
+    ] = None,
+) -> CaseOpened:
+    """Open a prior-authorization case and start its workflow.
+
+    An invalid request is refused with 422 naming every bad field; nothing is stored or started.
+    """
+    opened = await service.open_case(
+        engine=engine,
+        client=client,
+        settings=settings,
+        request=body,
+        actor=actor,
+        case_id=service.case_id_for(actor, idempotency_key),
+        assignee=service.default_assignee(actor, assignee),
+    )
+    if not opened.created:
+        response.status_code = status.HTTP_200_OK
+    return opened
+
+
+@router.get("/cases", response_model=CasePage, responses={**ERRORS_AUTH, **ERRORS_VALIDATION})
+async def search_cases(
+    engine: EngineDep,
+    actor: AnyRole,
+    status_: Annotated[list[CaseStatus] | None, Query(alias="status")] = None,
+    assignee: Annotated[str | None, Query(max_length=120)] = None,
+    payer: Annotated[str | None, Query(max_length=60, description="Payer id")] = None,
+    regime: Regime | None = None,
+    service_code: Annotated[str | None, Query(max_length=12)] = None,
+    due_before: datetime | None = None,
+    overdue: Annotated[bool, Query(description="Open cases past their next due moment")] = False,
+    q: Annotated[str | None, Query(max_length=64, description="Case-number text search")] = None,
+    sort: CaseSort = CaseSort.DUE,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> CasePage:
+    """Cases matching every filter given, most urgent first (or newest), one page at a time."""
+    filters = CaseFilter(
+        status=status_,
+        assignee=assignee,
+        payer_id=payer,
+        regime=regime,
+        service_code=service_code,
+        due_before=_aware(due_before, "due_before"),
+        overdue_as_of=service.utcnow() if overdue else None,
+        search=q,
+        sort=sort,
+    )
+    return await service.read(
+        engine, lambda s: list_cases(session=s, filters=filters, limit=limit, offset=offset)
+    )
+
+
+@router.get(
+    "/cases/{case_id}",
+    response_model=CaseDetail,
+    responses={**ERRORS_AUTH, **ERRORS_NOT_FOUND},
+)
+async def get_case(case_id: str, engine: EngineDep, actor: AnyRole, request: Request) -> CaseDetail:
+    """The case from the store (request, decisions, deadlines with citations, appeals, tasks,
+    letters, contact log) plus the workflow's live status when Temporal answers."""
+    return await service.case_detail(
+        engine=engine, client=request.app.state.temporal, case_id=case_id
+    )
+
+
+@router.get(
+    "/cases/{case_id}/timeline",
+    response_model=Timeline,
+    responses={**ERRORS_AUTH, **ERRORS_NOT_FOUND},
+)
+async def case_timeline(case_id: str, engine: EngineDep, actor: AnyRole) -> Timeline:
+    """Every audit event of the case, in order: who did what, when, why and under which rule."""
+    await service.require_case(engine, case_id)
+    events = await service.read(engine, lambda s: store_audit.timeline(session=s, case_id=case_id))
+    return Timeline(case_id=case_id, events=events)
+
+
+def _aware(moment: datetime | None, field: str) -> datetime | None:
+    if moment is not None and moment.tzinfo is None:
+        from api.errors import FieldError
+
+        raise service.ServiceError(
+            422,
+            f"invalid request: {field}: give a time zone (e.g. 2026-12-01T00:00:00Z)",
+            [FieldError(field=field, message="give a time zone (e.g. 2026-12-01T00:00:00Z)")],
+        )
+    return moment

@@ -1,0 +1,177 @@
+"""Work queues (my cases, escalations, overdue) and task completion / reassignment.
+
+Escalation tasks (the UR and supervisor queues the escalation ladder fills) are completed only
+by UR staff and admins; a case manager completes the reminders on their own queue.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Query
+from sqlmodel import Session
+
+from api import service
+from api.deps import EngineDep
+from api.errors import ERRORS_AUTH, ERRORS_CONFLICT, ERRORS_NOT_FOUND, ERRORS_VALIDATION
+from api.schemas import ReassignBody
+from api.security import Actor, Staff
+from config.settings import Role
+from domain.enums import CaseStatus
+from domain.escalation import TaskQueue
+from store import audit as store_audit
+from store import tasks as store_tasks
+from store.errors import InvalidTransitionError
+from store.queries import list_cases
+from store.records import CaseFilter, CasePage, TaskPage, TaskRecord
+
+router = APIRouter(prefix="/api/v1", tags=["queues"])
+
+OPEN_STATUSES = [s for s in CaseStatus if s not in (CaseStatus.CLOSED, CaseStatus.WITHDRAWN)]
+ESCALATION_QUEUES = frozenset({TaskQueue.UR.value, TaskQueue.SUPERVISOR.value})
+Limit = Annotated[int, Query(ge=1, le=500)]
+Offset = Annotated[int, Query(ge=0)]
+
+
+def is_escalation(task: TaskRecord) -> bool:
+    return task.queue in ESCALATION_QUEUES
+
+
+@router.get("/queues/mine", response_model=CasePage, responses=ERRORS_AUTH)
+async def my_cases(
+    engine: EngineDep, actor: Staff, limit: Limit = 50, offset: Offset = 0
+) -> CasePage:
+    """Open cases assigned to the caller (the API key's name), most urgent first."""
+    filters = CaseFilter(status=OPEN_STATUSES, assignee=actor.name)
+    return await service.read(
+        engine, lambda s: list_cases(session=s, filters=filters, limit=limit, offset=offset)
+    )
+
+
+@router.get("/queues/escalations", response_model=TaskPage, responses=ERRORS_AUTH)
+async def escalations(
+    engine: EngineDep,
+    actor: Staff,
+    queue: Annotated[TaskQueue | None, Query(description="ur or supervisor; default: both")] = None,
+    limit: Limit = 50,
+    offset: Offset = 0,
+) -> TaskPage:
+    """Open escalation tasks, the one due soonest first."""
+    if queue is not None and queue.value not in ESCALATION_QUEUES:
+        queue = None
+
+    def load(session: Session) -> TaskPage:
+        if queue is not None:
+            return store_tasks.ur_queue(
+                session=session, queue=queue.value, limit=limit, offset=offset
+            )
+        # Both queues, merged in due order: one page of each, then cut.
+        pages = [
+            store_tasks.ur_queue(session=session, queue=name, limit=limit + offset, offset=0)
+            for name in sorted(ESCALATION_QUEUES)
+        ]
+        merged = sorted(
+            (task for page in pages for task in page.items),
+            key=lambda t: (t.due_at is None, t.due_at or t.created_at, t.task_id),
+        )
+        return TaskPage(
+            items=merged[offset : offset + limit],
+            total=sum(page.total for page in pages),
+            limit=limit,
+            offset=offset,
+        )
+
+    return await service.read(engine, load)
+
+
+@router.get("/queues/overdue", response_model=CasePage, responses=ERRORS_AUTH)
+async def overdue(
+    engine: EngineDep, actor: Staff, limit: Limit = 50, offset: Offset = 0
+) -> CasePage:
+    """Open cases whose next deadline has passed, the longest overdue first."""
+    filters = CaseFilter(overdue_as_of=service.utcnow())
+    return await service.read(
+        engine, lambda s: list_cases(session=s, filters=filters, limit=limit, offset=offset)
+    )
+
+
+TASK_RESPONSES: dict[int | str, dict[str, object]] = {
+    **ERRORS_AUTH,
+    **ERRORS_NOT_FOUND,
+    **ERRORS_CONFLICT,
+    **ERRORS_VALIDATION,
+}
+TaskId = Annotated[int, Path(ge=1)]
+
+
+@router.post("/tasks/{task_id}/complete", response_model=TaskRecord, responses=TASK_RESPONSES)
+async def complete_task(task_id: TaskId, engine: EngineDep, actor: Staff) -> TaskRecord:
+    """Mark a task done (completing it again changes nothing).
+
+    Escalation tasks (UR / supervisor queues): UR staff and admins only."""
+
+    def complete(session: Session) -> TaskRecord:
+        task = store_tasks.get_task(session=session, task_id=task_id)
+        _may_complete(actor, task)
+        try:
+            done = store_tasks.complete_task(
+                session=session, task_id=task_id, completed_by=actor.audit_name
+            )
+        except InvalidTransitionError as exc:
+            raise service.ServiceError(409, str(exc)) from None
+        store_audit.append_event(
+            session=session,
+            idempotency_key=f"task-{task_id}:completed",
+            action="task_completed",
+            actor=actor.audit_name,
+            summary=f"Task completed: {task.title}",
+            case_id=task.case_id,
+            details={"task_id": task_id, "kind": task.kind},
+        )
+        return done
+
+    return await service.write(engine, complete)
+
+
+@router.post("/tasks/{task_id}/reassign", response_model=TaskRecord, responses=TASK_RESPONSES)
+async def reassign_task(
+    task_id: TaskId, body: ReassignBody, engine: EngineDep, actor: Staff
+) -> TaskRecord:
+    """Give an open task to someone else (or back to its queue)."""
+
+    def reassign(session: Session) -> TaskRecord:
+        task = store_tasks.get_task(session=session, task_id=task_id)
+        _may_complete(actor, task)
+        try:
+            moved = (
+                store_tasks.reassign_task(
+                    session=session, task_id=task_id, assignee=body.assignee, queue=body.queue
+                )
+                if body.queue is not None
+                else store_tasks.reassign_task(
+                    session=session, task_id=task_id, assignee=body.assignee
+                )
+            )
+        except InvalidTransitionError as exc:
+            raise service.ServiceError(409, str(exc)) from None
+        store_audit.append_event(
+            session=session,
+            idempotency_key=f"task-{task_id}:reassigned:{moved.updated_at.isoformat()}",
+            action="task_reassigned",
+            actor=actor.audit_name,
+            summary=f"Task reassigned to {body.assignee or 'its queue'}: {task.title}",
+            case_id=task.case_id,
+            details={"task_id": task_id, "assignee": body.assignee, "queue": moved.queue},
+        )
+        return moved
+
+    return await service.write(engine, reassign)
+
+
+def _may_complete(actor: Actor, task: TaskRecord) -> None:
+    if is_escalation(task) and actor.role not in (Role.UR_STAFF, Role.ADMIN):
+        raise service.ServiceError(
+            403,
+            f"task {task.task_id} is an escalation ({task.queue} queue): only ur_staff and "
+            "admin keys may complete or reassign it",
+        )

@@ -1,0 +1,220 @@
+"""Request and response bodies of the HTTP API (the `XCreate` / `XPublic` shapes).
+
+Domain models (`PriorAuthRequest`, `PayerDecision`, `ContactLogEntry`, `CaseDeadline`, ...) and
+store DTOs (`CaseSummary`, `TaskRecord`, `AuditEvent`) are reused as they are; the classes here
+are what only the API needs: the action bodies (the actor comes from the API key, never from the
+body) and the composed views.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+from domain.enums import ContactDirection
+from domain.models import (
+    Appeal,
+    Attachment,
+    CaseDeadline,
+    ContactLogEntry,
+    PayerDecision,
+    PriorAuthRequest,
+    RequestForInformation,
+)
+from letters import LetterDetails, LetterKind, Signer
+from store.records import AuditEvent, CaseSummary, TaskRecord
+from workflows.models import CaseView
+
+Text = Annotated[str, Field(min_length=1, max_length=5_000)]
+Name = Annotated[str, Field(min_length=1, max_length=120)]
+
+
+class Body(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+# ---------------------------------------------------------------- cases
+
+
+class CaseOpened(BaseModel):
+    """The answer to "open a case": the opaque id to use from now on, and the human number."""
+
+    case_id: str
+    case_number: str
+    workflow_id: str
+    status: str
+    created: bool = Field(description="False when an Idempotency-Key replay found the case")
+
+
+class LetterSummary(BaseModel):
+    """A stored letter without its rendering context (that holds PHI and stays in the store)."""
+
+    letter_id: str
+    case_id: str
+    kind: str
+    template_version: str
+    content_type: str
+    size_bytes: int
+    checksum_sha256: str
+    created_at: datetime
+    signed_off_at: datetime | None
+    signed_off_by: str | None
+    download_url: str
+
+
+class CaseDetail(BaseModel):
+    """One case: the store's read model plus, when Temporal answers, the workflow's live view."""
+
+    summary: CaseSummary
+    request: PriorAuthRequest
+    decisions: list[PayerDecision]
+    deadlines: list[CaseDeadline]
+    appeals: list[Appeal]
+    tasks: list[TaskRecord]
+    letters: list[LetterSummary]
+    contacts: list[ContactLogEntry]
+    workflow_id: str
+    live: CaseView | None = Field(
+        default=None, description="The workflow's status query; null when it cannot be reached"
+    )
+    live_error: str | None = None
+
+
+class Timeline(BaseModel):
+    case_id: str
+    events: list[AuditEvent]
+
+
+# ---------------------------------------------------------------- actions
+
+
+class SupplyInformationBody(Body):
+    attachments: Annotated[list[Attachment], Field(min_length=1, max_length=50)]
+    note: str | None = Field(default=None, max_length=5_000)
+
+
+class PayerDecisionBody(Body):
+    """A payer response entered by hand (or by an integration): decisions per item."""
+
+    decision: PayerDecision
+    information_request: RequestForInformation | None = None
+
+
+class PayerExtensionBody(Body):
+    notice_id: Name
+    noticed_at: AwareDatetime
+    reason: Text
+    new_due_at: AwareDatetime | None = None
+
+
+class PeerToPeerRequestBody(Body):
+    note: str | None = Field(default=None, max_length=5_000)
+    preferred_windows: list[str] = Field(default_factory=list, max_length=4)
+
+
+class PeerToPeerOutcomeBody(Body):
+    """What happened on the call: logged as a peer-to-peer contact (evidence for the appeal)."""
+
+    occurred_at: AwareDatetime
+    summary: Text
+    counterpart: str | None = Field(default=None, max_length=200)
+    reference_number: str | None = Field(default=None, max_length=100)
+    direction: ContactDirection = ContactDirection.OUTBOUND
+
+
+class FileAppealBody(Body):
+    sequences: list[int] | None = Field(
+        default=None, description="Adverse items to appeal; default: every adverse item"
+    )
+    expedited: bool = False
+    arguments: list[Text] = Field(default_factory=list, max_length=20)
+
+
+class SignOffBody(Body):
+    letter_id: str | None = Field(
+        default=None,
+        max_length=120,
+        description="The letter awaiting sign-off; default: the one the appeal is waiting on",
+    )
+
+
+class ReasonBody(Body):
+    reason: Text
+
+
+class AssignBody(Body):
+    assignee: Name
+
+
+class NoteBody(Body):
+    text: Text
+
+
+class ActionResult(BaseModel):
+    """The workflow's view of the case after it applied the action."""
+
+    case_id: str
+    view: CaseView
+
+
+class AppealSignedOff(BaseModel):
+    case_id: str
+    appeal_number: int
+    letter_id: str | None
+    status: str
+
+
+# ---------------------------------------------------------------- letters
+
+
+class LetterPreviewBody(Body):
+    kind: LetterKind
+    details: LetterDetails | None = None
+    signer: Signer | None = Field(default=None, description="Default: the caller's key name")
+
+
+# ---------------------------------------------------------------- tasks
+
+
+class ReassignBody(Body):
+    assignee: Name | None = Field(description="null: nobody in particular (the queue)")
+    queue: str | None = Field(default=None, max_length=40)
+
+
+# ---------------------------------------------------------------- payer events
+
+
+class PayerEvent(Body):
+    """A signed event from a payer without FHIR (see docs/api.md for the signature).
+
+    Exactly one of `case_id` / `case_number` finds the case; `type` says which of `decision`,
+    `extension`, `information_request` is given.
+    """
+
+    payer_id: Name
+    event_id: Name = Field(description="The payer's id of this event; a redelivery is a no-op")
+    case_id: str | None = None
+    case_number: str | None = None
+    type: Literal["decision", "extension", "information_request"]
+    decision: PayerDecision | None = None
+    extension: PayerExtensionBody | None = None
+    information_request: RequestForInformation | None = None
+
+
+class PayerEventResult(BaseModel):
+    case_id: str
+    applied: bool
+    duplicate: bool
+    status: str | None = None
+
+
+class NotificationResult(BaseModel):
+    """How a PAS rest-hook notification was handled."""
+
+    handled: Literal["applied", "duplicate", "no_decision"]
+    case_id: str | None = None
+    decision_id: str | None = None
+    notification_type: str | None = None
+    details: dict[str, Any] = Field(default_factory=dict)

@@ -1,0 +1,20 @@
+"""`priorauth api`: serve the HTTP API with uvicorn (the app factory `api.app:create_app`)."""
+
+from __future__ import annotations
+
+import uvicorn
+
+from config.settings import get_settings
+
+
+def api(host: str | None = None, port: int | None = None) -> None:
+    """Run the API until interrupted; host and port default to the settings (127.0.0.1:8000)."""
+    settings = get_settings()
+    uvicorn.run(
+        "api.app:create_app",
+        factory=True,
+        host=host or settings.api_host,
+        port=port or settings.api_port,
+        log_config=None,  # structlog (config.logging) renders uvicorn's records too
+        proxy_headers=True,
+    )

@@ -1,0 +1,330 @@
+"""`priorauth case`: open, list, show and act on cases through the HTTP API.
+
+    priorauth case open request.json [--assignee NAME] [--idempotency-key KEY]
+    priorauth case list [--status denied] [--overdue] [--q 000123] [--json]
+    priorauth case show CASE_ID
+    priorauth case decide CASE_ID decision.json
+    priorauth case appeal CASE_ID [--sequence 1] [--expedited] [--argument TEXT]
+    priorauth case sign-off CASE_ID [--appeal 1]
+    priorauth case contact CASE_ID --channel call --reference REF --summary TEXT
+    priorauth case withdraw CASE_ID --reason TEXT
+    priorauth case assign CASE_ID NAME
+    priorauth case note CASE_ID TEXT
+
+The API is `PRIORAUTH_API_URL` with the key `PRIORAUTH_API_KEY` (see commands/api_client.py).
+Exit codes: 0 done; 2 bad input or an action the case refused (the reason, and each field error
+on its own line, go to stderr); 1 the API could not be reached or failed. `--json` prints the
+API's answer as JSON for scripts.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated, Any, NoReturn
+
+import typer
+from pydantic import ValidationError
+
+from commands.api_client import ApiClient, ApiError
+from domain.enums import CaseStatus, ContactChannel, ContactDirection, Regime
+from domain.errors import describe
+from domain.models import PriorAuthRequest
+
+case_app = typer.Typer(
+    help="Open, list, show and act on prior-authorization cases (through the HTTP API).",
+    no_args_is_help=True,
+)
+
+BAD_INPUT = 2
+FAILED = 1
+JsonFlag = Annotated[bool, typer.Option("--json", help="Print the API's answer as JSON.")]
+CaseIdArg = Annotated[str, typer.Argument(help="The case id (from `case open` or `case list`).")]
+
+# Tests replace this to talk to an in-process app.
+client_factory: Callable[[], ApiClient] = ApiClient
+
+
+def fail(message: str, lines: list[str] | None = None, code: int = BAD_INPUT) -> NoReturn:
+    typer.secho(f"error: {message}", err=True, fg=typer.colors.RED)
+    for line in lines or []:
+        typer.echo(f"  {line}", err=True)
+    raise typer.Exit(code)
+
+
+def call(action: Callable[[ApiClient], Any]) -> Any:
+    """Run one API call; turn its failure into the documented exit code."""
+    with client_factory() as client:
+        try:
+            return action(client)
+        except ApiError as exc:
+            fail(exc.detail, exc.field_errors, BAD_INPUT if exc.is_client_error else FAILED)
+
+
+def read_json(path: Path) -> Any:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        fail(f"cannot read {path}: {exc.strerror}")
+    except json.JSONDecodeError as exc:
+        fail(f"{path} is not JSON: {exc}")
+
+
+def emit(data: Any, as_json: bool, human: Callable[[Any], None]) -> None:
+    if as_json:
+        typer.echo(json.dumps(data, indent=2, ensure_ascii=False))
+    else:
+        human(data)
+
+
+def _when(value: str | None) -> str:
+    return value.replace("T", " ")[:16] if value else "-"
+
+
+def print_view(data: Any) -> None:
+    view = data.get("view", data)
+    typer.echo(f"case {view.get('case_id')}: {view.get('status')} ({view.get('phase')})")
+    if view.get("closed_reason"):
+        typer.echo(f"  {view['closed_reason']}")
+
+
+# ---------------------------------------------------------------- open / list / show
+
+
+@case_app.command("open")
+def open_case(
+    file: Annotated[Path, typer.Argument(help="A PriorAuthRequest as JSON.")],
+    assignee: Annotated[str | None, typer.Option(help="Default: you (case managers).")] = None,
+    idempotency_key: Annotated[
+        str | None, typer.Option(help="Repeat the command with the same key: same case.")
+    ] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Open a case from a request file; the case's workflow starts at once."""
+    data = read_json(file)
+    try:
+        PriorAuthRequest.model_validate(data)
+    except ValidationError as exc:
+        fail(f"{file} is not a valid request:", describe(exc).splitlines())
+    path = "/api/v1/cases" + (f"?assignee={assignee}" if assignee else "")
+    opened = call(lambda c: c.post(path, data, idempotency_key=idempotency_key))
+    emit(
+        opened,
+        as_json,
+        lambda o: typer.echo(f"opened {o['case_number']}  case id {o['case_id']}"),
+    )
+
+
+@case_app.command("list")
+def list_cases(
+    status: Annotated[list[CaseStatus] | None, typer.Option(help="Repeatable.")] = None,
+    assignee: str | None = None,
+    payer: Annotated[str | None, typer.Option(help="Payer id.")] = None,
+    regime: Regime | None = None,
+    overdue: Annotated[bool, typer.Option(help="Only open cases past due.")] = False,
+    q: Annotated[str | None, typer.Option(help="Case-number text search.")] = None,
+    limit: int = 50,
+    offset: int = 0,
+    as_json: JsonFlag = False,
+) -> None:
+    """List cases, most urgent first."""
+    page = call(
+        lambda c: c.get(
+            "/api/v1/cases",
+            status=[s.value for s in status or []],
+            assignee=assignee,
+            payer=payer,
+            regime=regime.value if regime else None,
+            overdue=overdue or None,
+            q=q,
+            limit=limit,
+            offset=offset,
+        )
+    )
+    emit(page, as_json, print_table)
+
+
+def print_table(page: Any) -> None:
+    header = ("CASE NUMBER", "CASE ID", "STATUS", "PAYER", "ASSIGNEE", "NEXT DUE (UTC)")
+    rows = [
+        (
+            item["case_number"],
+            item["case_id"],
+            item["status"],
+            item["payer_id"],
+            item.get("assignee") or "-",
+            _when(item.get("next_due_at")),
+        )
+        for item in page["items"]
+    ]
+    widths = [max(len(str(row[i])) for row in [header, *rows]) for i in range(len(header))]
+    for row in [header, *rows]:
+        typer.echo(
+            "  ".join(str(cell).ljust(width) for cell, width in zip(row, widths, strict=True))
+        )
+    shown = f"{page['offset'] + 1}-{page['offset'] + len(rows)}" if rows else "0"
+    typer.echo(f"({shown} of {page['total']})")
+
+
+@case_app.command("show")
+def show(case_id: CaseIdArg, as_json: JsonFlag = False) -> None:
+    """One case: items, decisions, deadlines with their rules, tasks, letters, contacts."""
+    detail = call(lambda c: c.get(f"/api/v1/cases/{case_id}"))
+    emit(detail, as_json, print_detail)
+
+
+def print_detail(detail: Any) -> None:
+    summary = detail["summary"]
+    live = detail.get("live") or {}
+    typer.secho(f"{summary['case_number']}  ({summary['case_id']})", bold=True)
+    typer.echo(
+        f"status {live.get('status', summary['status'])}, {summary['regime']}, "
+        f"payer {summary['payer_name']} ({summary['payer_id']}), "
+        f"assignee {summary.get('assignee') or '-'}"
+    )
+    typer.echo("items:")
+    states = {item["sequence"]: item for item in live.get("items", [])}
+    for line in detail["request"]["service_lines"]:
+        state = states.get(line["sequence"], {})
+        typer.echo(
+            f"  {line['sequence']}. {line['code']} x{line['units']}: "
+            f"{state.get('outcome') or 'awaiting decision'}"
+            + (f" — {state['reason_text']}" if state.get("reason_text") else "")
+        )
+    if detail["deadlines"]:
+        typer.echo("deadlines:")
+        for d in detail["deadlines"]:
+            met = f", met {_when(d['met_at'])}" if d.get("met_at") else ""
+            typer.echo(f"  {_when(d['due_at'])}  {d['label']}{met}  [{d['rule']}]")
+    sections: list[tuple[str, list[Any], Callable[[Any], str]]] = [
+        ("tasks", detail["tasks"], lambda t: f"  #{t['task_id']} {t['status']}: {t['title']}"),
+        ("letters", detail["letters"], lambda x: f"  {x['letter_id']} {x['kind']}"),
+        (
+            "contacts",
+            detail["contacts"],
+            lambda x: f"  {_when(x['occurred_at'])} {x['channel']}: {x['summary']}",
+        ),
+    ]
+    for title, items, fmt in sections:
+        if items:
+            typer.echo(f"{title}:")
+            for item in items:
+                typer.echo(fmt(item))
+    if detail.get("live_error"):
+        typer.echo(f"(live status unavailable: {detail['live_error']})")
+
+
+# ---------------------------------------------------------------- actions
+
+
+@case_app.command("decide")
+def decide(
+    case_id: CaseIdArg,
+    file: Annotated[
+        Path, typer.Argument(help="A PayerDecision, or {decision, information_request}, as JSON.")
+    ],
+    as_json: JsonFlag = False,
+) -> None:
+    """Record a payer decision by hand (the same decision_id again changes nothing)."""
+    data = read_json(file)
+    body = data if isinstance(data, dict) and "decision" in data else {"decision": data}
+    result = call(lambda c: c.post(f"/api/v1/cases/{case_id}/decisions", body))
+    emit(result, as_json, print_view)
+
+
+@case_app.command("appeal")
+def appeal(
+    case_id: CaseIdArg,
+    sequence: Annotated[
+        list[int] | None, typer.Option(help="Item to appeal (repeatable); default: all adverse.")
+    ] = None,
+    expedited: bool = False,
+    argument: Annotated[list[str] | None, typer.Option(help="Repeatable.")] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """File an appeal of the adverse decision; the letter is drafted for sign-off."""
+    body = {"sequences": sequence or None, "expedited": expedited, "arguments": argument or []}
+    result = call(lambda c: c.post(f"/api/v1/cases/{case_id}/appeals", body))
+    emit(result, as_json, print_view)
+
+
+@case_app.command("sign-off")
+def sign_off(
+    case_id: CaseIdArg,
+    appeal_number: Annotated[int, typer.Option("--appeal", help="Appeal level number.")] = 1,
+    letter_id: str | None = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Sign the appeal letter off; the appeal is then submitted."""
+    result = call(
+        lambda c: c.post(
+            f"/api/v1/cases/{case_id}/appeals/{appeal_number}/sign-off", {"letter_id": letter_id}
+        )
+    )
+    emit(result, as_json, lambda r: typer.echo(f"appeal {r['appeal_number']}: {r['status']}"))
+
+
+@case_app.command("contact")
+def contact(
+    case_id: CaseIdArg,
+    channel: Annotated[ContactChannel, typer.Option()],
+    summary: Annotated[str, typer.Option(help="What was said or sent.")],
+    reference: Annotated[
+        str | None, typer.Option(help="Call reference / fax confirmation (required for both).")
+    ] = None,
+    direction: ContactDirection = ContactDirection.OUTBOUND,
+    counterpart: str | None = None,
+    at: Annotated[
+        datetime | None, typer.Option(help="When (with a time zone); default: now.")
+    ] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Log a call, portal check, fax or letter with the payer."""
+    moment = at or datetime.now(UTC)
+    if moment.tzinfo is None:
+        fail("--at needs a time zone, e.g. 2026-11-02T14:30:00-06:00")
+    body = {
+        "channel": channel.value,
+        "direction": direction.value,
+        "occurred_at": moment.isoformat(),
+        "counterpart": counterpart,
+        "reference_number": reference,
+        "summary": summary,
+    }
+    result = call(lambda c: c.post(f"/api/v1/cases/{case_id}/contacts", body))
+    emit(result, as_json, lambda r: typer.echo(f"contact logged on case {r['case_id']}"))
+
+
+@case_app.command("withdraw")
+def withdraw(
+    case_id: CaseIdArg,
+    reason: Annotated[str, typer.Option(help="Why the case is withdrawn.")],
+    as_json: JsonFlag = False,
+) -> None:
+    """Withdraw the case (the payer is told when a decision is outstanding)."""
+    result = call(lambda c: c.post(f"/api/v1/cases/{case_id}/withdraw", {"reason": reason}))
+    emit(result, as_json, print_view)
+
+
+@case_app.command("assign")
+def assign(
+    case_id: CaseIdArg,
+    assignee: Annotated[str, typer.Argument(help="The API key name of the new assignee.")],
+    as_json: JsonFlag = False,
+) -> None:
+    """Give the case to someone."""
+    result = call(lambda c: c.post(f"/api/v1/cases/{case_id}/assign", {"assignee": assignee}))
+    emit(result, as_json, lambda r: typer.echo(f"assigned to {r['view'].get('assignee')}"))
+
+
+@case_app.command("note")
+def note(
+    case_id: CaseIdArg,
+    text: Annotated[str, typer.Argument(help="The note.")],
+    as_json: JsonFlag = False,
+) -> None:
+    """Add a note to the case's timeline."""
+    result = call(lambda c: c.post(f"/api/v1/cases/{case_id}/notes", {"text": text}))
+    emit(result, as_json, lambda r: typer.echo(f"note added to case {r['case_id']}"))

@@ -1,0 +1,148 @@
+"""Actions forwarded to the workflow as Updates: accepted, refused (409/422), audited."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from tests.api.conftest import DENIAL_REASON, Stack, denial, request_body
+
+pytestmark = [pytest.mark.temporal, pytest.mark.postgres]
+
+
+async def opened_case(stack: Stack) -> str:
+    response = await stack.post("/api/v1/cases", request_body())
+    assert response.status_code == 201, response.text
+    case_id: str = response.json()["case_id"]
+    await stack.eventually(lambda: stack.live_status(case_id), lambda s: s == "opened")
+    return case_id
+
+
+async def action(stack: Stack, case_id: str, name: str, body: Any, role: str = "case_manager"):  # type: ignore[no-untyped-def]
+    return await stack.post(f"/api/v1/cases/{case_id}/{name}", body, role)
+
+
+async def test_denial_peer_to_peer_contact_note_accept(stack: Stack) -> None:
+    case_id = await opened_case(stack)
+    # Nothing to appeal yet: the workflow's validator refuses, the reason is passed on.
+    early = await action(stack, case_id, "appeals", {})
+    assert early.status_code == 409
+    assert "nothing to appeal" in early.json()["detail"]
+
+    decided = await action(stack, case_id, "decisions", {"decision": denial("D-1")}, "integration")
+    assert decided.status_code == 200, decided.text
+    assert decided.json()["view"]["status"] == "denied"
+    again = await action(stack, case_id, "decisions", {"decision": denial("D-1")}, "integration")
+    assert again.status_code == 200 and again.json()["view"]["decision_ids"] == ["D-1"]
+
+    unknown_item = await action(stack, case_id, "decisions", {"decision": denial("D-2", 7)})
+    assert unknown_item.status_code == 422
+    assert unknown_item.json()["errors"][0]["field"] == "decision.items.0.sequence"
+
+    p2p = await action(
+        stack, case_id, "peer-to-peer", {"preferred_windows": ["Mon 8-10"]}, "ur_staff"
+    )
+    assert p2p.status_code == 200 and p2p.json()["view"]["peer_to_peer_requested"]
+    outcome = await action(
+        stack,
+        case_id,
+        "peer-to-peer/outcome",
+        {
+            "occurred_at": datetime.now(UTC).isoformat(),
+            "summary": "Reviewer upheld; suggested written appeal",
+            "counterpart": "Dr. Reviewer",
+        },
+    )
+    assert outcome.status_code == 200, outcome.text
+
+    call = {
+        "channel": "call",
+        "occurred_at": datetime.now(UTC).isoformat(),
+        "summary": "Asked for the criteria",
+        "reference_number": "REF-991",
+    }
+    assert (await action(stack, case_id, "contacts", call)).status_code == 200
+    no_ref = await action(stack, case_id, "contacts", {**call, "reference_number": None})
+    assert no_ref.status_code == 422
+    future = {**call, "occurred_at": (datetime.now(UTC) + timedelta(days=1)).isoformat()}
+    assert (await action(stack, case_id, "contacts", future)).status_code == 422
+
+    assert (await action(stack, case_id, "notes", {"text": "Patient called"})).status_code == 200
+    assigned = await action(stack, case_id, "assign", {"assignee": "dev-ur-staff"})
+    assert assigned.json()["view"]["assignee"] == "dev-ur-staff"
+
+    accepted = await action(stack, case_id, "accept-denial", {"reason": "Patient chose PT"})
+    assert accepted.status_code == 200
+    assert accepted.json()["view"]["status"] == "closed"
+    closed = await action(stack, case_id, "notes", {"text": "late"})
+    assert closed.status_code == 409
+
+    detail = await stack.eventually(
+        lambda: stack.case(case_id), lambda d: len(d["contacts"]) == 2 and d["decisions"]
+    )
+    assert detail["decisions"][0]["items"][0]["reason_text"] == DENIAL_REASON
+    assert {c["channel"] for c in detail["contacts"]} == {"call", "peer_to_peer"}
+    events = (await stack.get(f"/api/v1/cases/{case_id}/timeline")).json()["events"]
+    actors = {e["action"]: e["actor"] for e in events}
+    assert actors["payer_decision_received"] == "integration:dev-integration"
+    assert actors["peer_to_peer_requested"] == "ur_staff:dev-ur-staff"
+    assert actors["note"] == "case_manager:dev-case-manager"
+    assert actors["denial_accepted"] == "case_manager:dev-case-manager"
+
+
+async def test_pend_supply_information_extension_and_withdraw(stack: Stack) -> None:
+    case_id = await opened_case(stack)
+    now = datetime.now(UTC)
+    pend = {
+        "decision": {
+            "decision_id": "P-1",
+            "decided_at": now.isoformat(),
+            "items": [{"sequence": 1, "review_action_code": "A4"}],
+        },
+        "information_request": {
+            "requested_at": now.isoformat(),
+            "items_requested": ["Physical therapy notes"],
+            "respond_by": (now + timedelta(days=10)).isoformat(),
+        },
+    }
+    pended = await action(stack, case_id, "decisions", pend, "integration")
+    assert pended.json()["view"]["status"] == "pended", pended.text
+    ext = {
+        "notice_id": "EXT-1",
+        "noticed_at": now.isoformat(),
+        "reason": "Needs clinical review",
+        "new_due_at": (now + timedelta(days=20)).isoformat(),
+    }
+    assert (await action(stack, case_id, "extensions", ext, "integration")).status_code == 200
+    supplied = await action(
+        stack,
+        case_id,
+        "supply-information",
+        {"attachments": [{"reference": "doc-1", "title": "PT notes"}]},
+    )
+    assert supplied.status_code == 200, supplied.text
+    assert supplied.json()["view"]["phase"] != "pended"
+    gone = await action(stack, case_id, "withdraw", {"reason": "Service no longer needed"})
+    assert gone.status_code == 200
+    assert gone.json()["view"]["status"] == "withdrawn"
+    twice = await action(stack, case_id, "withdraw", {"reason": "again"})
+    assert twice.status_code == 409
+
+
+async def test_bodies_are_validated_field_by_field(stack: Stack) -> None:
+    case_id = await opened_case(stack)
+    response = await action(stack, case_id, "notes", {"text": "", "extra": 1})
+    assert response.status_code == 422
+    assert {e["field"] for e in response.json()["errors"]} == {"text", "extra"}
+    bad = await action(
+        stack,
+        case_id,
+        "decisions",
+        {"decision": {"decision_id": "X", "decided_at": "2026-11-01T00:00:00", "items": []}},
+    )
+    assert {e["field"] for e in bad.json()["errors"]} == {
+        "decision.decided_at",
+        "decision.items",
+    }
