@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import signal
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 from typing import Any
@@ -44,12 +44,29 @@ WORKFLOWS: list[type] = [PriorAuthWorkflow, AppealWorkflow]
 
 
 class TemporalDecisionSink:
-    """Delivers payer responses as Updates on the case (or appeal) workflow, like a webhook."""
+    """Delivers payer responses as Updates on the case (or appeal) workflow, like a webhook.
+
+    Delivery runs in the background: a gateway may hand over a synchronous answer from inside
+    the submit activity, and the case workflow holds its lock until that activity returns, so
+    waiting for the Update there would deadlock. The Update id (`payer-<decision id>`) makes a
+    repeated delivery a no-op.
+    """
 
     def __init__(self, client: Client) -> None:
         self.client = client
+        self._deliveries: set[asyncio.Task[None]] = set()
 
     async def payer_decision(
+        self, case_id: str, decision: PayerDecision, rfi: RequestForInformation | None
+    ) -> None:
+        self._background(self._deliver_decision(case_id, decision, rfi))
+
+    def _background(self, delivery: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.get_running_loop().create_task(delivery)
+        self._deliveries.add(task)
+        task.add_done_callback(self._deliveries.discard)
+
+    async def _deliver_decision(
         self, case_id: str, decision: PayerDecision, rfi: RequestForInformation | None
     ) -> None:
         handle = self.client.get_workflow_handle_for(
@@ -66,6 +83,19 @@ class TemporalDecisionSink:
             log.warning("payer_decision_rejected", case_id=case_id)
 
     async def appeal_decision(
+        self,
+        case_id: str,
+        level_number: int,
+        decision_id: str,
+        outcome: AppealOutcome,
+        decided_at: datetime,
+        note: str | None,
+    ) -> None:
+        self._background(
+            self._deliver_appeal(case_id, level_number, decision_id, outcome, decided_at, note)
+        )
+
+    async def _deliver_appeal(
         self,
         case_id: str,
         level_number: int,
@@ -147,6 +177,22 @@ def make_worker(
     )
 
 
+def gateway_for(settings: Settings, sink: TemporalDecisionSink) -> PayerGateway | None:
+    """The payer channel from settings: Da Vinci PAS at `pas_base_url` (the sandbox payer under
+    `priorauth dev`) for requests, with appeals by letter; None means the simulated payer."""
+    if not settings.pas_base_url:
+        return None
+    from integrations.pas.gateway import PasGateway
+    from integrations.routing import ManualAppealChannel, RoutingGateway
+
+    pas = PasGateway(settings.pas_base_url, submitter_id=settings.pas_submitter_id, sink=sink)
+    # In dev the simulated payer answers appeals, so the whole flow runs on one machine.
+    appeals: PayerGateway = (
+        SimulatedPayer(sink) if settings.environment == "dev" else ManualAppealChannel()
+    )
+    return RoutingGateway(pas, appeals)
+
+
 async def run_worker(settings: Settings | None = None) -> None:
     """Migrate the store, connect, serve until SIGINT/SIGTERM, then drain and stop."""
     settings = settings or get_settings()
@@ -162,7 +208,12 @@ async def run_worker(settings: Settings | None = None) -> None:
     upgrade(url)
     engine = make_engine(url)
     client = await connect(settings, data_converter(settings))
-    worker = make_worker(client, task_queue=settings.task_queue, engine=engine)
+    worker = make_worker(
+        client,
+        task_queue=settings.task_queue,
+        engine=engine,
+        gateway=gateway_for(settings, TemporalDecisionSink(client)),
+    )
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):

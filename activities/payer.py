@@ -13,13 +13,9 @@ from temporalio.exceptions import ApplicationError
 from activities import errors
 from activities.case_store import CaseNotFoundError, CaseRecorder, not_found
 from activities.models import SubmitInput, SubmitResult
-from integrations.gateway import GatewaySubmission, PayerGateway
+from integrations.gateway import GatewaySubmission, PayerGateway, PayerRejectedError
 
 log = structlog.stdlib.get_logger("priorauth.activities")
-
-
-class PayerRejectedError(Exception):
-    """A gateway's business rejection (validation failure); its message must be PHI-free."""
 
 
 class PayerActivities:

@@ -24,6 +24,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
+from zoneinfo import ZoneInfo
 
 import typer
 from pydantic import ValidationError
@@ -79,8 +80,13 @@ def emit(data: Any, as_json: bool, human: Callable[[Any], None]) -> None:
         human(data)
 
 
-def _when(value: str | None) -> str:
-    return value.replace("T", " ")[:16] if value else "-"
+def _when(value: str | None, zone: str | None = None) -> str:
+    """An instant from the API (UTC) in the reader's zone: the payer's for a case, else local."""
+    if not value:
+        return "-"
+    moment = datetime.fromisoformat(value)
+    local = moment.astimezone(ZoneInfo(zone)) if zone else moment.astimezone()
+    return local.strftime("%Y-%m-%d %H:%M %Z")
 
 
 def print_view(data: Any) -> None:
@@ -193,18 +199,19 @@ def print_detail(detail: Any) -> None:
             f"{state.get('outcome') or 'awaiting decision'}"
             + (f" — {state['reason_text']}" if state.get("reason_text") else "")
         )
+    zone = detail["request"]["coverage"]["payer"].get("timezone")
     if detail["deadlines"]:
-        typer.echo("deadlines:")
+        typer.echo(f"deadlines ({zone}):")
         for d in detail["deadlines"]:
-            met = f", met {_when(d['met_at'])}" if d.get("met_at") else ""
-            typer.echo(f"  {_when(d['due_at'])}  {d['label']}{met}  [{d['rule']}]")
+            met = f", met {_when(d['met_at'], zone)}" if d.get("met_at") else ""
+            typer.echo(f"  {_when(d['due_at'], zone)}  {d['label']}{met}  [{d['rule']}]")
     sections: list[tuple[str, list[Any], Callable[[Any], str]]] = [
         ("tasks", detail["tasks"], lambda t: f"  #{t['task_id']} {t['status']}: {t['title']}"),
         ("letters", detail["letters"], lambda x: f"  {x['letter_id']} {x['kind']}"),
         (
             "contacts",
             detail["contacts"],
-            lambda x: f"  {_when(x['occurred_at'])} {x['channel']}: {x['summary']}",
+            lambda x: f"  {_when(x['occurred_at'], zone)} {x['channel']}: {x['summary']}",
         ),
     ]
     for title, items, fmt in sections:

@@ -9,12 +9,13 @@ has already run out (so the escalation ladder fires at once).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
-from temporalio.client import Client, WorkflowHandle
+from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
 
 from config.settings import Settings, get_settings
 from config.temporal import connect
@@ -144,15 +145,18 @@ async def run_demo(settings: Settings | None = None) -> None:
             received_at=datetime.now(UTC) - timedelta(hours=73),
         )
         await _until(approval, lambda v: v.phase == Phase.AUTHORIZED)
-        await _until(pend, lambda v: v.phase == Phase.PENDED)
-        _ = await pend.execute_update(
-            PriorAuthWorkflow.supply_information,
-            SupplyInformationInput(
-                submission_id="demo-1",
-                actor="demo-cm",
-                attachments=[Attachment(reference="demo-notes", title="Clinical notes")],
-            ),
-        )
+        pended = await _until(pend, lambda v: v.phase == Phase.PENDED)
+        if pended.phase == Phase.PENDED:
+            # The sandbox payer may decide a pended case on its own meanwhile.
+            with contextlib.suppress(WorkflowUpdateFailedError):
+                _ = await pend.execute_update(
+                    PriorAuthWorkflow.supply_information,
+                    SupplyInformationInput(
+                        submission_id="demo-1",
+                        actor="demo-cm",
+                        attachments=[Attachment(reference="demo-notes", title="Clinical notes")],
+                    ),
+                )
         await _until(pend, lambda v: v.phase == Phase.AUTHORIZED)
         await _until(denial, lambda v: v.phase == Phase.ADVERSE)
         view = cast(

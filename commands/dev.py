@@ -8,7 +8,9 @@ and the other services as child processes until Ctrl-C, which stops them all in 
 from __future__ import annotations
 
 import asyncio
+import json
 import os
+import secrets
 import shutil
 import signal
 import socket
@@ -94,10 +96,25 @@ def _priorauth() -> list[str]:
     return [sys.executable, "-m", "cli"]
 
 
+def _sandbox_secret(settings: Settings) -> str:
+    """A per-machine secret kept under the data folder (0600), made on first use."""
+    path = settings.data_dir.resolve() / "sandbox-webhook.secret"
+    if not path.exists():
+        path.write_text(secrets.token_urlsafe(32))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
 def _child_environment(settings: Settings, sandbox_url: str) -> dict[str, str]:
     """Children share the resolved settings; the payer is the sandbox unless one is configured."""
     env = dict(os.environ)
     env.setdefault("PRIORAUTH_PAS_BASE_URL", settings.pas_base_url or sandbox_url)
+    # The sandbox signs its notifications; the API accepts that signature as the sandbox's.
+    secret = _sandbox_secret(settings)
+    env["PRIORAUTH_SANDBOX_WEBHOOK_SECRET"] = secret
+    webhook_secrets = {k: v.get_secret_value() for k, v in settings.webhook_secrets.items()}
+    webhook_secrets.setdefault("SANDBOX", secret)
+    env["PRIORAUTH_WEBHOOK_SECRETS"] = json.dumps(webhook_secrets)
     env["PRIORAUTH_DATA_DIR"] = str(settings.data_dir.resolve())
     env["PRIORAUTH_DATABASE_URL"] = settings.resolved_database_url
     env.setdefault("PYTHONUNBUFFERED", "1")

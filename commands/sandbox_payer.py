@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Annotated
+
+import typer
 
 
 def sandbox_payer(
@@ -10,6 +13,13 @@ def sandbox_payer(
     script: Path | None = None,
     notify_url: str | None = None,
     host: str = "127.0.0.1",
+    webhook_secret: Annotated[
+        str | None,
+        typer.Option(
+            envvar="PRIORAUTH_SANDBOX_WEBHOOK_SECRET",
+            help="Sign notifications with this secret (HMAC-SHA256, X-Priorauth-Signature).",
+        ),
+    ] = None,
 ) -> None:
     """Serve the sandbox PAS payer: POST {base}/Claim/$submit and /Claim/$inquire.
 
@@ -18,4 +28,10 @@ def sandbox_payer(
     """
     from integrations.sandbox_payer import run_sandbox_payer
 
-    run_sandbox_payer(host=host, port=port, script_path=script, notify_url=notify_url)
+    run_sandbox_payer(
+        host=host,
+        port=port,
+        script_path=script,
+        notify_url=notify_url,
+        webhook_secret=webhook_secret,
+    )

@@ -86,6 +86,8 @@ class Settings(BaseSettings):
     webhook_tolerance_seconds: int = 300
     # The payer's Da Vinci PAS base URL (the sandbox payer in dev).
     pas_base_url: str | None = None
+    # Identifies priorauth to the payer (PAS subscription `org-identifier` filter).
+    pas_submitter_id: str = "priorauth"
     sandbox_payer_port: int = 8100
     # Regime assumed for PAS intake bundles (a PAS bundle does not say which rules govern).
     pas_default_regime: str = "medicare_advantage"

@@ -18,6 +18,14 @@ from domain.appeals import AppealLevel
 from domain.models import Attachment, PayerDecision, PriorAuthRequest, RequestForInformation
 
 
+class PayerRejectedError(Exception):
+    """A gateway's business rejection: sending the same submission again will not help.
+
+    Gateways raise it (or a subclass); the submit activity turns it into a non-retryable
+    failure. Its message must be PHI-free: it is logged and stored in workflow history.
+    """
+
+
 class SubmissionKind(StrEnum):
     INITIAL = "initial"
     RESUBMISSION = "resubmission"

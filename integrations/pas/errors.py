@@ -12,6 +12,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
+from integrations.gateway import PayerRejectedError
+
 IssueSeverity = Literal["fatal", "error", "warning", "information"]
 IssueCode = Literal[
     "structure",
@@ -123,7 +125,7 @@ class PasGatewayError(PasError):
         self.outcome = outcome
 
 
-class PasRejectedError(PasGatewayError):
+class PasRejectedError(PasGatewayError, PayerRejectedError):
     """The payer (or its intermediary) refused the request: resending the same bytes won't help."""
 
     def __init__(

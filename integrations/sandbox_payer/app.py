@@ -488,9 +488,12 @@ def run_sandbox_payer(
     port: int = 8100,
     script_path: Path | str | None = None,
     notify_url: str | None = None,
+    webhook_secret: str | None = None,
 ) -> None:
     """Serve the sandbox payer with uvicorn until interrupted."""
     import uvicorn
 
     script = SandboxScript.from_file(script_path) if script_path else SandboxScript.default()
+    if webhook_secret:
+        script = script.model_copy(update={"webhook_secret": webhook_secret})
     uvicorn.run(create_sandbox_app(script, notify_url), host=host, port=port, log_level="info")

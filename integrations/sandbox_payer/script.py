@@ -99,10 +99,22 @@ class SandboxScript(BaseModel):
     @classmethod
     def default(cls) -> SandboxScript:
         """Codes 2744* approve, 97110 pends then approves, E0601 is denied, J-codes are
-        partially approved, 7214* are modified, member ids containing NEVER never hear back."""
+        partially approved, 7214* are modified, member ids containing NEVER never hear back;
+        the demo members behave as `priorauth demo` expects."""
         return cls(
             rules=[
                 SandboxRule(member_contains="NEVER", behaviour=SandboxBehaviour.NEVER_ANSWER),
+                # The members of `priorauth demo` (integrations.simulated_payer.DEMO_SCRIPTS).
+                SandboxRule(member_contains="DEMO-APPROVE", behaviour=SandboxBehaviour.APPROVE),
+                SandboxRule(
+                    member_contains="DEMO-PEND", behaviour=SandboxBehaviour.PEND_THEN_APPROVE
+                ),
+                SandboxRule(
+                    member_contains="DEMO-DENY",
+                    behaviour=SandboxBehaviour.DENY,
+                    reason="Not medically necessary: conservative therapy not documented",
+                ),
+                SandboxRule(member_contains="DEMO-SILENT", behaviour=SandboxBehaviour.NEVER_ANSWER),
                 SandboxRule(code_prefix="2744", behaviour=SandboxBehaviour.APPROVE),
                 SandboxRule(code_prefix="97110", behaviour=SandboxBehaviour.PEND_THEN_APPROVE),
                 SandboxRule(

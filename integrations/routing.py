@@ -1,0 +1,48 @@
+"""Send each kind of submission through the channel that carries it.
+
+Da Vinci PAS has messages for requests, resubmissions and cancellations, but none for appeals:
+those go to the payer as a signed letter by fax, mail or portal. `RoutingGateway` sends PAS kinds
+to the PAS gateway and appeals to an appeal channel; `ManualAppealChannel` is that channel in
+production (staff send the signed letter and record the payer's answer through the API).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from integrations.gateway import GatewayReceipt, GatewaySubmission, PayerGateway, SubmissionKind
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+class ManualAppealChannel:
+    """Appeals leave by fax, mail or portal in the hands of staff; nothing is sent from here.
+
+    The receipt records that the signed letter is ready to send; the payer's decision arrives
+    later as a staff entry (`POST /api/v1/cases/{id}/appeals/{number}/decision`).
+    """
+
+    def __init__(self, clock: Callable[[], datetime] = _now) -> None:
+        self.clock = clock
+
+    async def submit(self, submission: GatewaySubmission) -> GatewayReceipt:
+        return GatewayReceipt(
+            submission_id=f"manual-{submission.submission_key}",
+            accepted_at=self.clock(),
+            payer_reference=None,
+        )
+
+
+class RoutingGateway:
+    """A `PayerGateway` that picks the channel by submission kind."""
+
+    def __init__(self, requests: PayerGateway, appeals: PayerGateway) -> None:
+        self.requests = requests
+        self.appeals = appeals
+
+    async def submit(self, submission: GatewaySubmission) -> GatewayReceipt:
+        channel = self.appeals if submission.kind == SubmissionKind.APPEAL else self.requests
+        return await channel.submit(submission)
