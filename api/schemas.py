@@ -19,10 +19,12 @@ from domain.models import (
     Attachment,
     CaseDeadline,
     ContactLogEntry,
+    ItemDecision,
     PayerDecision,
     PriorAuthRequest,
     RequestForInformation,
 )
+from integrations.gateway import AppealOutcome
 from letters import LetterDetails, LetterKind, Signer
 from store.records import AuditEvent, CaseSummary, TaskRecord
 from workflows.models import CaseView
@@ -138,6 +140,20 @@ class SignOffBody(Body):
         max_length=120,
         description="The letter awaiting sign-off; default: the one the appeal is waiting on",
     )
+
+
+class AppealDecisionBody(Body):
+    """The payer's answer to an appeal, entered from its decision letter (or by an integration)."""
+
+    decision_id: str = Field(
+        min_length=1, max_length=120, description="The payer's reference of this decision"
+    )
+    outcome: AppealOutcome
+    decided_at: AwareDatetime
+    items: list[ItemDecision] = Field(
+        default_factory=list, description="Per-item detail for a partial overturn"
+    )
+    note: str | None = Field(default=None, max_length=10_000)
 
 
 class ReasonBody(Body):

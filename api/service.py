@@ -55,6 +55,7 @@ from workflows.constants import (
     case_workflow_id,
 )
 from workflows.models import (
+    AppealDecisionInput,
     AppealView,
     CaseFacts,
     CaseInput,
@@ -398,6 +399,28 @@ async def sign_off_appeal(
 
     await write(engine, mark)
     return view
+
+
+async def record_appeal_decision(
+    *,
+    engine: Engine,
+    client: Client,
+    case_id: str,
+    appeal_number: int,
+    decision: AppealDecisionInput,
+    actor: Actor,
+) -> AppealView:
+    """The payer's answer to an appeal (a repeated `decision_id` is applied once)."""
+    await require_case(engine, case_id)
+    handle = client.get_workflow_handle(appeal_workflow_id(case_id, appeal_number))
+    return await _execute(
+        handle,
+        AppealUpdate.APPEAL_DECISION,
+        decision,
+        f"appeal-decision-{decision.decision_id}",
+        AppealView,
+        f"appeal {appeal_number} of case {case_id}",
+    )
 
 
 # ---------------------------------------------------------------- payer input

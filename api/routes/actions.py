@@ -28,6 +28,7 @@ from api.errors import (
 )
 from api.schemas import (
     ActionResult,
+    AppealDecisionBody,
     AppealSignedOff,
     AssignBody,
     FileAppealBody,
@@ -47,6 +48,7 @@ from store import cases as store_cases
 from workflows.constants import CaseUpdate
 from workflows.models import (
     AcceptDenialInput,
+    AppealDecisionInput,
     AssignInput,
     ContactInput,
     FileAppealInput,
@@ -241,6 +243,43 @@ async def sign_off_appeal(
         case_id=case_id,
         appeal_number=appeal_number,
         letter_id=body.letter_id,
+        actor=actor,
+    )
+    return AppealSignedOff(
+        case_id=case_id,
+        appeal_number=view.number,
+        letter_id=view.letter_id,
+        status=view.status.value,
+    )
+
+
+@router.post(
+    "/appeals/{appeal_number}/decision", response_model=AppealSignedOff, responses=RESPONSES
+)
+async def record_appeal_decision(
+    case_id: CaseId,
+    appeal_number: Annotated[int, Path(ge=1, le=5)],
+    body: AppealDecisionBody,
+    actor: StaffOrIntegration,
+    engine: EngineDep,
+    client: TemporalDep,
+) -> AppealSignedOff:
+    """Record the payer's answer to a submitted appeal, from its decision letter.
+
+    Overturned approves the case; upheld offers the next level the regime gives, with its
+    filing window. The same `decision_id` again changes nothing."""
+    view = await service.record_appeal_decision(
+        engine=engine,
+        client=client,
+        case_id=case_id,
+        appeal_number=appeal_number,
+        decision=AppealDecisionInput(
+            decision_id=body.decision_id,
+            outcome=body.outcome,
+            decided_at=body.decided_at,
+            items=body.items,
+            note=body.note,
+        ),
         actor=actor,
     )
     return AppealSignedOff(
