@@ -14,6 +14,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+from config.logging import configure_logging
+
 if __package__ in (None, ""):  # `python bench/api.py`: this file would shadow the api package
     sys.path[0] = str(Path(__file__).resolve().parents[1])
 
@@ -157,6 +159,7 @@ def main() -> None:
     parser.add_argument("--open", type=int, default=100, help="cases to open through the API")
     parser.add_argument("--postgres-url")
     args = parser.parse_args()
+    configure_logging("WARNING", "console")  # one line per request would drown the figures
     with tempfile.TemporaryDirectory() as name, databases(args.postgres_url, Path(name)) as dbs:
         tmp = Path(name)
         for backend, url in dbs:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import func
+from sqlalchemy.orm import defer
 from sqlmodel import Session, col, select
 
 from store._base import check_page
@@ -33,6 +34,7 @@ def list_cases(
         order = [col(CaseRow.next_due_at).asc().nulls_last(), col(CaseRow.received_at)]
     rows = session.exec(
         select(CaseRow)
+        .options(defer(CaseRow.request))  # type: ignore[arg-type]  # listings never read PHI
         .where(*conditions)
         .order_by(*order, col(CaseRow.case_id))
         .limit(limit)
