@@ -12,7 +12,17 @@ from activities.models import LetterInput
 from config.settings import Organization, Settings
 from domain.appeals import AppealLevel
 from domain.models import Appeal, Case
-from letters import LetterError, LetterKind, Signer, build_letter_context, render_letter
+from letters import (
+    ArgumentInput,
+    ExhibitInput,
+    LetterDetails,
+    LetterError,
+    LetterKind,
+    MissingLetterFields,
+    Signer,
+    build_letter_context,
+    render_letter,
+)
 
 
 def letter_kind(letter: LetterInput, *, expedited: bool = False) -> LetterKind:
@@ -21,6 +31,22 @@ def letter_kind(letter: LetterInput, *, expedited: bool = False) -> LetterKind:
     if letter.appeal_level == AppealLevel.EXTERNAL_REVIEW:
         return LetterKind.EXTERNAL_REVIEW_REQUEST
     return LetterKind.APPEAL_EXPEDITED if expedited else LetterKind.APPEAL_LEVEL1
+
+
+def letter_details(case: Case, letter: LetterInput) -> LetterDetails:
+    """What the worker knows beyond the case: the case manager's arguments, the exhibits.
+
+    The arguments filed with the appeal (`FileAppealInput.arguments`) are the rebuttal; the
+    request's attachments are the numbered enclosures (none is allowed: the letter then says
+    so). The arguments cite no exhibit numbers, since nothing ties a sentence to a document.
+    """
+    return LetterDetails(
+        arguments=[ArgumentInput(criterion=text) for text in letter.arguments if text.strip()],
+        exhibits=[
+            ExhibitInput(title=attachment.title, reference=attachment.reference)
+            for attachment in case.request.attachments
+        ],
+    )
 
 
 class LettersPackageRenderer:
@@ -53,8 +79,13 @@ class LettersPackageRenderer:
                 signer=Signer(name=letter.requested_by)
                 if letter.requested_by != "system"
                 else None,
+                details=letter_details(case, letter),
             )
             rendered = render_letter(context, override_dir=self.settings.template_override_dir)
+        except MissingLetterFields as exc:
+            # Field names only (never values): the task tells staff what the case lacks.
+            missing = ", ".join(exc.fields)
+            raise LetterUnavailableError(f"{kind.value}: MissingLetterFields: {missing}") from None
         except LetterError as exc:
             # Field names only: the letters package keeps PHI out of its messages.
             raise LetterUnavailableError(f"{kind.value}: {type(exc).__name__}") from None

@@ -37,6 +37,7 @@ from domain.models import (
     Appeal,
     Case,
     CaseDeadline,
+    CodeSystem,
     ItemDecision,
     Obligor,
     Payer,
@@ -120,7 +121,7 @@ class Addressee(LetterModel):
 
 
 class ExhibitInput(LetterModel):
-    title: str = Field(min_length=1, max_length=300)
+    title: str = Field(min_length=1, max_length=500)  # as long as an attachment's title
     description: str | None = Field(default=None, max_length=2_000)
     date: dt.date | None = None
     reference: str | None = None
@@ -129,7 +130,7 @@ class ExhibitInput(LetterModel):
 class ArgumentInput(LetterModel):
     """One point of the rebuttal: the criterion, the evidence that meets it, the exhibits."""
 
-    criterion: str = Field(min_length=1, max_length=2_000)
+    criterion: str = Field(min_length=1, max_length=5_000)
     rebuttal: str | None = Field(default=None, max_length=10_000)
     exhibits: list[int] = Field(default_factory=list)
 
@@ -180,6 +181,10 @@ class LetterDetails(LetterModel):
 # ---------------------------------------------------------------- what the letter states
 
 
+SERVICE_TYPE_LABEL = "X12 service type"
+NOT_ON_FILE = "not on file"
+
+
 class LabeledValue(LetterModel):
     label: str
     value: str
@@ -216,6 +221,7 @@ class ProviderFacts(LetterModel):
 
 class ServiceRow(LetterModel):
     sequence: int
+    code_system: CodeSystem = CodeSystem.CPT_HCPCS
     code: str
     modifiers: list[str] = Field(default_factory=list)
     description: str
@@ -223,6 +229,25 @@ class ServiceRow(LetterModel):
     place_of_service: str | None = None
     dates: str
     decision: str | None = None
+
+    @property
+    def procedure_code(self) -> bool:
+        """A CPT/HCPCS code; otherwise an X12 service type (PAS), which names no procedure."""
+        return self.code_system is CodeSystem.CPT_HCPCS
+
+    @property
+    def code_label(self) -> str:
+        """The code with its system where it is not a procedure code: "X12 service type 3"."""
+        if self.procedure_code:
+            return self.code + (f"-{'-'.join(self.modifiers)}" if self.modifiers else "")
+        return f"{SERVICE_TYPE_LABEL} {self.code}"
+
+    @property
+    def service_label(self) -> str:
+        """What the line asks for: the description, prefixed by a service-type code."""
+        if self.procedure_code:
+            return self.description
+        return f"{self.code_label} — {self.description}"
 
 
 class DiagnosisRow(LetterModel):
@@ -341,6 +366,8 @@ class LetterContext(LetterModel):
     missed_stage: str | None = None
     missed_deemed_authorized: bool = False
     deadline_notes: list[str] = Field(default_factory=list)
+    # What the signer must check or complete before sending (facts the case does not have).
+    drafting_notes: list[str] = Field(default_factory=list)
     requests: RequestFlags
     automated_review_suspected: bool = False
     peer_to_peer: PeerToPeerFacts | None = None
@@ -441,7 +468,7 @@ def build_letter_context(
     plan = f"{coverage.plan_name} ({coverage.plan_id})" if coverage.plan_id else coverage.plan_name
     re_rows = [
         ("Patient", member.full_name),
-        ("Date of birth", long_date(member.birth_date) if member.birth_date else None),
+        ("Date of birth", long_date(member.birth_date) if member.birth_date else NOT_ON_FILE),
         ("Member ID", member.member_id),
         ("Group number", member.group_number),
         ("Plan", plan),
@@ -454,6 +481,17 @@ def build_letter_context(
         ("Treating provider", f"{provider.name}, {provider.identifier_label}"),
     ]
 
+    clinical_summary = details.clinical_summary or request.clinical_summary
+    drafting_notes = _drafting_notes(
+        kind,
+        addressee=addressee,
+        birth_date_known=member.birth_date is not None,
+        services=services,
+        dates_of_service=dates,
+        clinical_summary=clinical_summary,
+        arguments=arguments,
+        exhibits=exhibits,
+    )
     p2p = details.peer_to_peer or PeerToPeerInput()
     return LetterContext(
         kind=kind,
@@ -510,7 +548,7 @@ def build_letter_context(
         ),
         expedited=expedited,
         urgency_justification=details.urgency_justification or request.urgency_justification,
-        clinical_summary=details.clinical_summary or request.clinical_summary,
+        clinical_summary=clinical_summary,
         prior_treatments=list(details.prior_treatments),
         arguments=arguments,
         guideline_citations=list(details.guideline_citations),
@@ -528,6 +566,7 @@ def build_letter_context(
             and law.deemed_authorized_statute in missed.rule
         ),
         deadline_notes=clocks.notes,
+        drafting_notes=drafting_notes,
         requests=details.requests,
         automated_review_suspected=details.automated_review_suspected,
         peer_to_peer=(
@@ -608,6 +647,7 @@ def _service_row(line: ServiceLine, item: ItemDecision | None) -> ServiceRow:
             decision += f" ({item.approved_units} of {line.units} units)"
     return ServiceRow(
         sequence=line.sequence,
+        code_system=line.code_system,
         code=line.code,
         modifiers=list(line.modifiers),
         description=line.description,
@@ -616,6 +656,12 @@ def _service_row(line: ServiceLine, item: ItemDecision | None) -> ServiceRow:
         dates=date_range(line.start_date, line.end_date) if line.start_date else "not scheduled",
         decision=decision,
     )
+
+
+def _code_label(line: ServiceLine) -> str:
+    if line.code_system is CodeSystem.X12_SERVICE_TYPE:
+        return f"{SERVICE_TYPE_LABEL} {line.code}"
+    return line.code
 
 
 def _dates_of_service(lines: list[ServiceLine]) -> str:
@@ -635,7 +681,7 @@ def _denial(
 ) -> DenialFacts | None:
     if decision is None:
         return None
-    codes = {line.sequence: line.code for line in lines}
+    codes = {line.sequence: _code_label(line) for line in lines}
     reasons: list[QuotedReason] = []
     grouped: dict[tuple[str | None, str | None, str | None], list[int]] = {}
     for item in sorted(decision.items, key=lambda i: i.sequence):
@@ -717,17 +763,76 @@ def _addressee(kind: LetterKind, details: LetterDetails, payer: Payer) -> Addres
         return details.review_body
     if details.addressee is not None:
         return details.addressee
+    address_lines = _address_lines(payer.appeals_address)
+    fax = payer.appeals_fax or payer.fax
     attention = {
         LetterKind.PEER_TO_PEER_REQUEST: "Medical Director / Peer-to-Peer Scheduling",
         LetterKind.LETTER_OF_MEDICAL_NECESSITY: "Medical Director",
-        LetterKind.CLAIM_FILE_REQUEST: "Appeals and Grievances Department",
-    }.get(kind, "Appeals and Grievances Department")
-    return Addressee(
-        name=payer.name,
-        attention=attention,
-        address_lines=_address_lines(payer.appeals_address),
-        fax=payer.appeals_fax or payer.fax,
+    }.get(
+        kind,
+        # Without an address on file we do not know the payer's exact unit either.
+        "Appeals and Grievances Department" if address_lines or fax else "Appeals Department",
     )
+    return Addressee(name=payer.name, attention=attention, address_lines=address_lines, fax=fax)
+
+
+_ENCLOSING_KINDS = frozenset(
+    {
+        LetterKind.APPEAL_LEVEL1,
+        LetterKind.APPEAL_EXPEDITED,
+        LetterKind.EXTERNAL_REVIEW_REQUEST,
+    }
+)
+
+
+def _drafting_notes(
+    kind: LetterKind,
+    *,
+    addressee: Addressee,
+    birth_date_known: bool,
+    services: list[ServiceRow],
+    dates_of_service: str,
+    clinical_summary: str | None,
+    arguments: list[Argument],
+    exhibits: list[Exhibit],
+) -> list[str]:
+    """What the signer must complete or confirm: facts the case does not have, never invented.
+
+    The notes name what is missing, not its value, and are printed at the top of the draft.
+    """
+    notes: list[str] = []
+    if not addressee.delivery_lines:
+        notes.append(
+            "Addressee: no mailing address or fax number is on file for this letter. Confirm "
+            "where to send it from the denial notice and add it under the addressee's name."
+        )
+    if not birth_date_known:
+        notes.append(
+            f"Date of birth: {NOT_ON_FILE}. Add it from the patient's chart if the payer "
+            "needs it to identify the member."
+        )
+    service_types = [row.sequence for row in services if not row.procedure_code]
+    if service_types:
+        which = ", ".join(str(n) for n in service_types)
+        notes.append(
+            f"Services: line{'s' if len(service_types) > 1 else ''} {which} "
+            f"{'are' if len(service_types) > 1 else 'is'} identified by an X12 service type, "
+            "not a CPT/HCPCS procedure code. Add the procedure code if the order or the "
+            "denial notice gives one."
+        )
+    if services and not dates_of_service and kind is not LetterKind.MISSED_DEADLINE:
+        notes.append(f"Dates of service: {NOT_ON_FILE}. Add them if they are scheduled.")
+    if kind in _APPEAL_KINDS and not clinical_summary and arguments:
+        notes.append(
+            "Clinical summary: none on file; the appeal rests on the arguments listed. Add the "
+            "patient's history, findings and treatments tried before signing."
+        )
+    if kind in _ENCLOSING_KINDS and not exhibits:
+        notes.append(
+            "Enclosures: none. Attach the records that support the appeal (office notes, test "
+            "results) and list them as numbered enclosures, or send the letter as it is."
+        )
+    return notes
 
 
 def _address_lines(address: Address | None) -> list[str]:

@@ -3,6 +3,13 @@
 A kind's requirements are dotted paths into `LetterContext`; the renderer checks all of them
 before it touches a template, so a case that lacks several facts gets one error naming every
 one. Each requirement also says where the fact comes from in a case file (`LetterCaseFile`).
+A requirement may name alternatives (`any_of`): it is met when one of its paths has a value.
+
+Only facts without which the letter would be wrong or misleading are required. Letters are
+drafts the signer edits before sending, so a fact that merely completes the letter (the
+payer's appeals address, the member's date of birth outside Medicaid, enclosures, a clinical
+summary when the case manager's arguments carry the appeal) is printed as "not on file" or
+left out, and the letter says so in its drafting notes (`LetterContext.drafting_notes`).
 """
 
 from __future__ import annotations
@@ -28,6 +35,17 @@ class LetterKind(StrEnum):
 class Requirement:
     field: str
     hint: str
+    any_of: tuple[str, ...] = ()
+
+    @property
+    def paths(self) -> tuple[str, ...]:
+        """The context paths that satisfy this requirement: `field`, else any alternative."""
+        return (self.field, *self.any_of)
+
+    @property
+    def label(self) -> str:
+        """The name reported when the requirement is not met ("a or b" for alternatives)."""
+        return " or ".join(self.paths)
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,21 +65,19 @@ class KindSpec:
         return self.requires + extra
 
 
-def _r(path: str, hint: str) -> Requirement:
-    return Requirement(path, hint)
+def _r(path: str, hint: str, *any_of: str) -> Requirement:
+    return Requirement(path, hint, tuple(any_of))
 
 
 _COMMON = (
     _r("letterhead.name", "organization.name, or settings PRIORAUTH_ORGANIZATION__NAME"),
     _r("member.full_name", "case.request.member.first_name / last_name"),
-    _r("member.birth_date", "case.request.member.birth_date"),
     _r("member.member_id", "case.request.member.member_id"),
     _r("plan.plan_name", "case.request.coverage.plan_name"),
     _r("reference", "case.case_number"),
-    _r(
-        "addressee.delivery_lines",
-        "addressee, or case.request.coverage.payer.appeals_address / appeals_fax",
-    ),
+    # The payer by name is enough: without an appeals address or fax on file the letter goes
+    # to its Appeals Department and says that the address must be confirmed from the notice.
+    _r("addressee.name", "addressee, or case.request.coverage.payer.name"),
     _r("signer.name", "signer.name"),
 )
 _DENIAL = _r(
@@ -70,8 +86,19 @@ _DENIAL = _r(
 )
 _SERVICES = _r("services", "case.request.service_lines (and appeal.sequences)")
 _CLINICAL = _r("clinical_summary", "clinical_summary, or case.request.clinical_summary")
-_ARGUMENTS = _r("arguments", "arguments (criterion, rebuttal, exhibits), or appeal.arguments")
-_EXHIBITS = _r("exhibits", "exhibits, or case.request.attachments")
+# An appeal must argue its case: the case manager's arguments, the clinical summary, or both.
+_APPEAL_CASE = _r(
+    "arguments",
+    "arguments (criterion, rebuttal, exhibits), appeal.arguments, or clinical_summary / "
+    "case.request.clinical_summary",
+    "clinical_summary",
+)
+# Medicaid: the member's age decides whether EPSDT (under 21) is the standard the appeal cites.
+_BIRTH_DATE_EPSDT = _r(
+    "member.birth_date",
+    "case.request.member.birth_date (Medicaid: the legal basis depends on whether the member "
+    "is under 21, for EPSDT)",
+)
 _PAYER_DEADLINE = _r(
     "payer_deadline",
     "the deadline engine's appeal decision clock (appeal.filed_at or today), or deadlines[] "
@@ -97,7 +124,8 @@ SPECS: dict[LetterKind, KindSpec] = {
             "Formal first-level appeal of a medical-necessity denial: services, the denial "
             "quoted verbatim, point-by-point rebuttal with exhibits, legal basis with the "
             "payer's decision deadline, requests, next steps, enclosures.",
-            (*_COMMON, _DENIAL, _SERVICES, _CLINICAL, _ARGUMENTS, _EXHIBITS, _PAYER_DEADLINE),
+            (*_COMMON, _DENIAL, _SERVICES, _APPEAL_CASE, _PAYER_DEADLINE),
+            {Regime.MEDICAID_MANAGED_CARE: (_BIRTH_DATE_EPSDT,)},
         ),
         KindSpec(
             LetterKind.APPEAL_EXPEDITED,
@@ -108,22 +136,21 @@ SPECS: dict[LetterKind, KindSpec] = {
                 *_COMMON,
                 _DENIAL,
                 _SERVICES,
-                _CLINICAL,
-                _ARGUMENTS,
-                _EXHIBITS,
+                _APPEAL_CASE,
                 _PAYER_DEADLINE,
                 _r(
                     "urgency_justification",
                     "urgency_justification, or case.request.urgency_justification",
                 ),
             ),
+            {Regime.MEDICAID_MANAGED_CARE: (_BIRTH_DATE_EPSDT,)},
         ),
         KindSpec(
             LetterKind.EXTERNAL_REVIEW_REQUEST,
             "Next-level review request (external review, IRE, state fair hearing)",
             "After an upheld internal appeal: ERISA/ACA external review, the Medicare "
             "Advantage IRE auto-forward, the Part D IRE, or a Medicaid state fair hearing.",
-            (*_COMMON, _DENIAL, _SERVICES, _EXHIBITS),
+            (*_COMMON, _DENIAL, _SERVICES),
             {
                 Regime.MEDICARE_ADVANTAGE: (
                     _r(

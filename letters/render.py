@@ -49,8 +49,8 @@ def missing_fields(context: LetterContext) -> list[MissingField]:
     spec = kind_spec(context.kind)
     missing: list[MissingField] = []
     for requirement in spec.requirements(context.plan.regime):
-        if _is_blank(_resolve(context, requirement.field)):
-            missing.append(MissingField(requirement.field, requirement.hint))
+        if all(_is_blank(_resolve(context, path)) for path in requirement.paths):
+            missing.append(MissingField(requirement.label, requirement.hint))
     if context.denial is not None and any(
         not (reason.text or reason.reason_code) for reason in context.denial.reasons
     ):

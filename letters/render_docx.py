@@ -53,6 +53,7 @@ CONFIDENTIALITY = (
     "CONFIDENTIAL: this letter contains protected health information. If you received it in "
     "error, please notify the sender and destroy it."
 )
+ADDRESS_PLACEHOLDER = "[Address or fax not on file: confirm from the denial notice]"
 
 _KEEP_STYLES = frozenset(
     {
@@ -383,6 +384,9 @@ class _Body:
         lines.extend((line, False) for line in to.address_lines)
         if to.fax:
             lines.append((f"Fax: {to.fax}" if to.address_lines else f"Via fax: {to.fax}", False))
+        if not to.delivery_lines:
+            # Never an invented address: a placeholder the signer replaces (see drafting notes).
+            lines.append((ADDRESS_PLACEHOLDER, True))
         return self.lines(lines, after=12)
 
     def re_block(self) -> str:
@@ -401,13 +405,15 @@ class _Body:
     def services_table(self) -> str:
         rows = [["Line", "Code", "Description", "Units", "Dates of service", "Decision"]]
         for s in self.context.services:
-            code = s.code + (f"-{'-'.join(s.modifiers)}" if s.modifiers else "")
+            # An X12 service type is not a procedure code: no code in the Code column, the
+            # description carries the code with its system ("X12 service type 3 — ...").
+            code = s.code_label if s.procedure_code else "—"
             where = f" (POS {s.place_of_service})" if s.place_of_service else ""
             rows.append(
                 [
                     str(s.sequence),
                     code,
-                    s.description + where,
+                    s.service_label + where,
                     str(s.units),
                     s.dates,
                     s.decision or "",

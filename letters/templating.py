@@ -12,7 +12,7 @@ Lookup: the override directory (`Settings.template_override_dir`) first, then th
 shared partials (`_letter.j2`, `_parts.j2`, ...).
 
 Version: `<declared>+<hash>`, where `declared` comes from the template's header comment
-(`{#- letter-template version: 2026.11.1 ... -#}`) and `hash` is the first 12 hex digits of a
+(`{#- letter-template version: 2026.11.2 ... -#}`) and `hash` is the first 12 hex digits of a
 SHA-256 over the sources of the template and every template it extends, includes or imports.
 """
 

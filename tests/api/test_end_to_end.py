@@ -70,12 +70,6 @@ class RoutingGateway:
         return await self.pas.submit(submission)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="LettersPackageRenderer cannot render the appeal for a PAS-intake case "
-    "(MissingLetterFields: PAS carries no payer appeals address, clinical summary or exhibits); "
-    "reported to the letters/activities owners",
-)
 async def test_pas_intake_to_overturned_appeal(
     temporal_env: WorkflowEnvironment, engine: Engine, database_url: str, tmp_path: Path
 ) -> None:
@@ -171,6 +165,13 @@ async def _run(stack: Stack) -> None:
     text = _docx_text(download.content)
     assert SANDBOX_DENIAL in text  # quoted verbatim
     assert MEMBER_ID in text
+    # PAS carries no appeals address, clinical summary or attachments: the draft argues from
+    # the case manager's arguments, goes to the payer's appeals department and says what to
+    # confirm before signing; nothing is invented.
+    assert "AHI of 22 on the home study" in text
+    assert "Attn: Appeals Department" in text
+    assert "confirm from the denial notice" in text
+    assert "Enclosures: none." in text
 
     # An integration may not sign letters off; a case manager does.
     forbidden = await stack.post(f"/api/v1/cases/{case_id}/appeals/1/sign-off", {}, "integration")

@@ -54,13 +54,15 @@ def test_missing_fields_exit_2_and_write_nothing(tmp_path: Path) -> None:
     del data["signer"]
     data["exhibits"] = []
     data["arguments"] = []
+    data["case"]["request"]["clinical_summary"] = None
     case = tmp_path / "case.json"
     case.write_text(json.dumps(data))
     out = tmp_path / "appeal.docx"
     code, _, stderr = _render("--kind", "appeal_level1", "--case", str(case), "--out", str(out))
     assert code == 2
-    for field in ("signer.name", "arguments", "exhibits"):
+    for field in ("signer.name", "arguments or clinical_summary"):
         assert field in stderr
+    assert "  - exhibits" not in stderr  # an appeal may go without enclosures
     assert not out.exists()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["case.json"]
 

@@ -58,17 +58,18 @@ def test_partial_payer_data_is_named_when_a_letter_needs_it() -> None:
     context = context_for("ma", kind, case_file=case_file)
     with pytest.raises(MissingLetterFields) as caught:
         render_letter(context)
-    assert set(caught.value.fields) == {"member.birth_date", "signer.npi"}
+    assert set(caught.value.fields) == {"signer.npi"}
 
-    # The same case renders where those facts are not needed (the DOB is restored here).
-    request["member"]["birth_date"] = "1951-03-14"
+    # The same case renders where those facts are not needed.
     context = context_for(
         "ma", LetterKind.CLAIM_FILE_REQUEST, case_file=LetterCaseFile.model_validate(data)
     )
     letter = Reader(render_letter(context).docx)
     assert letter.re_block()["Treating provider"] == "Rafael Ortiz, MD, ID ATYPICAL-0042"
+    assert letter.re_block()["Date of birth"] == "not on file"
     services = letter.table_starting("Line")
-    assert services[2][1] == "1"
+    assert services[2][1] == "—"  # a service type is not a procedure code
+    assert services[2][2].startswith("X12 service type 1 — ")
     assert services[2][4] == "not scheduled"
 
 
