@@ -20,6 +20,7 @@ from letters import (
     LetterKind,
     MissingLetterFields,
     Signer,
+    SignerRole,
     build_letter_context,
     render_letter,
 )
@@ -75,10 +76,9 @@ class LettersPackageRenderer:
                 appeal=appeal,
                 deadlines=[letter.deadline] if letter.deadline else None,
                 organization=self.organization,
-                # The user who asked for the letter signs it (a signer profile could come later).
-                signer=Signer(name=letter.requested_by)
-                if letter.requested_by != "system"
-                else None,
+                # Appeals go out over the treating physician's signature (the ordering
+                # physician appeals a medical-necessity denial); staff edit before signing off.
+                signer=_treating_physician(case, self.organization),
                 details=letter_details(case, letter),
             )
             rendered = render_letter(context, override_dir=self.settings.template_override_dir)
@@ -95,3 +95,16 @@ class LettersPackageRenderer:
             content=rendered.docx,
             context={"context_json": rendered.context_json},
         )
+
+
+def _treating_physician(case: Case, organization: Organization) -> Signer:
+    provider = case.request.requesting_provider
+    return Signer(
+        name=provider.name,
+        title=provider.specialty,
+        role=SignerRole.TREATING_PHYSICIAN,
+        organization=organization.name,
+        npi=provider.npi,
+        phone=provider.phone,
+        fax=provider.fax,
+    )
