@@ -26,8 +26,9 @@ from activities.models import (
     TransitionRecord,
     TransitionResult,
 )
+from domain.appeals import AppealLevel
 from domain.enums import CaseStatus
-from domain.models import Case, CaseDeadline, PriorAuthRequest
+from domain.models import Appeal, Case, CaseDeadline, PriorAuthRequest
 
 log = structlog.stdlib.get_logger("priorauth.activities")
 
@@ -40,7 +41,8 @@ class CaseRecorder(Protocol):
     """What activities need from the case store. Each method is one idempotent transaction."""
 
     def record_transition(self, record: TransitionRecord) -> bool:
-        """Write status, deadlines, tasks and the audit event; False if `key` was seen."""
+        """Close the tasks the step resolves, write status, deadlines, new tasks, the appeal
+        and the audit event; False if `key` was seen (then nothing is closed again)."""
         ...
 
     def record_escalation(self, escalation: EscalationInput) -> bool: ...
@@ -72,6 +74,12 @@ class AuditRow:
     actor: str
 
 
+@dataclass(frozen=True)
+class TaskState:
+    status: str  # open / done / cancelled, as in the store
+    by: str | None = None
+
+
 @dataclass
 class MemoryRecorder:
     """A thread-safe in-memory `CaseRecorder` for tests and the offline demo."""
@@ -79,6 +87,8 @@ class MemoryRecorder:
     requests: dict[str, PriorAuthRequest] = field(default_factory=dict)
     audit: list[AuditRow] = field(default_factory=list)
     tasks: dict[str, tuple[str, TaskSpec]] = field(default_factory=dict)
+    task_states: dict[str, TaskState] = field(default_factory=dict)
+    appeals: dict[tuple[str, AppealLevel], Appeal] = field(default_factory=dict)
     deadlines: dict[tuple[str, str], CaseDeadline] = field(default_factory=dict)
     statuses: dict[str, CaseStatus] = field(default_factory=dict)
     letters: dict[str, tuple[str, LetterRef, bytes]] = field(default_factory=dict)
@@ -96,11 +106,26 @@ class MemoryRecorder:
             )
             if record.status is not None:
                 self.statuses[record.case_id] = record.status
+            for key, (owner, task) in self.tasks.items():
+                if owner != record.case_id or self.task_states[key].status != "open":
+                    continue
+                closing = record.closing(
+                    kind=task.kind, key=task.key, deadline_key=task.deadline_key, due_at=task.due_at
+                )
+                if closing is not None:
+                    self.task_states[key] = TaskState(*closing)
             for deadline in record.deadlines:
                 self.deadlines[(record.case_id, deadline.key)] = deadline
             for task in record.tasks:
-                self.tasks.setdefault(task.key, (record.case_id, task))
+                self._add_task(record.case_id, task)
+            if record.appeal is not None:
+                self.appeals[(record.case_id, record.appeal.level)] = record.appeal
             return True
+
+    def _add_task(self, case_id: str, task: TaskSpec) -> None:
+        if task.key not in self.tasks:
+            self.tasks[task.key] = (case_id, task)
+            self.task_states[task.key] = TaskState("open")
 
     def record_escalation(self, escalation: EscalationInput) -> bool:
         with self._lock:
@@ -117,7 +142,7 @@ class MemoryRecorder:
                     "system",
                 )
             )
-            self.tasks.setdefault(escalation.task.key, (escalation.case_id, escalation.task))
+            self._add_task(escalation.case_id, escalation.task)
             return True
 
     def load_case(self, case_id: str) -> Case:
@@ -162,6 +187,20 @@ class MemoryRecorder:
 
     def case_tasks(self, case_id: str) -> list[TaskSpec]:
         return [task for owner, task in self.tasks.values() if owner == case_id]
+
+    def open_tasks(self, case_id: str) -> list[TaskSpec]:
+        return [t for t in self.case_tasks(case_id) if self.task_states[t.key].status == "open"]
+
+    def task_state(self, case_id: str, kind: str) -> list[TaskState]:
+        """The states of a case's tasks of `kind`, oldest first."""
+        return [self.task_states[t.key] for t in self.case_tasks(case_id) if t.kind == kind]
+
+    def case_deadlines(self, case_id: str) -> dict[str, CaseDeadline]:
+        return {key: d for (owner, key), d in self.deadlines.items() if owner == case_id}
+
+    def case_appeals(self, case_id: str) -> list[Appeal]:
+        found = [a for (owner, _), a in self.appeals.items() if owner == case_id]
+        return sorted(found, key=lambda a: a.number)
 
     def case_audit(self, case_id: str) -> list[AuditRow]:
         return [row for row in self.audit if row.case_id == case_id]

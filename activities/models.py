@@ -7,14 +7,14 @@ nothing here carries a name, birth date or member id.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from domain.appeals import AppealLevel
 from domain.enums import CaseStatus
 from domain.escalation import Priority, TaskQueue
-from domain.models import Attachment, CaseDeadline, ContactLogEntry, PayerDecision
+from domain.models import Appeal, Attachment, CaseDeadline, ContactLogEntry, PayerDecision
 from integrations.gateway import SubmissionKind
 
 IdempotencyKey = Annotated[str, Field(min_length=3, max_length=200)]
@@ -36,11 +36,34 @@ class TaskSpec(Payload):
     deadline_key: str | None = None
 
 
+class TaskClosure(Payload):
+    """Close the case's open tasks that match every filter given (none given: all of them).
+
+    `done` when the transition did what the task asked (an appeal filed, a letter signed);
+    cancelled when it made the task moot (a new payer decision, the case closed).
+    """
+
+    status: Literal["done", "cancelled"] = "cancelled"
+    by: str = "system"
+    kind: str | None = None
+    key_prefix: str | None = None
+
+    def matches(self, *, kind: str, key: str) -> bool:
+        return (self.kind is None or self.kind == kind) and (
+            self.key_prefix is None or key.startswith(self.key_prefix)
+        )
+
+
 class TransitionRecord(Payload):
     """One step of a case, written to the store in one idempotent transaction.
 
     `key` is `<case id>:<scope>:<event sequence>` (never an attempt number): the audit event,
     the status change, the deadlines and the tasks are written once however often it is retried.
+
+    Tasks resolved by the step are closed first (`close_tasks`, in order, first match wins;
+    then every open task of a deadline in `deadlines` that is met or closed, or whose due moment
+    moved, is cancelled by `system`), then the step's own `tasks` are created. `appeal` is the
+    state of one appeal level (upserted by level).
     """
 
     case_id: str
@@ -55,8 +78,24 @@ class TransitionRecord(Payload):
     details: dict[str, str] = Field(default_factory=dict)
     deadlines: list[CaseDeadline] = Field(default_factory=list)
     tasks: list[TaskSpec] = Field(default_factory=list)
+    close_tasks: list[TaskClosure] = Field(default_factory=list)
     decision: PayerDecision | None = None
     contact: ContactLogEntry | None = None
+    appeal: Appeal | None = None
+
+    def closing(
+        self, *, kind: str, key: str, deadline_key: str | None, due_at: datetime | None
+    ) -> tuple[Literal["done", "cancelled"], str] | None:
+        """How this step closes an open task (status, by whom), or None if it stays open."""
+        for closure in self.close_tasks:
+            if closure.matches(kind=kind, key=key):
+                return closure.status, closure.by
+        for deadline in self.deadlines:
+            if deadline.key != deadline_key:
+                continue
+            if deadline.met_at is not None or deadline.superseded or due_at != deadline.due_at:
+                return "cancelled", "system"
+        return None
 
 
 class TransitionResult(Payload):

@@ -14,9 +14,10 @@ from activities.case_store import CaseNotFoundError
 from activities.models import EscalationInput, LetterRef, TaskSpec, TransitionRecord
 from domain.escalation import TaskQueue
 from domain.models import Case
-from store import audit, cases, contacts, deadlines, decisions, letters, tasks
+from store import appeals, audit, cases, contacts, deadlines, decisions, letters, tasks
 from store.database import read_session, transaction
 from store.errors import NotFoundError
+from store.records import TaskStatus
 
 
 class StoreRecorder:
@@ -46,6 +47,8 @@ class StoreRecorder:
                     assignee=record.assignee,
                     at=record.occurred_at,
                 )
+                if not seen:  # a retry after the commit must not close the tasks made since
+                    self._close_tasks(session, record)
                 for deadline in record.deadlines:
                     deadlines.upsert_deadline(
                         session=session, case_id=record.case_id, deadline=deadline
@@ -55,6 +58,10 @@ class StoreRecorder:
                 if record.decision is not None:
                     decisions.record_decision(
                         session=session, case_id=record.case_id, decision=record.decision
+                    )
+                if record.appeal is not None:
+                    appeals.upsert_appeal(
+                        session=session, case_id=record.case_id, appeal=record.appeal
                     )
                 if record.contact is not None:
                     contacts.add_contact(
@@ -98,6 +105,30 @@ class StoreRecorder:
         return any(
             e.idempotency_key == key for e in audit.timeline(session=session, case_id=case_id)
         )
+
+    @staticmethod
+    def _close_tasks(session: Any, record: TransitionRecord) -> None:
+        """Close the open tasks this step resolves (see `TransitionRecord`), before new ones."""
+        for task in tasks.list_tasks(
+            session=session, case_id=record.case_id, status=TaskStatus.OPEN
+        ):
+            closing = record.closing(
+                kind=task.kind,
+                key=task.idempotency_key,
+                deadline_key=task.deadline_key,
+                due_at=task.due_at,
+            )
+            if closing is None:
+                continue
+            status, by = closing
+            if status == "done":
+                tasks.complete_task(
+                    session=session, task_id=task.task_id, completed_by=by, at=record.occurred_at
+                )
+            else:
+                tasks.cancel_task(
+                    session=session, task_id=task.task_id, cancelled_by=by, at=record.occurred_at
+                )
 
     @staticmethod
     def _task(session: Any, case_id: str, task: TaskSpec, assignee: str | None) -> None:

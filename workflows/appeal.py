@@ -15,14 +15,20 @@ from datetime import datetime
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
-    from activities.models import LetterInput, SubmitInput
+    from activities.models import LetterInput, SubmitInput, TaskClosure
     from domain.appeals import appeal_ladder
     from domain.deadlines import DeadlineEvent, DeadlineQuery
     from domain.enums import CaseStatus, Urgency
     from domain.escalation import Priority
-    from domain.models import AppealStatus, CaseDeadline, Obligor
+    from domain.models import Appeal, AppealStatus, CaseDeadline, Obligor
     from integrations.gateway import AppealOutcome, SubmissionKind
-    from workflows.constants import AppealQuery, AppealSignal, AppealUpdate
+    from workflows.constants import (
+        AppealQuery,
+        AppealSignal,
+        AppealUpdate,
+        appeal_decision_key,
+        appeal_filing_window_key,
+    )
     from workflows.models import (
         AppealDecisionInput,
         AppealInput,
@@ -52,7 +58,8 @@ class AppealWorkflow(ClockKeeper):
         self._ladder = input.ladder
         self._seq = 0
         self._deadlines: list[CaseDeadline] = []
-        self._rungs_done: list[str] = []
+        # Rungs the case already fired for the filing window it hands over.
+        self._rungs_done: list[str] = list(input.rungs_done)
         self._timeline: list[TimelineEntry] = []
         self._deadline_version = 0
         self._lock = asyncio.Lock()
@@ -63,6 +70,7 @@ class AppealWorkflow(ClockKeeper):
         self._clock_started = False
         self._decision: AppealDecisionInput | None = None
         self._filed_at: datetime | None = None
+        self._outcome_note: str | None = None
         self._spec = next(
             s
             for s in appeal_ladder(input.facts.regime, input.facts.appeal_levels)
@@ -71,31 +79,48 @@ class AppealWorkflow(ClockKeeper):
 
     @property
     def _filing_key(self) -> str:
-        return f"appeal_{self._in.number}_filing_window"
+        """The case's filing-window deadline, kept under the case's key (one row per clock)."""
+        due = self._in.filing_due
+        return due.key if due is not None else appeal_filing_window_key(self._in.number)
 
     @property
     def _decision_key(self) -> str:
-        return f"appeal_{self._in.number}_decision"
+        return appeal_decision_key(self._in.number)
+
+    @property
+    def _task_prefix(self) -> str:
+        return f"{self._case_id}:{self._scope}:task:"
 
     def _current_status(self) -> CaseStatus:
         return CaseStatus.IN_APPEAL
 
+    def _appeal_record(self) -> Appeal:
+        """This level's row in the store, written with every transition of the appeal."""
+        input = self._in
+        decision = self._decision
+        return Appeal(
+            level=input.level,
+            number=input.number,
+            expedited=input.expedited,
+            status=self._status,
+            sequences=list(input.sequences),
+            filed_at=self._filed_at,
+            decided_at=decision.decided_at if decision else None,
+            arguments=list(input.arguments),
+            requested_peer_to_peer=input.requested_peer_to_peer,
+            outcome_note=self._outcome_note,
+        )
+
     @workflow.run
     async def run(self, input: AppealInput) -> AppealResult:
-        opened: list[CaseDeadline] = []
         if input.filing_due is not None and not input.auto_forwarded:
-            opened.append(
-                self._set_deadline(
-                    input.filing_due.model_copy(
-                        update={"key": self._filing_key, "met_at": None, "superseded": False}
-                    )
-                )
-            )
+            # The case recorded this window and hands it over unchanged: the appeal escalates
+            # it, marks it met on submission or closes it; it is not recorded a second time.
+            self._set_deadline(input.filing_due)
         await self._record(
             "appeal_opened",
             f"{self._spec.title} opened for item(s) {input.sequences}",
             actor=input.requested_by,
-            deadlines=opened,
         )
         if not input.auto_forwarded and not await self._prepare_and_file():
             return self._result()
@@ -155,9 +180,11 @@ class AppealWorkflow(ClockKeeper):
                 await self._end(AppealStatus.WITHDRAWN, f"Appeal withdrawn: {self._withdrawn}")
                 return False
             if not in_time:
-                self._close_deadline(self._filing_key, met=False)
+                missed = self._close_deadline(self._filing_key, met=False)
                 await self._end(
-                    AppealStatus.EXPIRED, "The filing window closed before the letter was signed"
+                    AppealStatus.EXPIRED,
+                    "The filing window closed before the letter was signed",
+                    deadlines=[missed] if missed else [],
                 )
                 return False
             receipt = await self._submit(
@@ -176,12 +203,21 @@ class AppealWorkflow(ClockKeeper):
             self._filed_at = workflow.now()
             met = self._close_deadline(self._filing_key)
             self._status = AppealStatus.SUBMITTED
+            signer = self._signed_by or "system"
             await self._record(
                 "appeal_submitted",
                 f"{self._spec.title} submitted ({receipt.submission_id}), signed by "
                 f"{self._signed_by}",
-                actor=self._signed_by or "system",
+                actor=signer,
                 deadlines=[met] if met else [],
+                close_tasks=[
+                    TaskClosure(
+                        kind="sign_appeal_letter",
+                        key_prefix=self._task_prefix,
+                        status="done",
+                        by=signer,
+                    )
+                ],
                 details={"submission_id": receipt.submission_id},
             )
         return True
@@ -252,12 +288,21 @@ class AppealWorkflow(ClockKeeper):
         deadlines: list[CaseDeadline] | None = None,
     ) -> None:
         self._status = status
+        decision = self._decision
+        self._outcome_note = decision.note if decision and decision.note else summary
         changed = list(deadlines or [])
         for active in list(self._active_deadlines()):
             closed = self._close_deadline(active.key, met=False)
             if closed is not None:
                 changed.append(closed)
-        await self._record(event, summary, deadlines=changed, details={"status": status.value})
+        await self._record(
+            event,
+            summary,
+            deadlines=changed,
+            # Whatever this level still asked of people (sign-off, a rejected submission) is moot.
+            close_tasks=[TaskClosure(key_prefix=self._task_prefix)],
+            details={"status": status.value},
+        )
 
     def _result(self) -> AppealResult:
         decision = self._decision

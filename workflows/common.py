@@ -32,6 +32,7 @@ with workflow.unsafe.imports_passed_through():
         LetterRef,
         SubmitInput,
         SubmitResult,
+        TaskClosure,
         TaskSpec,
         TransitionRecord,
     )
@@ -49,7 +50,7 @@ with workflow.unsafe.imports_passed_through():
         describe,
         plan_rungs,
     )
-    from domain.models import CaseDeadline, ContactLogEntry, Obligor, PayerDecision
+    from domain.models import Appeal, CaseDeadline, ContactLogEntry, Obligor, PayerDecision
     from workflows.models import TimelineEntry
 
 workflow.logger.workflow_info_on_message = False
@@ -129,6 +130,10 @@ class ClockKeeper:
     def _on_deadlines_changed(self) -> None:
         """Called after any deadline change (e.g. to upsert the NextDueAt search attribute)."""
 
+    def _appeal_record(self) -> Appeal | None:
+        """The appeal level this workflow keeps in the store, written with every transition."""
+        return None
+
     # ------------------------------------------------------------ keys and record
 
     def _next_key(self) -> str:
@@ -153,10 +158,16 @@ class ClockKeeper:
         details: dict[str, str] | None = None,
         deadlines: list[CaseDeadline] | None = None,
         tasks: list[TaskSpec] | None = None,
+        close_tasks: list[TaskClosure] | None = None,
         decision: PayerDecision | None = None,
         contact: ContactLogEntry | None = None,
+        appeal: Appeal | None = None,
     ) -> None:
-        """Timeline entry + one idempotent store transaction (status, deadlines, tasks, audit)."""
+        """Timeline entry + one idempotent store transaction (status, deadlines, tasks, audit).
+
+        `close_tasks` closes the open tasks this step resolves; the escalation tasks of every
+        deadline in `deadlines` that is met, closed or moved are cancelled as well.
+        """
         key = self._next_key()
         self._note(event, summary, actor)
         workflow.logger.info(
@@ -177,8 +188,10 @@ class ClockKeeper:
                 details=details or {},
                 deadlines=deadlines or [],
                 tasks=tasks or [],
+                close_tasks=close_tasks or [],
                 decision=decision,
                 contact=contact,
+                appeal=appeal if appeal is not None else self._appeal_record(),
             ),
             start_to_close_timeout=STORE_TIMEOUT,
             retry_policy=RETRY,
@@ -293,6 +306,12 @@ class ClockKeeper:
         self._deadline_version += 1
         self._on_deadlines_changed()
         return deadline
+
+    def _hand_over_deadline(self, key: str) -> None:
+        """Stop watching `key` here: another workflow owns the clock now (nothing recorded)."""
+        self._deadlines = [d for d in self._deadlines if d.key != key]
+        self._deadline_version += 1
+        self._on_deadlines_changed()
 
     def _close_deadline(self, key: str, *, met: bool = True) -> CaseDeadline | None:
         found = self._deadline(key)

@@ -332,7 +332,10 @@ class AppealInput(Model):
     auto_forwarded: bool = False
     arguments: list[str] = Field(default_factory=list)
     requested_by: str = "system"
+    requested_peer_to_peer: bool = False
     ladder: EscalationLadder = Field(default_factory=EscalationLadder)
+    # Escalation rungs of `filing_due` the case already fired (they never fire twice).
+    rungs_done: list[str] = Field(default_factory=list)
 
 
 class SignOffInput(Model):

@@ -20,7 +20,7 @@ from temporalio.common import SearchAttributeUpdate
 from temporalio.workflow import ChildWorkflowHandle
 
 with workflow.unsafe.imports_passed_through():
-    from activities.models import SubmitInput, TaskSpec
+    from activities.models import SubmitInput, TaskClosure, TaskSpec
     from domain.appeals import AppealLevelSpec, appeal_ladder, next_level
     from domain.deadlines import DeadlineEvent, DeadlineQuery
     from domain.enums import (
@@ -31,7 +31,7 @@ with workflow.unsafe.imports_passed_through():
         Urgency,
     )
     from domain.escalation import AUTHORIZATION_EXPIRY_KEY, Priority, TaskQueue
-    from domain.models import AppealStatus, CaseDeadline, Obligor
+    from domain.models import Appeal, AppealStatus, CaseDeadline, Obligor
     from integrations.gateway import SubmissionKind
     from workflows.constants import (
         CASE_STATUS,
@@ -88,6 +88,15 @@ _OPEN_FOR_DECISIONS = {
     Phase.AUTHORIZED,
 }
 _APPEALABLE = {Phase.ADVERSE, Phase.NEXT_LEVEL_OFFERED}
+# Tasks about the payer's previous answer: a new payer decision makes them moot.
+_DECISION_TASKS = (
+    "information_requested",
+    "payer_needs_attention",
+    "payer_rejected",
+    "adverse_decision",
+    "peer_to_peer",
+    "next_level_offered",
+)
 
 
 def summarize(items: list[ItemState]) -> tuple[CaseStatus, Phase]:
@@ -189,8 +198,10 @@ class PriorAuthWorkflow(ClockKeeper):
             )
             if not running and self._withdraw is None and self._st.phase == phase:
                 async with self._lock:
-                    self._close_deadline(AUTHORIZATION_EXPIRY_KEY)
-                    await self._finish("The authorization period has ended")
+                    ended = self._close_deadline(AUTHORIZATION_EXPIRY_KEY)
+                    await self._finish(
+                        "The authorization period has ended", deadlines=[ended] if ended else []
+                    )
 
     def _phase_left(self, phase: Phase) -> Callable[[], bool]:
         return lambda: self._st.phase != phase or self._withdraw is not None
@@ -262,6 +273,7 @@ class PriorAuthWorkflow(ClockKeeper):
                 "submitted" if kind == SubmissionKind.INITIAL else "resubmitted",
                 f"{kind.value.capitalize()} submission accepted by the payer "
                 f"({receipt.submission_id})",
+                close_tasks=[TaskClosure(kind="payer_rejected", status="done")],
                 details={
                     "submission_id": receipt.submission_id,
                     "payer_reference": receipt.payer_reference or "",
@@ -272,7 +284,7 @@ class PriorAuthWorkflow(ClockKeeper):
         async with self._lock:
             if self._st.phase not in _APPEALABLE:
                 return
-            self._close_deadline(window, met=False)
+            # `_finish` closes the window (not met) with every other open deadline.
             self._st.status = CaseStatus.CLOSED
             await self._finish(
                 "The appeal filing window passed without an appeal",
@@ -294,16 +306,26 @@ class PriorAuthWorkflow(ClockKeeper):
         event: str = "case_closed",
         actor: str = "system",
         tasks: list[TaskSpec] | None = None,
+        close_tasks: list[TaskClosure] | None = None,
+        deadlines: list[CaseDeadline] | None = None,
     ) -> None:
+        """Close the case: every open deadline and (after `close_tasks`) every open task."""
         self._st.phase = Phase.DONE
         self._st.closed_reason = reason
-        changed = [
+        changed = list(deadlines or []) + [
             closed
             for d in list(self._active_deadlines())
             if (closed := self._close_deadline(d.key, met=False)) is not None
         ]
         self._upsert_search_attributes()
-        await self._record(event, reason, actor=actor, deadlines=changed, tasks=tasks)
+        await self._record(
+            event,
+            reason,
+            actor=actor,
+            deadlines=changed,
+            tasks=tasks,
+            close_tasks=[*(close_tasks or []), TaskClosure(by=actor)],
+        )
 
     async def _withdraw_case(self, request: WithdrawInput) -> None:
         if self._st.phase == Phase.IN_APPEAL and self._child is not None:
@@ -340,10 +362,47 @@ class PriorAuthWorkflow(ClockKeeper):
         async with self._lock:
             spec = self._level_to_file()
             window_key = NEXT_LEVEL_WINDOW if self._st.offer is not None else APPEAL_WINDOW
-            window = self._deadline(window_key)
+            window = None if auto else self._deadline(window_key)
+            if window is not None and (window.met_at is not None or window.superseded):
+                window = None
             sequences = request.sequences or self._adverse_sequences()
             anchor = window.starts_at if window is not None and window.starts_at else None
+            expedited = request.expedited or self._facts.urgency == Urgency.EXPEDITED
             workflow_id = appeal_workflow_id(self._case_id, spec.number)
+            status = AppealStatus.SUBMITTED if auto else AppealStatus.DRAFTING
+            self._st.offer = None
+            self._st.phase = Phase.IN_APPEAL
+            self._st.status = CaseStatus.IN_APPEAL
+            if window is not None:
+                # The filing window goes to the appeal workflow as it is (same key, still open):
+                # it escalates it and marks it met when the appeal reaches the payer.
+                self._hand_over_deadline(window_key)
+            self._upsert_search_attributes()
+            # The store learns of the appeal before its workflow starts: from here on only the
+            # appeal workflow writes its row, so no older state can overwrite a newer one.
+            await self._record(
+                "appeal_forwarded" if auto else "appeal_filed",
+                f"{spec.title} "
+                + ("forwarded automatically" if auto else f"requested by {request.actor}"),
+                actor=request.actor,
+                close_tasks=[
+                    TaskClosure(kind="adverse_decision", status="done", by=request.actor),
+                    TaskClosure(kind="next_level_offered", status="done", by=request.actor),
+                    TaskClosure(kind="peer_to_peer"),
+                ],
+                appeal=Appeal(
+                    level=spec.level,
+                    number=spec.number,
+                    expedited=expedited,
+                    status=status,
+                    sequences=sequences,
+                    arguments=request.arguments,
+                    requested_peer_to_peer=self._st.peer_to_peer_requested,
+                )
+                if sequences
+                else None,
+                details={"level": spec.level.value, "workflow_id": workflow_id},
+            )
             self._child = await workflow.start_child_workflow(
                 AppealWorkflow.run,
                 AppealInput(
@@ -352,40 +411,32 @@ class PriorAuthWorkflow(ClockKeeper):
                     number=spec.number,
                     sequences=sequences,
                     notice_date=local_date(anchor or workflow.now(), self._facts.payer_timezone),
-                    filing_due=None if auto else window,
-                    expedited=request.expedited or self._facts.urgency == Urgency.EXPEDITED,
+                    filing_due=window,
+                    expedited=expedited,
                     auto_forwarded=auto,
                     arguments=request.arguments,
                     requested_by=request.actor,
+                    requested_peer_to_peer=self._st.peer_to_peer_requested,
                     ladder=self._ladder,
+                    rungs_done=[k for k in self._rungs_done if k.startswith(f"{window_key}@")]
+                    if window is not None
+                    else [],
                 ),
                 id=workflow_id,
             )
-            self._appeal_result = None
-            self._appeal_request = None
-            self._child_task = asyncio.create_task(self._collect_appeal(self._child))
-            changed = [d for d in [self._close_deadline(window_key)] if d is not None]
             self._st.appeals.append(
                 AppealSummary(
                     level=spec.level,
                     number=spec.number,
                     workflow_id=workflow_id,
-                    status=AppealStatus.SUBMITTED if auto else AppealStatus.DRAFTING,
+                    status=status,
                     auto_forwarded=auto,
                 )
             )
-            self._st.offer = None
-            self._st.phase = Phase.IN_APPEAL
-            self._st.status = CaseStatus.IN_APPEAL
-            self._upsert_search_attributes()
-            await self._record(
-                "appeal_forwarded" if auto else "appeal_filed",
-                f"{spec.title} "
-                + ("forwarded automatically" if auto else f"requested by {request.actor}"),
-                actor=request.actor,
-                deadlines=changed,
-                details={"level": spec.level.value, "workflow_id": workflow_id},
-            )
+            self._appeal_result = None
+            self._child_task = asyncio.create_task(self._collect_appeal(self._child))
+            # `file_appeal` returns now: the appeal is in the store and its workflow runs.
+            self._appeal_request = None
 
     async def _collect_appeal(
         self, child: ChildWorkflowHandle[AppealWorkflow, AppealResult]
@@ -673,6 +724,7 @@ class PriorAuthWorkflow(ClockKeeper):
                 decision=decision,
                 deadlines=changed,
                 tasks=tasks,
+                close_tasks=[TaskClosure(kind=kind) for kind in _DECISION_TASKS],
             )
             if phase == Phase.DONE:
                 self._st.status = CaseStatus.CLOSED
@@ -800,6 +852,9 @@ class PriorAuthWorkflow(ClockKeeper):
                 f"{len(input.attachments)} document(s) supplied for the payer's request",
                 actor=input.actor,
                 deadlines=changed,
+                close_tasks=[
+                    TaskClosure(kind="information_requested", status="done", by=input.actor)
+                ],
             )
         await workflow.wait_condition(lambda: self._st.phase != Phase.SUBMIT)
         return self._view()
@@ -863,7 +918,13 @@ class PriorAuthWorkflow(ClockKeeper):
             if self._st.phase in _APPEALABLE:
                 self._st.status = CaseStatus.CLOSED
                 await self._finish(
-                    f"Decision accepted: {input.reason}", event="denial_accepted", actor=input.actor
+                    f"Decision accepted: {input.reason}",
+                    event="denial_accepted",
+                    actor=input.actor,
+                    close_tasks=[
+                        TaskClosure(kind=kind, status="done", by=input.actor)
+                        for kind in ("adverse_decision", "next_level_offered")
+                    ],
                 )
             return self._view()
 

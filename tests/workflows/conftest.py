@@ -49,13 +49,19 @@ def _binary(name: str) -> str:
     return found
 
 
-def test_converter() -> DataConverter:
+def codec_converter() -> DataConverter:
+    """The project's data converter with the fixed test key (not a test: no `test_` prefix)."""
     return data_converter(keys=TEST_CODEC_KEYS)
+
+
+@pytest.fixture
+def converter() -> DataConverter:
+    return codec_converter()
 
 
 async def start_time_skipping() -> WorkflowEnvironment:
     env = await WorkflowEnvironment.start_time_skipping(
-        data_converter=test_converter(),
+        data_converter=codec_converter(),
         test_server_existing_path=_binary("temporal-test-server"),
     )
     await env.client.operator_service.add_search_attributes(
@@ -72,7 +78,7 @@ async def start_time_skipping() -> WorkflowEnvironment:
 
 async def start_local() -> WorkflowEnvironment:
     return await WorkflowEnvironment.start_local(
-        data_converter=test_converter(),
+        data_converter=codec_converter(),
         dev_server_existing_path=_binary("temporal"),
         dev_server_extra_args=search_attribute_cli_args(),
     )

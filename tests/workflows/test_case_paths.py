@@ -8,6 +8,7 @@ import pytest
 from temporalio.client import WorkflowUpdateFailedError, WorkflowUpdateStage
 from temporalio.service import RPCError
 
+from activities.case_store import TaskState
 from domain.enums import CaseStatus, ItemOutcome
 from domain.models import AppealStatus, Attachment
 from integrations.gateway import SubmissionKind
@@ -174,8 +175,21 @@ async def test_denial_appeal_overturned_approves_case(harness: Harness) -> None:
     )
     assert view.status == CaseStatus.IN_APPEAL
     assert view.appeals[0].workflow_id.endswith("-appeal-1")
+    case_id = view.case_id
+    recorder = harness.recorder
+    # Written before `file_appeal` returned: the task it resolves, the appeal's row.
+    assert recorder.task_state(case_id, "adverse_decision") == [TaskState("done", "cm-ann")]
+    [stored] = recorder.case_appeals(case_id)
+    assert (stored.level, stored.number, stored.sequences) == ("plan_reconsideration", 1, [1])
+    assert stored.status == AppealStatus.DRAFTING and stored.arguments == ["Criteria met"]
+    # One filing-window deadline, still open: the appeal workflow now watches it.
+    deadlines = await handle.query(PriorAuthWorkflow.deadlines)
+    assert "appeal_filing_window" not in {d.key for d in deadlines.deadlines}
     appeal, status = await appeal_awaiting_signoff(harness, view.appeals[0].workflow_id)
     assert status.letter_id is not None
+    assert [d.key for d in status.deadlines] == ["appeal_filing_window"]
+    assert recorder.case_appeals(case_id)[0].status == AppealStatus.AWAITING_SIGNOFF
+    assert recorder.task_state(case_id, "sign_appeal_letter") == [TaskState("open")]
     with pytest.raises(WorkflowUpdateFailedError):
         await appeal.execute_update(
             AppealWorkflow.sign_off, SignOffInput(actor="dr-b", letter_id="LTR-WRONG")
@@ -185,6 +199,12 @@ async def test_denial_appeal_overturned_approves_case(harness: Harness) -> None:
     )
     assert status.status == AppealStatus.SUBMITTED
     assert any(d.key == "appeal_1_decision" for d in status.deadlines)
+    assert recorder.task_state(case_id, "sign_appeal_letter") == [TaskState("done", "dr-b")]
+    [stored] = recorder.case_appeals(case_id)
+    assert stored.status == AppealStatus.SUBMITTED and stored.filed_at is not None
+    windows = {k: d for k, d in recorder.case_deadlines(case_id).items() if "filing_window" in k}
+    assert list(windows) == ["appeal_filing_window"]
+    assert windows["appeal_filing_window"].met_at == stored.filed_at
     await harness.env.sleep(timedelta(days=10))
     status = await appeal.execute_update(
         AppealWorkflow.record_appeal_decision,
@@ -200,6 +220,9 @@ async def test_denial_appeal_overturned_approves_case(harness: Harness) -> None:
     assert view.status == CaseStatus.APPROVED
     assert view.appeals[0].status == AppealStatus.OVERTURNED
     assert view.items[0].outcome == ItemOutcome.APPROVED
+    [stored] = recorder.case_appeals(case_id)
+    assert stored.status == AppealStatus.OVERTURNED and stored.decided_at is not None
+    assert recorder.open_tasks(case_id) == []
     letters = [key for key in harness.recorder.letters if ":appeal-1:" in key]
     assert len(letters) == 1
     appeal_kinds = [s.kind for s in harness.payer.submissions.values()]
@@ -231,6 +254,12 @@ async def test_appeal_upheld_medicare_auto_forwards_to_ire(harness: Harness) -> 
         if ire_view.deadlines:
             break
     assert ire_view.deadlines[0].rule_id.startswith("ma.ire_forward")
+    stored = harness.recorder.case_appeals(view.case_id)
+    assert [(a.number, a.status) for a in stored] == [
+        (1, AppealStatus.UPHELD),
+        (2, AppealStatus.SUBMITTED),
+    ]
+    assert stored[1].filed_at is not None
 
 
 async def test_appeal_upheld_erisa_offers_external_review(harness: Harness) -> None:
@@ -253,7 +282,14 @@ async def test_appeal_upheld_erisa_offers_external_review(harness: Harness) -> N
     )
     view = await handle.execute_update(PriorAuthWorkflow.file_appeal, FileAppealInput(actor="cm"))
     assert view.appeals[-1].workflow_id.endswith("-appeal-2")
-    await appeal_awaiting_signoff(harness, view.appeals[-1].workflow_id)
+    _, status = await appeal_awaiting_signoff(harness, view.appeals[-1].workflow_id)
+    recorder = harness.recorder
+    assert recorder.task_state(view.case_id, "next_level_offered") == [TaskState("done", "cm")]
+    assert [d.key for d in status.deadlines] == ["next_level_filing_window"]
+    assert [(a.level, a.status) for a in recorder.case_appeals(view.case_id)] == [
+        ("internal_appeal", AppealStatus.UPHELD),
+        ("external_review", AppealStatus.AWAITING_SIGNOFF),
+    ]
 
 
 @pytest.mark.parametrize("state", ["submitted", "pended", "denied", "in_appeal", "approved"])

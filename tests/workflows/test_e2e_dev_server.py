@@ -24,8 +24,9 @@ from domain.enums import CaseStatus
 from domain.models import AppealStatus, PriorAuthRequest
 from integrations.gateway import GatewayReceipt, GatewaySubmission, SubmissionKind
 from integrations.simulated_payer import AppealBehaviour, Behaviour, Script, SimulatedPayer
-from store import audit, cases, letters, tasks
+from store import appeals, audit, cases, deadlines, letters, tasks
 from store.database import read_session, transaction
+from store.records import TaskStatus
 from tests.workflows.conftest import MEMBER_ID, PHI_STRINGS, request, start_local
 from worker import TemporalDecisionSink, make_worker
 from workflows.appeal import AppealWorkflow
@@ -129,6 +130,19 @@ async def test_approval_and_denial_appeal_overturn_end_to_end(
             PriorAuthWorkflow.file_appeal,
             FileAppealInput(actor="cm-ann", arguments=["Meets MP-101"]),
         )
+        # The read model knows of the appeal when `file_appeal` returns.
+        with read_session(engine) as session:
+            [adverse] = [
+                t
+                for t in tasks.list_tasks(session=session, case_id=deny_id)
+                if t.kind == "adverse_decision"
+            ]
+            assert (adverse.status, adverse.completed_by) == (TaskStatus.DONE, "cm-ann")
+            queued = tasks.ur_queue(session=session, limit=500).items
+            assert adverse.task_id not in {t.task_id for t in queued}
+            [filed] = appeals.list_appeals(session=session, case_id=deny_id)
+            assert filed.status in (AppealStatus.DRAFTING, AppealStatus.AWAITING_SIGNOFF)
+            assert filed.arguments == ["Meets MP-101"] and filed.sequences == [1]
         await sign_when_ready(client, view.appeals[0].workflow_id)
         view = await until(denied, lambda v: v.status == CaseStatus.APPROVED)
         assert view.appeals[0].status == AppealStatus.OVERTURNED
@@ -149,6 +163,21 @@ async def test_approval_and_denial_appeal_overturn_end_to_end(
         assert "appeal_submitted" in events and "appeal_overturned" in events
         stored = letters.list_letters(session=session, case_id=deny_id)
         assert [s.kind for s in stored] == ["appeal_level1"]
+        [appeal] = appeals.list_appeals(session=session, case_id=deny_id)
+        assert appeal.status == AppealStatus.OVERTURNED
+        assert appeal.filed_at is not None and appeal.decided_at is not None
+        # One filing-window deadline (no copy under the appeal's own key), met on submission.
+        recorded = deadlines.list_deadlines(
+            session=session, case_id=deny_id, include_superseded=True
+        )
+        windows = [d for d in recorded if "filing_window" in d.key]
+        assert [(d.key, d.met_at) for d in windows] == [("appeal_filing_window", appeal.filed_at)]
+        still_open = [
+            t.kind
+            for t in tasks.list_tasks(session=session, case_id=deny_id, status=TaskStatus.OPEN)
+            if t.deadline_key != "authorization_expiry"
+        ]
+        assert still_open == []
         assert audit.verify_chain(session=session).ok
 
 
@@ -222,4 +251,12 @@ async def test_worker_killed_mid_activity_finishes_without_duplicates(
             t.idempotency_key for t in tasks.list_tasks(session=session, case_id=case_id)
         )
         assert max(task_keys.values()) == 1
+        signed = [
+            (t.status, t.completed_by)
+            for t in tasks.list_tasks(session=session, case_id=case_id)
+            if t.kind == "sign_appeal_letter"
+        ]
+        assert signed == [(TaskStatus.DONE, "dr-b")]
+        [appeal] = appeals.list_appeals(session=session, case_id=case_id)
+        assert appeal.status == AppealStatus.OVERTURNED
     assert [s.kind for s in second.submissions.values()].count(SubmissionKind.APPEAL) == 1

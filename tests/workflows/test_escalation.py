@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime, timedelta
 
 import pytest
 
+from activities.case_store import TaskState
 from domain.enums import CaseStatus
 from domain.escalation import TaskQueue
 from domain.models import CaseDeadline
-from tests.workflows.conftest import Harness, decision, deny, request
+from tests.workflows.conftest import Harness, approve, decision, deny, request
 from tests.workflows.helpers import wait_phase
 from workflows.models import PayerExtensionInput, Phase
 from workflows.prior_auth import PriorAuthWorkflow
@@ -80,6 +82,19 @@ async def test_standard_7_day_medicare_advantage_clock(harness: Harness) -> None
     assert [name for name, _, _ in rungs] == ["half", "eighty", "missed"]
     for (_, at, _), fraction in zip(rungs, (0.5, 0.8, 1.0), strict=True):
         assert abs(at - (received + window * fraction)) < SLACK
+    assert {t.kind for t in harness.recorder.open_tasks(view.case_id)} == {
+        "escalation_half",
+        "escalation_eighty",
+        "escalation_missed",
+    }
+    # The payer decides late: its clock is met and the chase after it ends.
+    await handle.execute_update(
+        PriorAuthWorkflow.record_payer_decision, decision("d1", approve(), at=await harness.now())
+    )
+    assert harness.recorder.open_tasks(view.case_id) == []
+    for kind in ("escalation_half", "escalation_eighty", "escalation_missed"):
+        assert harness.recorder.task_state(view.case_id, kind) == [TaskState("cancelled", "system")]
+    assert harness.recorder.case_deadlines(view.case_id)["initial_decision"].met_at is not None
 
 
 async def test_extension_moves_the_timers_without_stale_rungs(harness: Harness) -> None:
@@ -118,6 +133,13 @@ async def test_extension_moves_the_timers_without_stale_rungs(harness: Harness) 
         ),
     )
     assert (await deadline(handle, "initial_decision")).due_at == new_due
+    # The reminder of the replaced due moment is withdrawn; the new one (already due) is open.
+    for _ in range(100):
+        halves = harness.recorder.task_state(view.case_id, "escalation_half")
+        if len(halves) == 2:
+            break
+        await asyncio.sleep(0.05)
+    assert halves == [TaskState("cancelled", "system"), TaskState("open")]
     view_deadlines = await handle.query(PriorAuthWorkflow.deadlines)
     assert view_deadlines.next_escalation is not None
     assert view_deadlines.next_escalation.endswith("#eighty")
@@ -142,3 +164,17 @@ async def test_missed_appeal_window_closes_the_case(harness: Harness) -> None:
         assert abs(at - (window.due_at - timedelta(days=days))) < SLACK
     tasks = {t.kind for t in harness.recorder.case_tasks(view.case_id)}
     assert "appeal_window_missed" in tasks
+    # Only the supervisor's review stays open; the window is recorded once, closed unmet.
+    open_kinds = [t.kind for t in harness.recorder.open_tasks(view.case_id)]
+    assert open_kinds == ["appeal_window_missed"]
+    assert harness.recorder.task_state(view.case_id, "adverse_decision") == [
+        TaskState("cancelled", "system")
+    ]
+    windows = {
+        key: d
+        for key, d in harness.recorder.case_deadlines(view.case_id).items()
+        if "filing_window" in key
+    }
+    assert list(windows) == ["appeal_filing_window"]
+    assert windows["appeal_filing_window"].superseded
+    assert windows["appeal_filing_window"].met_at is None

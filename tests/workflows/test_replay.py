@@ -9,9 +9,10 @@ from pathlib import Path
 
 import pytest
 from temporalio.client import WorkflowHistory
+from temporalio.converter import DataConverter
 from temporalio.worker import Replayer
 
-from tests.workflows.conftest import PHI_STRINGS, test_converter
+from tests.workflows.conftest import PHI_STRINGS
 from workflows.appeal import AppealWorkflow
 from workflows.prior_auth import PriorAuthWorkflow
 
@@ -23,11 +24,9 @@ def test_histories_are_committed() -> None:
 
 
 @pytest.mark.parametrize("path", HISTORIES, ids=lambda p: p.stem)
-async def test_replay(path: Path) -> None:
+async def test_replay(path: Path, converter: DataConverter) -> None:
     text = path.read_text()  # noqa: ASYNC240 - a small fixture file
     assert not [s for s in PHI_STRINGS if s in text]
     history = WorkflowHistory.from_json(f"case-{path.stem}", text)
-    replayer = Replayer(
-        workflows=[PriorAuthWorkflow, AppealWorkflow], data_converter=test_converter()
-    )
+    replayer = Replayer(workflows=[PriorAuthWorkflow, AppealWorkflow], data_converter=converter)
     await replayer.replay_workflow(history)
