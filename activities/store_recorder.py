@@ -27,7 +27,7 @@ class StoreRecorder:
     def record_transition(self, record: TransitionRecord) -> bool:
         try:
             with transaction(self.engine) as session:
-                seen = self._seen(session, record.case_id, record.key)
+                seen = self._seen(session, record.key)
                 # The audit append takes the chain lock first, so retries serialize here.
                 audit.append_event(
                     session=session,
@@ -78,7 +78,7 @@ class StoreRecorder:
     def record_escalation(self, escalation: EscalationInput) -> bool:
         try:
             with transaction(self.engine) as session:
-                seen = self._seen(session, escalation.case_id, escalation.key)
+                seen = self._seen(session, escalation.key)
                 audit.append_event(
                     session=session,
                     idempotency_key=escalation.key,
@@ -101,10 +101,9 @@ class StoreRecorder:
         return not seen
 
     @staticmethod
-    def _seen(session: Any, case_id: str, key: str) -> bool:
-        return any(
-            e.idempotency_key == key for e in audit.timeline(session=session, case_id=case_id)
-        )
+    def _seen(session: Any, key: str) -> bool:
+        # Keys embed the case id, so the key alone identifies the step.
+        return audit.is_recorded(session=session, idempotency_key=key)
 
     @staticmethod
     def _close_tasks(session: Any, record: TransitionRecord) -> None:
