@@ -25,11 +25,14 @@ class StoreRecorder:
         self.engine = engine
 
     def record_transition(self, record: TransitionRecord) -> bool:
+        """One transaction, few round trips: the audit event (whose key check, under the chain
+        lock, tells a retry from a first write), then the case row, task closing, deadlines and
+        the rest. SQLite serializes writers, so time spent here is time every other case
+        waits."""
         try:
             with transaction(self.engine) as session:
-                seen = self._seen(session, record.key)
                 # The audit append takes the chain lock first, so retries serialize here.
-                audit.append_event(
+                new = audit.append_event_once(
                     session=session,
                     idempotency_key=record.key,
                     action=record.event,
@@ -40,19 +43,20 @@ class StoreRecorder:
                     details={**record.details, "status": record.status or ""},
                     occurred_at=record.occurred_at,
                 )
-                cases.update_case(
+                # Connection-level writes first, before anything loads rows into the session.
+                cases.set_case_state(
                     session=session,
                     case_id=record.case_id,
                     status=record.status,
                     assignee=record.assignee,
                     at=record.occurred_at,
                 )
-                if not seen:  # a retry after the commit must not close the tasks made since
+                # A retry after the commit must not close the tasks made since.
+                if new and (record.close_tasks or record.deadlines):
                     self._close_tasks(session, record)
-                for deadline in record.deadlines:
-                    deadlines.upsert_deadline(
-                        session=session, case_id=record.case_id, deadline=deadline
-                    )
+                deadlines.put_deadlines(
+                    session=session, case_id=record.case_id, deadlines=record.deadlines
+                )
                 for task in record.tasks:
                     self._task(session, record.case_id, task, record.assignee)
                 if record.decision is not None:
@@ -73,13 +77,12 @@ class StoreRecorder:
                     )
         except NotFoundError:
             raise CaseNotFoundError(record.case_id) from None
-        return not seen
+        return new
 
     def record_escalation(self, escalation: EscalationInput) -> bool:
         try:
             with transaction(self.engine) as session:
-                seen = self._seen(session, escalation.key)
-                audit.append_event(
+                new = audit.append_event_once(
                     session=session,
                     idempotency_key=escalation.key,
                     action="escalation",
@@ -98,19 +101,13 @@ class StoreRecorder:
                 self._task(session, escalation.case_id, escalation.task, summary.assignee)
         except NotFoundError:
             raise CaseNotFoundError(escalation.case_id) from None
-        return not seen
-
-    @staticmethod
-    def _seen(session: Any, key: str) -> bool:
-        # Keys embed the case id, so the key alone identifies the step.
-        return audit.is_recorded(session=session, idempotency_key=key)
+        return new
 
     @staticmethod
     def _close_tasks(session: Any, record: TransitionRecord) -> None:
         """Close the open tasks this step resolves (see `TransitionRecord`), before new ones."""
-        for task in tasks.list_tasks(
-            session=session, case_id=record.case_id, status=TaskStatus.OPEN
-        ):
+
+        def decide(task: tasks.OpenTask) -> tuple[TaskStatus, str] | None:
             closing = record.closing(
                 kind=task.kind,
                 key=task.idempotency_key,
@@ -118,16 +115,13 @@ class StoreRecorder:
                 due_at=task.due_at,
             )
             if closing is None:
-                continue
+                return None
             status, by = closing
-            if status == "done":
-                tasks.complete_task(
-                    session=session, task_id=task.task_id, completed_by=by, at=record.occurred_at
-                )
-            else:
-                tasks.cancel_task(
-                    session=session, task_id=task.task_id, cancelled_by=by, at=record.occurred_at
-                )
+            return (TaskStatus.DONE if status == "done" else TaskStatus.CANCELLED), by
+
+        tasks.close_open_tasks_where(
+            session=session, case_id=record.case_id, decide=decide, at=record.occurred_at
+        )
 
     @staticmethod
     def _task(session: Any, case_id: str, task: TaskSpec, assignee: str | None) -> None:

@@ -15,11 +15,11 @@ from __future__ import annotations
 
 import hashlib
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, update
+from sqlalchemy import bindparam, insert, update
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, SQLModel, col, select
 
@@ -52,22 +52,93 @@ def append_event(
     with another action or case raises `IdempotencyConflictError`. `details` is JSON data and, by
     convention, carries no PHI (ids, codes, counts, due moments).
     """
-    head = session.exec(
-        select(col(AuditChainHead.last_sequence), col(AuditChainHead.last_hash))
-        .where(AuditChainHead.id == HEAD_ID)
-        .with_for_update()
-    ).one()
-    # Checked under the lock: a concurrent append of the same key has committed by now.
-    existing = session.exec(
-        select(AuditEventRow).where(AuditEventRow.idempotency_key == idempotency_key)
-    ).first()
+    fields, existing = _append(
+        session,
+        idempotency_key=idempotency_key,
+        action=action,
+        actor=actor,
+        summary=summary,
+        case_id=case_id,
+        rule_cited=rule_cited,
+        details=details,
+        occurred_at=occurred_at,
+    )
     if existing is not None:
-        if (existing.action, existing.case_id) != (action, case_id):
+        return existing()
+    return AuditEvent(**fields)
+
+
+def append_event_once(
+    *,
+    session: Session,
+    idempotency_key: str,
+    action: str,
+    actor: str,
+    summary: str,
+    case_id: str | None = None,
+    rule_cited: str | None = None,
+    details: Mapping[str, Any] | None = None,
+    occurred_at: datetime | None = None,
+) -> bool:
+    """`append_event` for writers that only need to know whether the key is new: True if the
+    event was appended now, False if the key was already recorded (checked under the chain
+    lock, so a concurrent retry of the same step sees the first one's commit)."""
+    _, existing = _append(
+        session,
+        idempotency_key=idempotency_key,
+        action=action,
+        actor=actor,
+        summary=summary,
+        case_id=case_id,
+        rule_cited=rule_cited,
+        details=details,
+        occurred_at=occurred_at,
+    )
+    return existing is None
+
+
+# Prebuilt Core statements: appends are the hottest writes of the store, and building ORM
+# statements per call costs more than running them.
+_EVENTS = SQLModel.metadata.tables[AUDIT_EVENTS]
+_HEAD = SQLModel.metadata.tables["audit_chain_head"]
+_HEAD_FOR_UPDATE = (
+    sa_select(_HEAD.c.last_sequence, _HEAD.c.last_hash)
+    .where(_HEAD.c.id == HEAD_ID)
+    .with_for_update()
+)
+_EXISTING = sa_select(_EVENTS).where(_EVENTS.c.idempotency_key == bindparam("key"))
+_INSERT = insert(_EVENTS)
+_MOVE_HEAD = (
+    update(_HEAD)
+    .where(_HEAD.c.id == HEAD_ID)
+    .values(last_sequence=bindparam("new_sequence"), last_hash=bindparam("new_hash"))
+)
+
+
+def _append(
+    session: Session,
+    *,
+    idempotency_key: str,
+    action: str,
+    actor: str,
+    summary: str,
+    case_id: str | None,
+    rule_cited: str | None,
+    details: Mapping[str, Any] | None,
+    occurred_at: datetime | None,
+) -> tuple[dict[str, Any], Callable[[], AuditEvent] | None]:
+    """(the new event's fields, None) or (empty, a reader of the stored event) for a known key."""
+    connection = session.connection()
+    last_sequence, last_hash = connection.execute(_HEAD_FOR_UPDATE).one()
+    # Checked under the lock: a concurrent append of the same key has committed by now.
+    existing = connection.execute(_EXISTING, {"key": idempotency_key}).mappings().first()
+    if existing is not None:
+        if (existing["action"], existing["case_id"]) != (action, case_id):
             raise IdempotencyConflictError(
                 "audit event", idempotency_key, "already recorded for another action or case"
             )
-        return _event(existing)
-    last_sequence, last_hash = head
+        row = dict(existing)
+        return {}, lambda: AuditEvent.model_validate(row)
     fields: dict[str, Any] = {
         "sequence": last_sequence + 1,
         "event_id": uuid.uuid4().hex,
@@ -82,13 +153,9 @@ def append_event(
         "prev_hash": last_hash,
     }
     fields["hash"] = event_hash(fields)
-    session.exec(insert(AuditEventRow).values(**fields))
-    session.exec(
-        update(AuditChainHead)
-        .where(col(AuditChainHead.id) == HEAD_ID)
-        .values(last_sequence=fields["sequence"], last_hash=fields["hash"])
-    )
-    return AuditEvent(**fields)
+    connection.execute(_INSERT, fields)
+    connection.execute(_MOVE_HEAD, {"new_sequence": fields["sequence"], "new_hash": fields["hash"]})
+    return fields, None
 
 
 def is_recorded(*, session: Session, idempotency_key: str) -> bool:

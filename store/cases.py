@@ -9,19 +9,21 @@ own `case_number` (an imported case keeps the number it already has).
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
+from sqlalchemy import case, literal, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlmodel import Session, col, select
+from sqlmodel import Session, SQLModel, col, select
 
 from domain.enums import CaseStatus, Regime, Urgency
 from domain.models import Case, PriorAuthRequest
 from store._base import UNSET, Unset, insert_once, require_case
 from store.contacts import list_contacts
 from store.decisions import list_decisions
-from store.errors import ConflictError, IdempotencyConflictError
+from store.errors import ConflictError, IdempotencyConflictError, NotFoundError
 from store.records import CaseSummary
 from store.tables import CaseNumberCounter, CaseRow, ServiceLineRow
-from store.types import require_aware, utcnow
+from store.types import UTCDateTime, require_aware, utcnow
 
 CLOSED_STATUSES = frozenset({CaseStatus.CLOSED, CaseStatus.WITHDRAWN})
 
@@ -154,6 +156,38 @@ def update_case(
     session.add(row)
     session.flush()
     return case_summary(row)
+
+
+_CASES = SQLModel.metadata.tables["cases"]
+
+
+def set_case_state(
+    *,
+    session: Session,
+    case_id: str,
+    status: CaseStatus | None,
+    assignee: str | None,
+    at: datetime,
+) -> None:
+    """`update_case(status=, assignee=, at=)` as one UPDATE, for writers that need nothing back
+    (a workflow transition): same rules (a status change sets or clears `closed_at`), no read.
+
+    Runs on the session's connection, bypassing the ORM: call it before anything in the same
+    session loads the case row. `NotFoundError` if there is no such case.
+    """
+    now = require_aware(at, "at")
+    values: dict[str, Any] = {"assignee": assignee, "updated_at": now}
+    if status is not None:
+        values["status"] = status.value
+        values["closed_at"] = case(
+            (_CASES.c.status == status.value, _CASES.c.closed_at),
+            else_=literal(now if status in CLOSED_STATUSES else None, UTCDateTime()),
+        )
+    result = session.connection().execute(
+        update(_CASES).where(_CASES.c.case_id == case_id).values(values)
+    )
+    if result.rowcount == 0:
+        raise NotFoundError("case", case_id)
 
 
 def case_summary(row: CaseRow) -> CaseSummary:

@@ -12,8 +12,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func
-from sqlmodel import Session, col, select
+from sqlalchemy import bindparam, func, insert, update
+from sqlalchemy import select as sa_select
+from sqlmodel import Session, SQLModel, col, select
 
 from domain.models import CaseDeadline, Obligor
 from store._base import require_case
@@ -45,6 +46,63 @@ def upsert_deadline(*, session: Session, case_id: str, deadline: CaseDeadline) -
     session.flush()
     refresh_next_due(session=session, case_id=case_id)
     return _deadline(row)
+
+
+_DEADLINES = SQLModel.metadata.tables["case_deadlines"]
+_CASES = SQLModel.metadata.tables["cases"]
+_CURRENT = (
+    sa_select(_DEADLINES.c.id, _DEADLINES.c.due_at, _DEADLINES.c.revision)
+    .where(_DEADLINES.c.case_id == bindparam("case_id"), _DEADLINES.c.key == bindparam("key"))
+    .order_by(_DEADLINES.c.revision.desc())
+    .limit(1)
+)
+_NEXT_DUE = sa_select(func.min(_DEADLINES.c.due_at)).where(
+    _DEADLINES.c.case_id == bindparam("case_id"),
+    _DEADLINES.c.met_at.is_(None),
+    _DEADLINES.c.superseded.is_(False),
+)
+
+
+def put_deadlines(*, session: Session, case_id: str, deadlines: list[CaseDeadline]) -> None:
+    """`upsert_deadline` for each of `deadlines` (same revision rules), then one refresh of the
+    case's `next_due_at`; for writers that need nothing back (a workflow transition).
+
+    Runs on the session's connection, bypassing the ORM: the case must exist (the caller has
+    checked it) and no deadline row of the case may be loaded in the session.
+    """
+    if not deadlines:
+        return
+    connection = session.connection()
+    now = utcnow()
+    for deadline in deadlines:
+        fields = _fields(deadline, now)
+        current = connection.execute(_CURRENT, {"case_id": case_id, "key": deadline.key}).first()
+        if current is not None and current.due_at == fields["due_at"]:
+            connection.execute(
+                update(_DEADLINES).where(_DEADLINES.c.id == current.id).values(fields)
+            )
+            continue
+        if current is not None:
+            connection.execute(
+                update(_DEADLINES)
+                .where(_DEADLINES.c.id == current.id)
+                .values(superseded=True, updated_at=now)
+            )
+        connection.execute(
+            insert(_DEADLINES).values(
+                case_id=case_id,
+                key=deadline.key,
+                revision=1 if current is None else current.revision + 1,
+                created_at=now,
+                **fields,
+            )
+        )
+    next_due = connection.execute(_NEXT_DUE, {"case_id": case_id}).scalar()
+    connection.execute(
+        update(_CASES)
+        .where(_CASES.c.case_id == case_id, _CASES.c.next_due_at.is_distinct_from(next_due))
+        .values(next_due_at=next_due, updated_at=now)
+    )
 
 
 def mark_deadline_met(

@@ -6,11 +6,13 @@ leaves the open state once: done or cancelled, with who and when in `completed_b
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
-from sqlalchemy import func
-from sqlmodel import Session, col, select
+from sqlalchemy import bindparam, func, update
+from sqlalchemy import select as sa_select
+from sqlmodel import Session, SQLModel, col, select
 from sqlmodel.sql.expression import Select, SelectOfScalar
 
 from store._base import UNSET, Unset, check_page, insert_once, require_case
@@ -127,6 +129,61 @@ def cancel_open_tasks(
         session.add(row)
     session.flush()
     return len(rows)
+
+
+_TASKS = SQLModel.metadata.tables["tasks"]
+_OPEN_OF_CASE = (
+    sa_select(
+        _TASKS.c.id,
+        _TASKS.c.kind,
+        _TASKS.c.idempotency_key,
+        _TASKS.c.deadline_key,
+        _TASKS.c.due_at,
+    )
+    .where(_TASKS.c.case_id == bindparam("case_id"), _TASKS.c.status == TaskStatus.OPEN.value)
+    .order_by(_TASKS.c.created_at, _TASKS.c.id)
+)
+
+
+class OpenTask(NamedTuple):
+    """What `close_open_tasks_where` shows its `decide` of each open task."""
+
+    id: int
+    kind: str
+    idempotency_key: str
+    deadline_key: str | None
+    due_at: datetime | None
+
+
+def close_open_tasks_where(
+    *,
+    session: Session,
+    case_id: str,
+    decide: Callable[[OpenTask], tuple[TaskStatus, str] | None],
+    at: datetime,
+) -> int:
+    """Close each open task of the case that `decide` gives a (done | cancelled, by) for, in one
+    read and one UPDATE per outcome; returns how many. Same effect as `complete_task` /
+    `cancel_task` on each, for writers that need nothing back (a workflow transition).
+
+    Runs on the session's connection, bypassing the ORM: no task row of the case may be loaded
+    in the session.
+    """
+    connection = session.connection()
+    now = require_aware(at, "at")
+    groups: dict[tuple[TaskStatus, str], list[int]] = {}
+    for row in connection.execute(_OPEN_OF_CASE, {"case_id": case_id}):
+        task = OpenTask(*row)
+        outcome = decide(task)
+        if outcome is not None:
+            groups.setdefault(outcome, []).append(task.id)
+    for (status, by), ids in groups.items():
+        connection.execute(
+            update(_TASKS)
+            .where(_TASKS.c.id.in_(ids), _TASKS.c.status == TaskStatus.OPEN.value)
+            .values(status=status.value, completed_by=by, completed_at=now, updated_at=now)
+        )
+    return sum(len(ids) for ids in groups.values())
 
 
 def list_tasks(

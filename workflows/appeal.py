@@ -22,6 +22,9 @@ with workflow.unsafe.imports_passed_through():
     from domain.escalation import Priority
     from domain.models import Appeal, AppealStatus, CaseDeadline, Obligor
     from integrations.gateway import AppealOutcome, SubmissionKind
+
+    # Shared deterministic workflow code, passed through (see workflows/prior_auth.py).
+    from workflows.common import ClockKeeper, to_case_deadline
     from workflows.constants import (
         AppealQuery,
         AppealSignal,
@@ -38,8 +41,6 @@ with workflow.unsafe.imports_passed_through():
         SignOffInput,
         TimelineEntry,
     )
-
-from workflows.common import ClockKeeper, to_case_deadline
 
 _OUTCOME_STATUS = {
     AppealOutcome.OVERTURNED: AppealStatus.OVERTURNED,

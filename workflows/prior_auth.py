@@ -33,6 +33,15 @@ with workflow.unsafe.imports_passed_through():
     from domain.escalation import AUTHORIZATION_EXPIRY_KEY, Priority, TaskQueue
     from domain.models import Appeal, AppealStatus, CaseDeadline, Obligor
     from integrations.gateway import SubmissionKind
+
+    # Deterministic workflow code shared with the appeal workflow, passed through like the
+    # models above so the sandbox does not re-import (and, without bytecode caches, recompile)
+    # it for every workflow run. Safe: no module-level mutable state, no I/O at import, and all
+    # workflow APIs are called at run time through `temporalio.workflow`, which reads the
+    # current run's context. The appeal workflow, when it runs itself, is still loaded afresh
+    # as its own workflow module.
+    from workflows.appeal import AppealWorkflow
+    from workflows.common import ClockKeeper, end_of_day, local_date, to_case_deadline
     from workflows.constants import (
         CASE_STATUS,
         NEXT_DUE_AT,
@@ -66,9 +75,6 @@ with workflow.unsafe.imports_passed_through():
         TimelineView,
         WithdrawInput,
     )
-
-from workflows.appeal import AppealWorkflow
-from workflows.common import ClockKeeper, end_of_day, local_date, to_case_deadline
 
 INITIAL_DECISION = "initial_decision"
 INFORMATION_RESPONSE = "information_response"

@@ -16,7 +16,9 @@ async def opened_case(stack: Stack) -> str:
     response = await stack.post("/api/v1/cases", request_body())
     assert response.status_code == 201, response.text
     case_id: str = response.json()["case_id"]
-    await stack.eventually(lambda: stack.live_status(case_id), lambda s: s == "opened")
+    await stack.eventually(
+        lambda: stack.live_status(case_id), lambda s: s in ("opened", "submitted")
+    )
     return case_id
 
 

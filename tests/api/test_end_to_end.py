@@ -213,7 +213,9 @@ def _docx_text(content: bytes) -> str:
 async def test_queues_tasks_and_letter_preview(stack: Stack) -> None:
     response = await stack.post("/api/v1/cases", request_body())
     case_id = response.json()["case_id"]
-    await stack.eventually(lambda: stack.live_status(case_id), lambda s: s == "opened")
+    await stack.eventually(
+        lambda: stack.live_status(case_id), lambda s: s in ("opened", "submitted")
+    )
     mine = (await stack.get("/api/v1/queues/mine")).json()
     assert [c["case_id"] for c in mine["items"]] == [case_id]
     assert (await stack.get("/api/v1/queues/mine", "ur_staff")).json()["total"] == 0
