@@ -141,12 +141,21 @@ class ItemState(Model):
     reason_text: str | None = None
     policy_cited: str | None = None
     modification: str | None = None
+    # When the payer made the decision now applied: an older one arriving later is stale.
+    decided_at: datetime | None = None
 
-    def apply(self, item: ItemDecision, decision_id: str) -> ItemState:
+    def is_newer(self, decided_at: datetime) -> bool:
+        """Whether a decision made at `decided_at` may replace this item's current one."""
+        return self.decided_at is None or decided_at >= self.decided_at
+
+    def apply(
+        self, item: ItemDecision, decision_id: str, decided_at: datetime | None = None
+    ) -> ItemState:
         return self.model_copy(
             update={
                 "outcome": item.resolved_outcome,
                 "decision_id": decision_id,
+                "decided_at": decided_at,
                 "authorization_number": item.authorization_number,
                 "approved_units": item.approved_units,
                 "authorized_start": item.authorized_start,

@@ -480,7 +480,7 @@ class PriorAuthWorkflow(ClockKeeper):
             for index, item in enumerate(self._st.items):
                 if item.sequence in decided:
                     self._st.items[index] = item.apply(
-                        decided[item.sequence], result.decision_id or "appeal"
+                        decided[item.sequence], result.decision_id or "appeal", result.decided_at
                     )
                 elif result.status == AppealStatus.OVERTURNED and item.outcome in ADVERSE_OUTCOMES:
                     self._st.items[index] = item.model_copy(
@@ -649,9 +649,25 @@ class PriorAuthWorkflow(ClockKeeper):
             if decision.decision_id in self._st.decision_ids or self._st.phase == Phase.DONE:
                 return self._view()
             self._st.decision_ids.append(decision.decision_id)
-            by_sequence = {item.sequence: item for item in decision.items}
+            # Payer messages can arrive out of order (a synchronous "pended" answer delivered
+            # after the final decision's notification): an item keeps its newer decision.
+            current = {item.sequence: item for item in self._st.items}
+            by_sequence = {
+                item.sequence: item
+                for item in decision.items
+                if current[item.sequence].is_newer(decision.decided_at)
+            }
+            if not by_sequence:
+                await self._record(
+                    "payer_decision_stale",
+                    f"Payer decision {decision.decision_id} is older than the decision already "
+                    "applied: kept for the record, not applied",
+                    actor=f"payer:{decision.source.value}",
+                    decision=decision,
+                )
+                return self._view()
             self._st.items = [
-                item.apply(by_sequence[item.sequence], decision.decision_id)
+                item.apply(by_sequence[item.sequence], decision.decision_id, decision.decided_at)
                 if item.sequence in by_sequence
                 else item
                 for item in self._st.items
@@ -659,7 +675,7 @@ class PriorAuthWorkflow(ClockKeeper):
             status, phase = summarize(self._st.items)
             changed: list[CaseDeadline] = []
             tasks: list[TaskSpec] = []
-            outcomes = {item.resolved_outcome for item in decision.items}
+            outcomes = {item.resolved_outcome for item in by_sequence.values()}
             pended = ItemOutcome.PENDED in outcomes
             if phase not in _APPEALABLE:
                 for window in (APPEAL_WINDOW, NEXT_LEVEL_WINDOW):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
 import pytest
@@ -132,6 +133,29 @@ async def test_duplicate_payer_decision_is_applied_once(harness: Harness) -> Non
     assert first.decision_ids == ["d1"]
 
 
+async def test_an_older_decision_arriving_late_does_not_undo_a_newer_one(
+    harness: Harness,
+) -> None:
+    # A payer's synchronous "pended" answer may reach the case after the notification carrying
+    # its final decision: the item keeps the newer decision.
+    handle = await harness.start()
+    await wait_phase(handle, Phase.AWAIT_DECISION)
+    now = await harness.now()
+    denied = await handle.execute_update(
+        PriorAuthWorkflow.record_payer_decision, decision("final", deny(), at=now)
+    )
+    late = await handle.execute_update(
+        PriorAuthWorkflow.record_payer_decision,
+        decision("early", pend(), at=now - timedelta(seconds=5)),
+    )
+    assert denied.status == CaseStatus.DENIED
+    assert late.status == CaseStatus.DENIED and late.phase == Phase.ADVERSE
+    assert late.items[0].decision_id == "final"
+    events = [r.event for r in harness.recorder.case_audit(late.case_id)]
+    assert events.count("payer_decision") == 1
+    assert events.count("payer_decision_stale") == 1
+
+
 async def test_validator_rejects_bad_update_input(harness: Harness) -> None:
     handle = await harness.start()
     await wait_phase(handle, Phase.AWAIT_DECISION)
@@ -188,6 +212,11 @@ async def test_denial_appeal_overturned_approves_case(harness: Harness) -> None:
     appeal, status = await appeal_awaiting_signoff(harness, view.appeals[0].workflow_id)
     assert status.letter_id is not None
     assert [d.key for d in status.deadlines] == ["appeal_filing_window"]
+    # The workflow's state changes before its store write lands: wait for the write.
+    for _ in range(100):
+        if recorder.case_appeals(case_id)[0].status == AppealStatus.AWAITING_SIGNOFF:
+            break
+        await asyncio.sleep(0.05)
     assert recorder.case_appeals(case_id)[0].status == AppealStatus.AWAITING_SIGNOFF
     assert recorder.task_state(case_id, "sign_appeal_letter") == [TaskState("open")]
     with pytest.raises(WorkflowUpdateFailedError):
