@@ -5,7 +5,6 @@ overturned and the case is approved. Also: queues, tasks, letter preview."""
 
 from __future__ import annotations
 
-import asyncio
 import io
 from datetime import UTC, datetime
 from pathlib import Path
@@ -18,9 +17,9 @@ from sqlalchemy import Engine
 from temporalio.testing import WorkflowEnvironment
 
 from domain.models import PriorAuthRequest
-from integrations.gateway import GatewayReceipt, GatewaySubmission, SubmissionKind
 from integrations.pas.gateway import PasGateway
 from integrations.pas.request_builder import build_pas_request_bundle
+from integrations.routing import RoutingGateway
 from integrations.sandbox_payer import SandboxScript, create_sandbox_app
 from integrations.sandbox_payer.script import SandboxBehaviour, SandboxRule
 from integrations.simulated_payer import AppealBehaviour, Script, SimulatedPayer
@@ -30,44 +29,6 @@ from worker import TemporalDecisionSink
 pytestmark = [pytest.mark.temporal, pytest.mark.postgres]
 
 SANDBOX_DENIAL = "Home sleep study results do not meet policy MP-123 criteria (AHI < 15)"
-
-
-class DeferredSink:
-    """Hands decisions to the workflow after the submit activity has returned.
-
-    PasGateway delivers the synchronous answer (A4 included) from inside `submit`; delivered
-    inline, that Update waits for the case's lock, which the workflow holds while it awaits
-    this very activity. Reported to the workflow/gateway owners; deferred here meanwhile.
-    """
-
-    def __init__(self, sink: TemporalDecisionSink) -> None:
-        self.sink = sink
-        self.tasks: set[asyncio.Task[None]] = set()
-
-    async def payer_decision(self, *args: Any) -> None:
-        task = asyncio.create_task(self._later(self.sink.payer_decision(*args)))
-        self.tasks.add(task)
-        task.add_done_callback(self.tasks.discard)
-
-    async def appeal_decision(self, *args: Any) -> None:
-        await self.sink.appeal_decision(*args)
-
-    async def _later(self, delivery: Any) -> None:
-        await asyncio.sleep(0.2)
-        await delivery
-
-
-class RoutingGateway:
-    """PAS for requests (PAS has no appeal message); appeals go by the simulated payer."""
-
-    def __init__(self, pas: PasGateway, appeals: SimulatedPayer) -> None:
-        self.pas = pas
-        self.appeals = appeals
-
-    async def submit(self, submission: GatewaySubmission) -> GatewayReceipt:
-        if submission.kind == SubmissionKind.APPEAL:
-            return await self.appeals.submit(submission)
-        return await self.pas.submit(submission)
 
 
 async def test_pas_intake_to_overturned_appeal(
@@ -91,10 +52,10 @@ async def test_pas_intake_to_overturned_appeal(
         transport=httpx.ASGITransport(app=sandbox), base_url="http://payer"
     )
     sink = TemporalDecisionSink(temporal_env.client)
+    # The worker's own wiring: PAS for requests, appeals by their own channel, answers
+    # delivered to the workflow in the background.
     gateway = RoutingGateway(
-        PasGateway(
-            "http://payer", submitter_id="1234567893", sink=DeferredSink(sink), client=payer_http
-        ),
+        PasGateway("http://payer", submitter_id="1234567893", sink=sink, client=payer_http),
         SimulatedPayer(sink, default=Script(appeal=AppealBehaviour.OVERTURN), delay=0.2),
     )
     async with running_stack(temporal_env, engine, database_url, tmp_path, gateway) as stack:
