@@ -127,10 +127,12 @@ def activities_for(
     compute: Callable[[DeadlineQuery], DeadlineResult] = compute_deadline,
 ) -> list[Callable[..., Any]]:
     store = CaseStoreActivities(recorder)
+    payer = PayerActivities(gateway, recorder)
     return [
         store.record_transition,
         DeadlineActivities(compute).compute_deadline,
-        PayerActivities(gateway, recorder).submit_to_payer,
+        payer.submit_to_payer,
+        payer.inquire_payer,
         LetterActivities(renderer, recorder).render_letter,
         NotifyActivities(recorder).escalate,
     ]

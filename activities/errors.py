@@ -9,6 +9,7 @@ from __future__ import annotations
 CASE_NOT_FOUND = "CaseNotFound"
 NO_DEADLINE_RULE = "NoDeadlineRule"
 PAYER_REJECTED = "PayerRejected"
+INQUIRY_UNSUPPORTED = "InquiryUnsupported"
 LETTER_UNAVAILABLE = "LetterUnavailable"
 INVALID_INPUT = "InvalidInput"
 
@@ -18,4 +19,5 @@ NON_RETRYABLE: tuple[str, ...] = (
     PAYER_REJECTED,
     LETTER_UNAVAILABLE,
     INVALID_INPUT,
+    INQUIRY_UNSUPPORTED,
 )

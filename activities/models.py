@@ -113,6 +113,14 @@ class SubmitInput(Payload):
     letter_id: str | None = None
 
 
+class InquireInput(Payload):
+    """Ask the payer where the case's last submission stands (read-only; `key` names the poll)."""
+
+    case_id: str
+    key: IdempotencyKey
+    kind: SubmissionKind = SubmissionKind.INITIAL
+
+
 class SubmitResult(Payload):
     submission_id: str
     accepted_at: AwareDatetime

@@ -1,7 +1,9 @@
 """Submit to the payer through a `PayerGateway`, loading the request (PHI) from the store.
 
 The workflow passes only the case id and an idempotency key; the gateway dedupes on the key, so
-a retried activity never submits twice.
+a retried activity never submits twice. `inquire_payer` asks a gateway that can
+(`InquiringGateway`, e.g. PAS `$inquire`) for the current decision: read-only, so a retry is
+harmless; a gateway without the capability answers None.
 """
 
 from __future__ import annotations
@@ -12,8 +14,15 @@ from temporalio.exceptions import ApplicationError
 
 from activities import errors
 from activities.case_store import CaseNotFoundError, CaseRecorder, not_found
-from activities.models import SubmitInput, SubmitResult
-from integrations.gateway import GatewaySubmission, PayerGateway, PayerRejectedError
+from activities.models import InquireInput, SubmitInput, SubmitResult
+from domain.models import PayerDecision
+from integrations.gateway import (
+    GatewaySubmission,
+    InquiringGateway,
+    InquiryUnsupportedError,
+    PayerGateway,
+    PayerRejectedError,
+)
 
 log = structlog.stdlib.get_logger("priorauth.activities")
 
@@ -60,3 +69,44 @@ class PayerActivities:
             payer_reference=receipt.payer_reference,
             duplicate=receipt.duplicate,
         )
+
+    @activity.defn(name="inquire_payer")
+    async def inquire_payer(self, inquiry: InquireInput) -> PayerDecision | None:
+        gateway = self.gateway
+        if not isinstance(gateway, InquiringGateway):
+            raise _unsupported()
+        try:
+            request = self.recorder.load_case(inquiry.case_id).request
+        except CaseNotFoundError:
+            raise not_found(inquiry.case_id) from None
+        try:
+            found = await gateway.inquire_decision(
+                GatewaySubmission(
+                    case_id=inquiry.case_id,
+                    submission_key=inquiry.key,
+                    kind=inquiry.kind,
+                    request=request,
+                )
+            )
+        except InquiryUnsupportedError:
+            raise _unsupported() from None
+        except PayerRejectedError as exc:
+            raise ApplicationError(
+                str(exc), type=errors.PAYER_REJECTED, non_retryable=True
+            ) from None
+        log.info(
+            "payer_inquiry",
+            case_id=inquiry.case_id,
+            key=inquiry.key,
+            decision_id=found.decision_id if found else None,
+        )
+        return found
+
+
+def _unsupported() -> ApplicationError:
+    """The workflow stops polling a channel that cannot be asked."""
+    return ApplicationError(
+        "this payer channel cannot be asked where a request stands",
+        type=errors.INQUIRY_UNSUPPORTED,
+        non_retryable=True,
+    )

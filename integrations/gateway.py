@@ -3,14 +3,16 @@
 Implementations: the in-process simulated payer (`integrations.simulated_payer`); later Da Vinci
 PAS FHIR and X12 278. Submissions carry the full request (PHI) and are only ever built inside
 activities; decisions come back through a `DecisionSink` (webhook, PAS notification, simulator).
-Every call is idempotent on `submission_key`.
+Every call is idempotent on `submission_key`. A gateway that can ask the payer for the current
+state of a request (PAS `Claim/$inquire`) also implements `InquiringGateway`: the case workflow
+uses it as a reconciliation fallback when a notification is lost, never as the primary channel.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
@@ -81,3 +83,19 @@ class DecisionSink(Protocol):
 
 class PayerGateway(Protocol):
     async def submit(self, submission: GatewaySubmission) -> GatewayReceipt: ...
+
+
+class InquiryUnsupportedError(Exception):
+    """This payer channel cannot be asked where a request stands (it only pushes answers)."""
+
+
+@runtime_checkable
+class InquiringGateway(Protocol):
+    """Optional capability: ask the payer where a submitted request stands (read-only).
+
+    Returns the payer's current decision, or None when it has nothing to say (or the channel
+    cannot ask). The answer is returned, never sent to a `DecisionSink`: the caller decides
+    whether it is news. `submission.submission_key` identifies the inquiry, not a new send.
+    """
+
+    async def inquire_decision(self, submission: GatewaySubmission) -> PayerDecision | None: ...

@@ -11,7 +11,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-from integrations.gateway import GatewayReceipt, GatewaySubmission, PayerGateway, SubmissionKind
+from domain.models import PayerDecision
+from integrations.gateway import (
+    GatewayReceipt,
+    GatewaySubmission,
+    InquiringGateway,
+    InquiryUnsupportedError,
+    PayerGateway,
+    SubmissionKind,
+)
 
 
 def _now() -> datetime:
@@ -46,3 +54,9 @@ class RoutingGateway:
     async def submit(self, submission: GatewaySubmission) -> GatewayReceipt:
         channel = self.appeals if submission.kind == SubmissionKind.APPEAL else self.requests
         return await channel.submit(submission)
+
+    async def inquire_decision(self, submission: GatewaySubmission) -> PayerDecision | None:
+        """Ask the requests channel; `InquiryUnsupportedError` when it cannot be asked."""
+        if isinstance(self.requests, InquiringGateway):
+            return await self.requests.inquire_decision(submission)
+        raise InquiryUnsupportedError("the requests channel cannot be asked")

@@ -4,7 +4,8 @@
 timeline and the event sequence that keys every store write. Its `wait_until` is the one place a
 workflow waits: a `wait_condition` loop whose timeout is "the next rung moment", recomputed
 whenever a deadline changes, so an extension or a new payer date moves the timers and a stale
-rung can never fire.
+rung can never fire. The same loop runs the workflow's reconciliation polls (`_next_poll_at`,
+`_poll_payer`): the next poll is one more moment to wake at, not a parallel loop.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ with workflow.unsafe.imports_passed_through():
     from activities.letters import LetterActivities
     from activities.models import (
         EscalationInput,
+        InquireInput,
         LetterInput,
         LetterRef,
         SubmitInput,
@@ -60,6 +62,10 @@ PAYER_TIMEOUT = timedelta(seconds=60)
 LETTER_TIMEOUT = timedelta(seconds=120)
 DEADLINE_TIMEOUT = timedelta(seconds=10)
 RETRY = RetryPolicy(non_retryable_error_types=list(errors.NON_RETRYABLE))
+# A reconciliation poll is read-only and repeats on schedule: a failed one waits for the next.
+INQUIRE_RETRY = RetryPolicy(
+    maximum_attempts=3, non_retryable_error_types=list(errors.NON_RETRYABLE)
+)
 # Never let a timer round down to "already passed" and spin.
 _MIN_WAIT = timedelta(milliseconds=1)
 
@@ -133,6 +139,13 @@ class ClockKeeper:
     def _appeal_record(self) -> Appeal | None:
         """The appeal level this workflow keeps in the store, written with every transition."""
         return None
+
+    def _next_poll_at(self) -> datetime | None:
+        """When `_wait_until` should next ask the payer (None: no poll is due in this state)."""
+        return None
+
+    async def _poll_payer(self) -> None:
+        """Ask the payer once (called by `_wait_until` when `_next_poll_at` has come)."""
 
     # ------------------------------------------------------------ keys and record
 
@@ -276,6 +289,28 @@ class ClockKeeper:
         )
         return None
 
+    async def _inquire(self, inquiry: InquireInput) -> PayerDecision | None:
+        """The payer's current decision by inquiry; None if it has none, or the poll failed."""
+        try:
+            return await workflow.execute_activity_method(
+                PayerActivities.inquire_payer,
+                inquiry,
+                start_to_close_timeout=PAYER_TIMEOUT,
+                retry_policy=INQUIRE_RETRY,
+            )
+        except ActivityError as exc:
+            if business_error_type(exc) == errors.INQUIRY_UNSUPPORTED:
+                raise
+            workflow.logger.warning(
+                "payer_inquiry_failed",
+                extra={
+                    "case_id": self._case_id,
+                    "key": inquiry.key,
+                    "error_type": business_error_type(exc) or type(exc.cause).__name__,
+                },
+            )
+        return None
+
     async def _letter(self, letter: LetterInput) -> LetterRef | None:
         try:
             return await workflow.execute_activity_method(
@@ -393,7 +428,8 @@ class ClockKeeper:
         expires: str | None = None,
         lock: asyncio.Lock | None = None,
     ) -> bool:
-        """Wait for `done()` while the escalation ladder fires; False once `expires` passes."""
+        """Wait for `done()` while the escalation ladder fires (and the reconciliation polls
+        run); False once `expires` passes."""
         while True:
             if lock is None:
                 await self._fire_due_rungs()
@@ -402,13 +438,18 @@ class ClockKeeper:
                     await self._fire_due_rungs()
             if done():
                 return True
+            poll_at = self._next_poll_at()
+            if poll_at is not None and workflow.now() >= poll_at:
+                # Runs the inquiry outside the lock; `_poll_payer` takes it to apply an answer.
+                await self._poll_payer()
+                continue
             expiry = self._deadline(expires) if expires else None
             if expiry is not None and expiry.met_at is None and not expiry.superseded:
                 if workflow.now() >= expiry.due_at:
                     return False
             else:
                 expiry = None
-            moments = [m for m in (self._rung_plan().next_at,) if m is not None]
+            moments = [m for m in (self._rung_plan().next_at, poll_at) if m is not None]
             if expiry is not None:
                 moments.append(expiry.due_at)
             version = self._deadline_version

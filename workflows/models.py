@@ -220,6 +220,11 @@ class CaseState(Model):
     offer: NextLevelOffer | None = None
     peer_to_peer_requested: bool = False
     closed_reason: str | None = None
+    # Reconciliation polls (`domain.polling`): when the submission being waited on was
+    # accepted (None: nothing to ask about), the last poll made, and how many so far.
+    poll_from: datetime | None = None
+    last_poll_at: datetime | None = None
+    polls: int = 0
 
 
 class CaseInput(Model):

@@ -17,10 +17,11 @@ from typing import Any
 
 from temporalio import workflow
 from temporalio.common import SearchAttributeUpdate
+from temporalio.exceptions import ActivityError
 from temporalio.workflow import ChildWorkflowHandle
 
 with workflow.unsafe.imports_passed_through():
-    from activities.models import SubmitInput, TaskClosure, TaskSpec
+    from activities.models import InquireInput, SubmitInput, TaskClosure, TaskSpec
     from domain.appeals import AppealLevelSpec, appeal_ladder, next_level
     from domain.deadlines import DeadlineEvent, DeadlineQuery
     from domain.enums import (
@@ -32,6 +33,7 @@ with workflow.unsafe.imports_passed_through():
     )
     from domain.escalation import AUTHORIZATION_EXPIRY_KEY, Priority, TaskQueue
     from domain.models import Appeal, AppealStatus, CaseDeadline, Obligor
+    from domain.polling import next_poll_at
     from integrations.gateway import SubmissionKind
 
     # Deterministic workflow code shared with the appeal workflow, passed through like the
@@ -94,6 +96,9 @@ _OPEN_FOR_DECISIONS = {
     Phase.AUTHORIZED,
 }
 _APPEALABLE = {Phase.ADVERSE, Phase.NEXT_LEVEL_OFFERED}
+# While the payer's decision is awaited, the case asks the payer on `domain.polling`'s schedule.
+_AWAITING = (Phase.AWAIT_DECISION, Phase.PENDED)
+INQUIRY_ACTOR = "payer:inquire"
 # Tasks about the payer's previous answer: a new payer decision makes them moot.
 _DECISION_TASKS = (
     "information_requested",
@@ -178,8 +183,14 @@ class PriorAuthWorkflow(ClockKeeper):
         phase = self._st.phase
         if phase == Phase.SUBMIT:
             await self._submit_to_payer()
-        elif phase in (Phase.AWAIT_DECISION, Phase.PENDED):
-            await self._wait_until(self._phase_left(phase), lock=self._lock)
+        elif phase in _AWAITING:
+            # Reconciliation polls add to the history while the payer is awaited: return when
+            # the server suggests it so `run` continues as new (the poll schedule is in state).
+            left = self._phase_left(phase)
+            await self._wait_until(
+                lambda: left() or workflow.info().is_continue_as_new_suggested(),
+                lock=self._lock,
+            )
         elif phase in _APPEALABLE:
             window = APPEAL_WINDOW if phase == Phase.ADVERSE else NEXT_LEVEL_WINDOW
             open_ = await self._wait_until(
@@ -267,6 +278,7 @@ class PriorAuthWorkflow(ClockKeeper):
                 )
             )
             if receipt is None:
+                self._st.poll_from = None
                 self._st.status = CaseStatus.NEEDS_ATTENTION
                 self._st.phase = Phase.AWAIT_DECISION
                 self._upsert_search_attributes()
@@ -274,6 +286,8 @@ class PriorAuthWorkflow(ClockKeeper):
             self._st.pending_attachments = []
             self._st.phase = Phase.AWAIT_DECISION
             self._st.status = CaseStatus.SUBMITTED
+            self._st.poll_from = workflow.now()
+            self._st.last_poll_at = None
             self._upsert_search_attributes()
             await self._record(
                 "submitted" if kind == SubmissionKind.INITIAL else "resubmitted",
@@ -640,129 +654,187 @@ class PriorAuthWorkflow(ClockKeeper):
     def _assignee(self) -> str | None:
         return self._st.assignee
 
+    # ================================================================ reconciliation polls
+
+    def _next_poll_at(self) -> datetime | None:
+        """The next inquiry while a submitted request awaits the payer; None once the payer's
+        decision clock has passed (the escalation ladder has that case) or nothing is awaited."""
+        st = self._st
+        if st.poll_from is None or st.phase not in _AWAITING or self._withdraw is not None:
+            return None
+        at = next_poll_at(st.poll_from, st.last_poll_at)
+        clock = [d.due_at for d in self._active_deadlines() if d.key == INITIAL_DECISION]
+        if clock and at >= clock[0]:
+            return None
+        return at
+
+    async def _poll_payer(self) -> None:
+        """Ask the payer for the current decision (reconciliation for a lost notification).
+
+        The inquiry runs outside the lock so updates are not held up; an answer is applied
+        under the lock through the same path as `record_payer_decision` (dedupe by decision
+        id, the stale-decision rule), so a notification applied meanwhile wins if newer.
+        """
+        st = self._st
+        st.last_poll_at = workflow.now()
+        st.polls += 1
+        try:
+            found = await self._inquire(
+                InquireInput(
+                    case_id=self._case_id,
+                    key=f"{self._case_id}:inquire:{st.submissions}:{st.polls}",
+                    kind=SubmissionKind(st.submission_kind),
+                )
+            )
+        except ActivityError:
+            # The payer channel cannot be asked (it only pushes answers): stop polling.
+            st.poll_from = None
+            return
+        if found is None:
+            return
+        async with self._lock:
+            polled = PayerDecisionInput(decision=found)
+            if self._decision_problem(polled) is not None:
+                return
+            await self._apply_payer_decision(polled, actor=INQUIRY_ACTOR)
+
     # ================================================================ payer updates
 
     @workflow.update(name=CaseUpdate.PAYER_DECISION)
     async def record_payer_decision(self, input: PayerDecisionInput) -> CaseView:
         async with self._lock:
-            decision = input.decision
-            if decision.decision_id in self._st.decision_ids or self._st.phase == Phase.DONE:
-                return self._view()
-            self._st.decision_ids.append(decision.decision_id)
-            # Payer messages can arrive out of order (a synchronous "pended" answer delivered
-            # after the final decision's notification): an item keeps its newer decision.
-            current = {item.sequence: item for item in self._st.items}
-            by_sequence = {
-                item.sequence: item
-                for item in decision.items
-                if current[item.sequence].is_newer(decision.decided_at)
-            }
-            if not by_sequence:
-                await self._record(
-                    "payer_decision_stale",
-                    f"Payer decision {decision.decision_id} is older than the decision already "
-                    "applied: kept for the record, not applied",
-                    actor=f"payer:{decision.source.value}",
-                    decision=decision,
+            return await self._apply_payer_decision(input)
+
+    async def _apply_payer_decision(
+        self, input: PayerDecisionInput, *, actor: str | None = None
+    ) -> CaseView:
+        """Apply one payer response (the caller holds the lock); `actor` defaults to the
+        decision's channel (`payer:<source>`)."""
+        decision = input.decision
+        actor = actor or f"payer:{decision.source.value}"
+        if decision.decision_id in self._st.decision_ids or self._st.phase == Phase.DONE:
+            return self._view()
+        self._st.decision_ids.append(decision.decision_id)
+        # Payer messages can arrive out of order (a synchronous "pended" answer delivered
+        # after the final decision's notification): an item keeps its newer decision.
+        current = {item.sequence: item for item in self._st.items}
+        by_sequence = {
+            item.sequence: item
+            for item in decision.items
+            if current[item.sequence].is_newer(decision.decided_at)
+        }
+        if not by_sequence:
+            await self._record(
+                "payer_decision_stale",
+                f"Payer decision {decision.decision_id} is older than the decision already "
+                "applied: kept for the record, not applied",
+                actor=actor,
+                decision=decision,
+            )
+            return self._view()
+        self._st.items = [
+            item.apply(by_sequence[item.sequence], decision.decision_id, decision.decided_at)
+            if item.sequence in by_sequence
+            else item
+            for item in self._st.items
+        ]
+        status, phase = summarize(self._st.items)
+        changed: list[CaseDeadline] = []
+        tasks: list[TaskSpec] = []
+        outcomes = {item.resolved_outcome for item in by_sequence.values()}
+        pended = ItemOutcome.PENDED in outcomes
+        if phase not in _APPEALABLE:
+            for window in (APPEAL_WINDOW, NEXT_LEVEL_WINDOW):
+                changed += [d for d in [self._close_deadline(window, met=False)] if d]
+        if phase != Phase.AWAIT_DECISION:
+            changed += [d for d in [self._close_deadline(INITIAL_DECISION)] if d]
+            changed += [d for d in [self._close_deadline(INFORMATION_RESPONSE, met=False)] if d]
+            self._st.rfi = None
+        if pended and input.information_request is not None:
+            phase = Phase.PENDED
+            self._st.rfi = input.information_request
+            respond_by = input.information_request.respond_by
+            tasks.append(
+                self._task(
+                    "information_requested",
+                    "Payer requests more information: "
+                    + "; ".join(input.information_request.items_requested),
+                    priority=Priority.HIGH,
+                    due_at=respond_by,
                 )
-                return self._view()
-            self._st.items = [
-                item.apply(by_sequence[item.sequence], decision.decision_id, decision.decided_at)
-                if item.sequence in by_sequence
-                else item
-                for item in self._st.items
-            ]
-            status, phase = summarize(self._st.items)
-            changed: list[CaseDeadline] = []
-            tasks: list[TaskSpec] = []
-            outcomes = {item.resolved_outcome for item in by_sequence.values()}
-            pended = ItemOutcome.PENDED in outcomes
-            if phase not in _APPEALABLE:
-                for window in (APPEAL_WINDOW, NEXT_LEVEL_WINDOW):
-                    changed += [d for d in [self._close_deadline(window, met=False)] if d]
-            if phase != Phase.AWAIT_DECISION:
-                changed += [d for d in [self._close_deadline(INITIAL_DECISION)] if d]
-                changed += [d for d in [self._close_deadline(INFORMATION_RESPONSE, met=False)] if d]
-                self._st.rfi = None
-            if pended and input.information_request is not None:
-                phase = Phase.PENDED
-                self._st.rfi = input.information_request
-                respond_by = input.information_request.respond_by
-                tasks.append(
-                    self._task(
-                        "information_requested",
-                        "Payer requests more information: "
-                        + "; ".join(input.information_request.items_requested),
-                        priority=Priority.HIGH,
-                        due_at=respond_by,
-                    )
-                )
-                if respond_by is not None:
-                    changed.append(
-                        self._set_deadline(
-                            CaseDeadline(
-                                key=INFORMATION_RESPONSE,
-                                label="Answer the payer's request for information",
-                                obligor=Obligor.PROVIDER,
-                                due_at=respond_by,
-                                rule="Payer's request for information",
-                                rule_id="payer-rfi",
-                                convention="payer_date",
-                                explanation="The date the payer gave in its request.",
-                                starts_at=input.information_request.requested_at,
-                            )
+            )
+            if respond_by is not None:
+                changed.append(
+                    self._set_deadline(
+                        CaseDeadline(
+                            key=INFORMATION_RESPONSE,
+                            label="Answer the payer's request for information",
+                            obligor=Obligor.PROVIDER,
+                            due_at=respond_by,
+                            rule="Payer's request for information",
+                            rule_id="payer-rfi",
+                            convention="payer_date",
+                            explanation="The date the payer gave in its request.",
+                            starts_at=input.information_request.requested_at,
                         )
                     )
-            if outcomes & ATTENTION:
-                tasks.append(
-                    self._task(
-                        "payer_needs_attention",
-                        "Payer response needs a person: contact the payer or review the "
-                        "action code",
-                        queue=TaskQueue.UR,
-                        priority=Priority.HIGH,
-                    )
                 )
-            if phase == Phase.ADVERSE:
-                changed += await self._appeal_window(decision.decided_at, decision.notice_date)
-                tasks.append(
-                    self._task(
-                        "adverse_decision",
-                        "Adverse decision: appeal, request a peer-to-peer review, or accept",
-                        priority=Priority.HIGH,
-                    )
+        if outcomes & ATTENTION:
+            tasks.append(
+                self._task(
+                    "payer_needs_attention",
+                    "Payer response needs a person: contact the payer or review the action code",
+                    queue=TaskQueue.UR,
+                    priority=Priority.HIGH,
                 )
-            if phase == Phase.AUTHORIZED:
-                changed += self._authorization_deadline()
-            self._st.status, self._st.phase = status, phase
-            self._upsert_search_attributes()
-            await self._record(
-                "payer_decision",
-                f"Payer decision {decision.decision_id}: "
-                + ", ".join(
-                    f"item {i.sequence} {i.resolved_outcome.value}" for i in decision.items
-                ),
-                actor=f"payer:{decision.source.value}",
-                decision=decision,
-                deadlines=changed,
-                tasks=tasks,
-                close_tasks=[TaskClosure(kind=kind) for kind in _DECISION_TASKS],
             )
-            if phase == Phase.DONE:
-                self._st.status = CaseStatus.CLOSED
-                await self._finish("No authorization needed or the request was cancelled")
-            return self._view()
+        if phase == Phase.ADVERSE:
+            changed += await self._appeal_window(decision.decided_at, decision.notice_date)
+            tasks.append(
+                self._task(
+                    "adverse_decision",
+                    "Adverse decision: appeal, request a peer-to-peer review, or accept",
+                    priority=Priority.HIGH,
+                )
+            )
+        if phase == Phase.AUTHORIZED:
+            changed += self._authorization_deadline()
+        if phase not in _AWAITING:
+            self._st.poll_from = None  # decided: nothing left to ask the payer about
+        self._st.status, self._st.phase = status, phase
+        self._upsert_search_attributes()
+        await self._record(
+            "payer_decision",
+            f"Payer decision {decision.decision_id}: "
+            + ", ".join(f"item {i.sequence} {i.resolved_outcome.value}" for i in decision.items),
+            actor=actor,
+            decision=decision,
+            deadlines=changed,
+            tasks=tasks,
+            close_tasks=[TaskClosure(kind=kind) for kind in _DECISION_TASKS],
+        )
+        if phase == Phase.DONE:
+            self._st.status = CaseStatus.CLOSED
+            await self._finish("No authorization needed or the request was cancelled")
+        return self._view()
 
     @record_payer_decision.validator
     def _validate_payer_decision(self, input: PayerDecisionInput) -> None:
+        problem = self._decision_problem(input)
+        if problem is not None:
+            raise ValueError(problem)
+
+    def _decision_problem(self, input: PayerDecisionInput) -> str | None:
+        """Why the case cannot take this payer decision now (None: it can, or a duplicate)."""
         if input.decision.decision_id in self._st.decision_ids:
-            return  # a duplicate delivery is accepted and changes nothing
+            return None  # a duplicate delivery is accepted and changes nothing
         if self._st.phase not in _OPEN_FOR_DECISIONS:
-            raise ValueError(f"the case does not accept payer decisions while {self._st.phase}")
+            return f"the case does not accept payer decisions while {self._st.phase}"
         known = {item.sequence for item in self._st.items}
         unknown = sorted({i.sequence for i in input.decision.items} - known)
         if unknown:
-            raise ValueError(f"decision names items the case does not have: {unknown}")
+            return f"decision names items the case does not have: {unknown}"
+        return None
 
     async def _appeal_window(
         self, decided_at: datetime, notice_date: date | None

@@ -31,6 +31,7 @@ from integrations.gateway import (
     DecisionSink,
     GatewayReceipt,
     GatewaySubmission,
+    InquiringGateway,
     PayerGateway,
     SubmissionKind,
 )
@@ -190,6 +191,15 @@ class PasGateway:
         )
         return await self._post("Claim/$inquire", bundle)
 
+    async def inquire_decision(self, submission: GatewaySubmission) -> PayerDecision | None:
+        """`InquiringGateway`: the decision in the payer's `$inquire` answer (None if none).
+
+        The decision id is a digest of the ClaimResponse's identity, so an answer repeated by
+        `$inquire` is the same decision the `$submit` answer or a notification delivered.
+        """
+        response = await self.inquire(submission.request, case_id=submission.case_id)
+        return response.decision
+
     # -- plumbing ---------------------------------------------------------------------------
 
     async def _deliver(self, key: str) -> None:
@@ -273,6 +283,9 @@ class PasGateway:
 if TYPE_CHECKING:
 
     def _implements_payer_gateway(gateway: PasGateway) -> PayerGateway:
+        return gateway
+
+    def _implements_inquiring_gateway(gateway: PasGateway) -> InquiringGateway:
         return gateway
 
 

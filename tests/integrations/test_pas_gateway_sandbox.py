@@ -196,6 +196,9 @@ async def test_pend_then_notify_then_inquire(harness: Harness) -> None:
     assert inquiry.inquiry
     assert inquiry.decision is not None
     assert inquiry.decision.decision_id == decision.decision_id  # same answer: a duplicate
+    # The `InquiringGateway` capability the case workflow's reconciliation polls use.
+    polled = await harness.gateway.inquire_decision(submission)
+    assert polled is not None and polled.decision_id == decision.decision_id
     assert len(harness.sink.decisions) == 1  # $inquire does not push to the sink
 
 
