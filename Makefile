@@ -37,6 +37,8 @@ bench: install
 	$(BIN)/python bench/deadlines.py
 	$(BIN)/python bench/store.py
 	$(BIN)/python bench/letters.py
+	$(BIN)/python bench/cases.py 100
+	$(BIN)/python bench/api.py
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
