@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 _CPT = re.compile(r"^\d{5}$|^\d{4}[FTU]$")
 _HCPCS = re.compile(r"^[A-V]\d{4}$")
@@ -122,3 +123,12 @@ def normalize_state(value: str) -> str:
     if state not in _STATE:
         raise ValueError(f"'{value}' is not a two-letter US state or territory code")
     return state
+
+
+def normalize_timezone(value: str) -> str:
+    """An IANA zone name (America/Chicago); fixed offsets would break across DST."""
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValueError(f"'{value}' is not an IANA time zone (e.g. America/Chicago)") from exc
+    return value

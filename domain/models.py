@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from enum import StrEnum
 from typing import Annotated, Self
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from pydantic import (
     AfterValidator,
@@ -23,7 +23,13 @@ from pydantic import (
 )
 
 from domain.appeals import AppealLevel
-from domain.codes import normalize_icd10cm, normalize_npi, normalize_procedure_code, normalize_state
+from domain.codes import (
+    normalize_icd10cm,
+    normalize_npi,
+    normalize_procedure_code,
+    normalize_state,
+    normalize_timezone,
+)
 from domain.enums import (
     ADVERSE_OUTCOMES,
     CaseStatus,
@@ -39,19 +45,10 @@ from domain.enums import (
     outcome_for_review_action,
 )
 
-
-def _zone(value: str) -> str:
-    try:
-        ZoneInfo(value)
-    except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise ValueError(f"'{value}' is not an IANA time zone (e.g. America/Chicago)") from exc
-    return value
-
-
 NPI = Annotated[str, AfterValidator(normalize_npi)]
 ICD10CM = Annotated[str, AfterValidator(normalize_icd10cm)]
 StateCode = Annotated[str, AfterValidator(normalize_state)]
-TimeZoneName = Annotated[str, AfterValidator(_zone)]
+TimeZoneName = Annotated[str, AfterValidator(normalize_timezone)]
 NonBlank = Annotated[str, Field(min_length=1, max_length=500)]
 ShortText = Annotated[str, Field(min_length=1, max_length=120)]
 

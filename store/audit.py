@@ -158,14 +158,6 @@ def _append(
     return fields, None
 
 
-def is_recorded(*, session: Session, idempotency_key: str) -> bool:
-    """Whether an event with this key exists (one indexed lookup; retries ask this)."""
-    found = session.exec(
-        select(AuditEventRow.sequence).where(AuditEventRow.idempotency_key == idempotency_key)
-    ).first()
-    return found is not None
-
-
 def timeline(*, session: Session, case_id: str) -> list[AuditEvent]:
     """A case's events in the order they were appended."""
     rows = session.exec(

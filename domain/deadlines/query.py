@@ -5,11 +5,10 @@ from __future__ import annotations
 from datetime import date
 from enum import StrEnum
 from typing import Annotated
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
 
-from domain.codes import normalize_state
+from domain.codes import normalize_state, normalize_timezone
 from domain.enums import ItemType, Regime, RequestType, ServiceTiming, Urgency
 
 
@@ -38,14 +37,6 @@ class DeadlineError(ValueError):
     """
 
 
-def _zone(value: str) -> str:
-    try:
-        ZoneInfo(value)
-    except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise ValueError(f"'{value}' is not an IANA time zone (e.g. America/Chicago)") from exc
-    return value
-
-
 class DeadlineQuery(BaseModel):
     """One question to the regulatory clock. Fields a rule does not need are ignored by it."""
 
@@ -60,7 +51,7 @@ class DeadlineQuery(BaseModel):
     item_type: ItemType = ItemType.SERVICE
     request_type: RequestType = RequestType.BENEFIT
     received_at: AwareDatetime | None = None
-    timezone: Annotated[str, AfterValidator(_zone)] = "America/New_York"
+    timezone: Annotated[str, AfterValidator(normalize_timezone)] = "America/New_York"
     extension_taken: bool = False
     notice_date: date | None = None
     rating_period_start: date | None = None
