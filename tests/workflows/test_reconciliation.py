@@ -29,7 +29,8 @@ from tests.workflows.conftest import Harness, decision, deny, pend, request, rfi
 from tests.workflows.helpers import wait_phase
 from worker import make_worker
 from workflows.models import Phase
-from workflows.prior_auth import INQUIRY_ACTOR, PriorAuthWorkflow
+from workflows.prior_auth import PriorAuthWorkflow
+from workflows.prior_auth_flow import INQUIRY_ACTOR
 
 pytestmark = pytest.mark.temporal
 T0 = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
