@@ -51,6 +51,10 @@ class CaseRecorder(Protocol):
         """The case with its PHI (only activities ever hold it)."""
         ...
 
+    def load_request(self, case_id: str) -> PriorAuthRequest:
+        """Only the case's request (PHI): what a payer submission needs, without the rest."""
+        ...
+
     def find_letter(self, case_id: str, key: str) -> LetterRef | None: ...
 
     def save_letter(
@@ -157,6 +161,12 @@ class MemoryRecorder:
             status=self.statuses.get(case_id, CaseStatus.OPENED),
             received_at=datetime.now(UTC),
         )
+
+    def load_request(self, case_id: str) -> PriorAuthRequest:
+        try:
+            return self.requests[case_id]
+        except KeyError:
+            raise CaseNotFoundError(case_id) from None
 
     def find_letter(self, case_id: str, key: str) -> LetterRef | None:
         with self._lock:

@@ -1,5 +1,8 @@
 """Submit to the payer through a `PayerGateway`, loading the request (PHI) from the store.
 
+The activities are async (the gateways are), so the store read (`CaseRecorder.load_request`,
+only the request, blocking I/O) runs in a thread, never on the worker's event loop.
+
 The workflow passes only the case id and an idempotency key; the gateway dedupes on the key, so
 a retried activity never submits twice. `inquire_payer` asks a gateway that can
 (`InquiringGateway`, e.g. PAS `$inquire`) for the current decision: read-only, so a retry is
@@ -7,6 +10,8 @@ harmless; a gateway without the capability answers None.
 """
 
 from __future__ import annotations
+
+import asyncio
 
 import structlog
 from temporalio import activity
@@ -35,7 +40,7 @@ class PayerActivities:
     @activity.defn(name="submit_to_payer")
     async def submit_to_payer(self, submission: SubmitInput) -> SubmitResult:
         try:
-            request = self.recorder.load_case(submission.case_id).request
+            request = await asyncio.to_thread(self.recorder.load_request, submission.case_id)
         except CaseNotFoundError:
             raise not_found(submission.case_id) from None
         try:
@@ -76,7 +81,7 @@ class PayerActivities:
         if not isinstance(gateway, InquiringGateway):
             raise _unsupported()
         try:
-            request = self.recorder.load_case(inquiry.case_id).request
+            request = await asyncio.to_thread(self.recorder.load_request, inquiry.case_id)
         except CaseNotFoundError:
             raise not_found(inquiry.case_id) from None
         try:

@@ -13,7 +13,7 @@ from sqlalchemy import Engine
 from activities.case_store import CaseNotFoundError
 from activities.models import EscalationInput, LetterRef, TaskSpec, TransitionRecord
 from domain.escalation import TaskQueue
-from domain.models import Case
+from domain.models import Case, PriorAuthRequest
 from store import appeals, audit, cases, contacts, deadlines, decisions, letters, tasks
 from store.database import read_session, transaction
 from store.errors import NotFoundError
@@ -142,6 +142,13 @@ class StoreRecorder:
         try:
             with read_session(self.engine) as session:
                 return cases.get_case(session=session, case_id=case_id)
+        except NotFoundError:
+            raise CaseNotFoundError(case_id) from None
+
+    def load_request(self, case_id: str) -> PriorAuthRequest:
+        try:
+            with read_session(self.engine) as session:
+                return cases.get_request(session=session, case_id=case_id)
         except NotFoundError:
             raise CaseNotFoundError(case_id) from None
 

@@ -1,4 +1,5 @@
-"""Cases: create (idempotent by case id), read as the domain `Case`, update, number.
+"""Cases: create (idempotent by case id), read as the domain `Case` (or just its request),
+update, number.
 
 Case numbers (`PA-2026-000123`) come from a counter row per year, bumped with one atomic
 `INSERT ... ON CONFLICT DO UPDATE ... RETURNING`: concurrent creators queue on that row, and a
@@ -11,7 +12,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import case, literal, update
+from sqlalchemy import bindparam, case, literal, update
+from sqlalchemy import select as core_select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, SQLModel, col, select
 
@@ -126,6 +128,17 @@ def get_case(*, session: Session, case_id: str) -> Case:
     return _case(session, require_case(session, case_id))
 
 
+def get_request(*, session: Session, case_id: str) -> PriorAuthRequest:
+    """Only the case's request (PHI), one single-column SELECT: no decisions, contacts or
+    ORM row. Runs on the session's connection. `NotFoundError` if there is no such case."""
+    payload = (
+        session.connection().execute(_REQUEST_OF_CASE, {"case_id": case_id}).scalar_one_or_none()
+    )
+    if payload is None:
+        raise NotFoundError("case", case_id)
+    return PriorAuthRequest.model_validate(payload)
+
+
 def get_case_summary(*, session: Session, case_id: str) -> CaseSummary:
     """The listing fields of one case (no PHI)."""
     return case_summary(require_case(session, case_id))
@@ -159,6 +172,7 @@ def update_case(
 
 
 _CASES = SQLModel.metadata.tables["cases"]
+_REQUEST_OF_CASE = core_select(_CASES.c.request).where(_CASES.c.case_id == bindparam("case_id"))
 
 
 def set_case_state(

@@ -10,7 +10,14 @@ from sqlalchemy import Engine, func
 from sqlmodel import select
 
 from domain.enums import CaseStatus, ItemOutcome, Regime, Urgency
-from store.cases import create_case, get_case, get_case_summary, next_case_number, update_case
+from store.cases import (
+    create_case,
+    get_case,
+    get_case_summary,
+    get_request,
+    next_case_number,
+    update_case,
+)
 from store.contacts import add_contact
 from store.database import transaction
 from store.decisions import record_decision
@@ -53,6 +60,24 @@ def test_full_case_round_trip(engine: Engine) -> None:
     assert decision.items[0].outcome == ItemOutcome.DENIED
     assert case.contacts == [samples.call()]
     assert case.contacts[0].occurred_at.tzinfo is UTC
+
+
+def test_get_request_reads_only_the_request(engine: Engine) -> None:
+    request = samples.request(codes=("27447", "20610"))
+    with transaction(engine) as session:
+        create_case(
+            session=session, case_id="case-003", request=request, received_at=samples.RECEIVED
+        )
+        record_decision(session=session, case_id="case-003", decision=samples.denial())
+    with transaction(engine) as session:
+        found = get_request(session=session, case_id="case-003")
+    assert found == request
+    assert found.member.address is not None
+
+
+def test_get_request_of_an_unknown_case_is_not_found(engine: Engine) -> None:
+    with pytest.raises(NotFoundError), transaction(engine) as session:
+        get_request(session=session, case_id="nope-000")
 
 
 def test_summary_has_the_listing_columns(engine: Engine) -> None:
