@@ -133,8 +133,9 @@ class ClockKeeper:
     def _assignee(self) -> str | None:
         return None
 
-    def _on_deadlines_changed(self) -> None:
-        """Called after any deadline change (e.g. to upsert the NextDueAt search attribute)."""
+    def _publish_state(self) -> None:
+        """Called before each recorded step and each wait (e.g. to upsert search attributes),
+        so a step that changes several things publishes them once."""
 
     def _appeal_record(self) -> Appeal | None:
         """The appeal level this workflow keeps in the store, written with every transition."""
@@ -181,6 +182,7 @@ class ClockKeeper:
         `close_tasks` closes the open tasks this step resolves; the escalation tasks of every
         deadline in `deadlines` that is met, closed or moved are cancelled as well.
         """
+        self._publish_state()
         key = self._next_key()
         self._note(event, summary, actor)
         workflow.logger.info(
@@ -339,14 +341,12 @@ class ClockKeeper:
         """Add or replace (same key) a deadline; its rungs are rescheduled from scratch."""
         self._deadlines = [d for d in self._deadlines if d.key != deadline.key] + [deadline]
         self._deadline_version += 1
-        self._on_deadlines_changed()
         return deadline
 
     def _hand_over_deadline(self, key: str) -> None:
         """Stop watching `key` here: another workflow owns the clock now (nothing recorded)."""
         self._deadlines = [d for d in self._deadlines if d.key != key]
         self._deadline_version += 1
-        self._on_deadlines_changed()
 
     def _close_deadline(self, key: str, *, met: bool = True) -> CaseDeadline | None:
         found = self._deadline(key)
@@ -431,6 +431,7 @@ class ClockKeeper:
         """Wait for `done()` while the escalation ladder fires (and the reconciliation polls
         run); False once `expires` passes."""
         while True:
+            self._publish_state()
             if lock is None:
                 await self._fire_due_rungs()
             else:

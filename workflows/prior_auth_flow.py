@@ -228,7 +228,6 @@ class PriorAuthCase(ClockKeeper):
 
     async def _open(self) -> None:
         async with self._lock:
-            self._upsert_search_attributes()
             facts = self._facts
             result = await self._compute(self._query(DeadlineEvent.INITIAL_REQUEST_DECISION))
             changed = []
@@ -275,14 +274,12 @@ class PriorAuthCase(ClockKeeper):
                 self._st.poll_from = None
                 self._st.status = CaseStatus.NEEDS_ATTENTION
                 self._st.phase = Phase.AWAIT_DECISION
-                self._upsert_search_attributes()
                 return
             self._st.pending_attachments = []
             self._st.phase = Phase.AWAIT_DECISION
             self._st.status = CaseStatus.SUBMITTED
             self._st.poll_from = workflow.now()
             self._st.last_poll_at = None
-            self._upsert_search_attributes()
             await self._record(
                 "submitted" if kind == SubmissionKind.INITIAL else "resubmitted",
                 f"{kind.value.capitalize()} submission accepted by the payer "
@@ -331,7 +328,6 @@ class PriorAuthCase(ClockKeeper):
             for d in list(self._active_deadlines())
             if (closed := self._close_deadline(d.key, met=False)) is not None
         ]
-        self._upsert_search_attributes()
         await self._record(
             event,
             reason,
@@ -391,7 +387,6 @@ class PriorAuthCase(ClockKeeper):
                 # The filing window goes to the appeal workflow as it is (same key, still open):
                 # it escalates it and marks it met when the appeal reaches the payer.
                 self._hand_over_deadline(window_key)
-            self._upsert_search_attributes()
             # The store learns of the appeal before its workflow starts: from here on only the
             # appeal workflow writes its row, so no older state can overwrite a newer one.
             await self._record(
@@ -502,7 +497,6 @@ class PriorAuthCase(ClockKeeper):
             if phase == Phase.AUTHORIZED:
                 self._st.status, self._st.phase = status, phase
                 changed = self._authorization_deadline()
-                self._upsert_search_attributes()
                 await self._record(
                     "appeal_overturned",
                     f"Appeal level {result.number} overturned the denial: approved",
@@ -558,7 +552,6 @@ class PriorAuthCase(ClockKeeper):
             filing_due=filing_due,
         )
         self._st.phase = Phase.IN_APPEAL if spec.auto_forwarded else Phase.NEXT_LEVEL_OFFERED
-        self._upsert_search_attributes()
         await self._record(
             "appeal_upheld",
             f"Appeal level {result.number} upheld; next: {spec.title}"
@@ -625,10 +618,8 @@ class PriorAuthCase(ClockKeeper):
             )
         ]
 
-    def _on_deadlines_changed(self) -> None:
-        self._upsert_search_attributes()
-
-    def _upsert_search_attributes(self) -> None:
+    def _publish_state(self) -> None:
+        """Upsert the search attributes that changed (status, next due moment; payer once)."""
         updates: list[SearchAttributeUpdate[Any]] = []
         if self._sa_status is None:
             updates.append(PAYER.value_set(self._facts.payer_id))
@@ -796,7 +787,6 @@ class PriorAuthCase(ClockKeeper):
         if phase not in _AWAITING:
             self._st.poll_from = None  # decided: nothing left to ask the payer about
         self._st.status, self._st.phase = status, phase
-        self._upsert_search_attributes()
         await self._record(
             "payer_decision",
             f"Payer decision {decision.decision_id}: "

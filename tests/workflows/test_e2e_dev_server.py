@@ -30,7 +30,7 @@ from store.records import TaskStatus
 from tests.workflows.conftest import MEMBER_ID, PHI_STRINGS, request, start_local
 from worker import TemporalDecisionSink, make_worker
 from workflows.appeal import AppealWorkflow
-from workflows.constants import CASE_STATUS, case_workflow_id
+from workflows.constants import CASE_STATUS, NEXT_DUE_AT, PAYER, case_workflow_id
 from workflows.models import CaseFacts, CaseInput, CaseView, Phase, SignOffInput
 from workflows.prior_auth import PriorAuthWorkflow
 
@@ -124,6 +124,13 @@ async def test_approval_and_denial_appeal_overturn_end_to_end(
         view = await until(approved, lambda v: v.status == CaseStatus.APPROVED)
         assert view.items[0].authorization_number
         view = await until(denied, lambda v: v.phase == Phase.ADVERSE)
+        # What the Temporal UI lists: the case's status, payer and next due moment (the appeal
+        # filing window), published once per step.
+        attributes = (await denied.describe()).typed_search_attributes
+        assert attributes.get(CASE_STATUS) == "denied"
+        assert attributes.get(PAYER) == deny_req.coverage.payer.payer_id
+        assert view.next_due_at is not None
+        assert attributes.get(NEXT_DUE_AT) == view.next_due_at
         from workflows.models import FileAppealInput
 
         view = await denied.execute_update(
