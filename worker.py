@@ -19,6 +19,7 @@ import structlog
 from sqlalchemy import Engine
 from temporalio.client import Client, WorkflowUpdateFailedError
 from temporalio.worker import Worker
+from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from activities.case_store import CaseRecorder, CaseStoreActivities
 from activities.deadlines import DeadlineActivities
@@ -41,6 +42,12 @@ log = structlog.stdlib.get_logger("priorauth.worker")
 
 GRACEFUL_SHUTDOWN = timedelta(seconds=30)
 WORKFLOWS: list[type] = [PriorAuthWorkflow, AppealWorkflow]
+# The sandbox still restricts non-deterministic builtins, but does not re-execute our workflow
+# modules (and their `@workflow.defn` processing) for every run: they hold no module state
+# (docs/workflows.md, "Sandbox").
+WORKFLOW_RUNNER = SandboxedWorkflowRunner(
+    restrictions=SandboxRestrictions.default.with_passthrough_modules("workflows")
+)
 
 
 class TemporalDecisionSink:
@@ -176,6 +183,7 @@ def make_worker(
         ),
         activity_executor=executor or ThreadPoolExecutor(max_workers=16),
         graceful_shutdown_timeout=graceful_shutdown_timeout,
+        workflow_runner=WORKFLOW_RUNNER,
     )
 
 
