@@ -63,6 +63,46 @@ _NEXT_DUE = sa_select(func.min(_DEADLINES.c.due_at)).where(
 )
 
 
+# Prebuilt Core statements for `put_deadlines`: every workflow transition runs them (the
+# hottest writes with the audit append), and building them per call costs more than running
+# them. They set exactly the columns `_fields` gives, each bound through its column's type.
+_FIELD_NAMES = (
+    "label",
+    "obligor",
+    "due_at",
+    "starts_at",
+    "rule",
+    "rule_id",
+    "convention",
+    "explanation",
+    "met_at",
+    "superseded",
+    "updated_at",
+)
+_UPDATE_IN_PLACE = (
+    update(_DEADLINES)
+    .where(_DEADLINES.c.id == bindparam("b_id"))
+    .values({name: bindparam(name) for name in _FIELD_NAMES})
+)
+_SUPERSEDE = (
+    update(_DEADLINES)
+    .where(_DEADLINES.c.id == bindparam("b_id"))
+    .values(superseded=True, updated_at=bindparam("updated_at"))
+)
+_INSERT = insert(_DEADLINES).values(
+    {name: bindparam(name) for name in ("case_id", "key", "revision", "created_at", *_FIELD_NAMES)}
+)
+_NEXT_DUE_VALUE = bindparam("b_next_due", type_=_CASES.c.next_due_at.type)
+_SET_NEXT_DUE = (
+    update(_CASES)
+    .where(
+        _CASES.c.case_id == bindparam("b_case_id"),
+        _CASES.c.next_due_at.is_distinct_from(_NEXT_DUE_VALUE),
+    )
+    .values(next_due_at=_NEXT_DUE_VALUE, updated_at=bindparam("b_now"))
+)
+
+
 def put_deadlines(*, session: Session, case_id: str, deadlines: list[CaseDeadline]) -> None:
     """`upsert_deadline` for each of `deadlines` (same revision rules), then one refresh of the
     case's `next_due_at`; for writers that need nothing back (a workflow transition).
@@ -78,31 +118,22 @@ def put_deadlines(*, session: Session, case_id: str, deadlines: list[CaseDeadlin
         fields = _fields(deadline, now)
         current = connection.execute(_CURRENT, {"case_id": case_id, "key": deadline.key}).first()
         if current is not None and current.due_at == fields["due_at"]:
-            connection.execute(
-                update(_DEADLINES).where(_DEADLINES.c.id == current.id).values(fields)
-            )
+            connection.execute(_UPDATE_IN_PLACE, {"b_id": current.id, **fields})
             continue
         if current is not None:
-            connection.execute(
-                update(_DEADLINES)
-                .where(_DEADLINES.c.id == current.id)
-                .values(superseded=True, updated_at=now)
-            )
+            connection.execute(_SUPERSEDE, {"b_id": current.id, "updated_at": now})
         connection.execute(
-            insert(_DEADLINES).values(
-                case_id=case_id,
-                key=deadline.key,
-                revision=1 if current is None else current.revision + 1,
-                created_at=now,
+            _INSERT,
+            {
+                "case_id": case_id,
+                "key": deadline.key,
+                "revision": 1 if current is None else current.revision + 1,
+                "created_at": now,
                 **fields,
-            )
+            },
         )
     next_due = connection.execute(_NEXT_DUE, {"case_id": case_id}).scalar()
-    connection.execute(
-        update(_CASES)
-        .where(_CASES.c.case_id == case_id, _CASES.c.next_due_at.is_distinct_from(next_due))
-        .values(next_due_at=next_due, updated_at=now)
-    )
+    connection.execute(_SET_NEXT_DUE, {"b_case_id": case_id, "b_next_due": next_due, "b_now": now})
 
 
 def mark_deadline_met(
@@ -160,6 +191,7 @@ def _current(session: Session, case_id: str, key: str) -> DeadlineRow | None:
 
 
 def _fields(deadline: CaseDeadline, now: datetime) -> dict[str, Any]:
+    """The revision's columns from `deadline` (the names of `_FIELD_NAMES`)."""
     return {
         "label": deadline.label,
         "obligor": deadline.obligor.value,

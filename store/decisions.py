@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 
+from sqlalchemy import bindparam
 from sqlmodel import Session, col, select
 
 from domain.enums import DecisionSource, ItemOutcome
@@ -22,9 +23,7 @@ def record_decision(*, session: Session, case_id: str, decision: PayerDecision) 
 
     def find() -> DecisionRow | None:
         return session.exec(
-            select(DecisionRow).where(
-                DecisionRow.case_id == case_id, DecisionRow.decision_id == decision.decision_id
-            )
+            _DECISION, params={"b_case_id": case_id, "b_decision_id": decision.decision_id}
         ).first()
 
     def insert() -> DecisionRow:
@@ -47,12 +46,21 @@ def record_decision(*, session: Session, case_id: str, decision: PayerDecision) 
 
     row, _ = insert_once(session, find=find, insert=insert)
     assert row.id is not None
-    items = session.exec(
-        select(DecisionItemRow)
-        .where(DecisionItemRow.decision_pk == row.id)
-        .order_by(col(DecisionItemRow.sequence))
-    ).all()
+    items = session.exec(_ITEMS_OF_DECISION, params={"b_decision_pk": row.id}).all()
     return _decision(row, list(items))
+
+
+# Prebuilt: workflow transitions record decisions, and building the statements per call costs
+# more than running them.
+_DECISION = select(DecisionRow).where(
+    DecisionRow.case_id == bindparam("b_case_id"),
+    DecisionRow.decision_id == bindparam("b_decision_id"),
+)
+_ITEMS_OF_DECISION = (
+    select(DecisionItemRow)
+    .where(DecisionItemRow.decision_pk == bindparam("b_decision_pk"))
+    .order_by(col(DecisionItemRow.sequence))
+)
 
 
 def list_decisions(*, session: Session, case_id: str) -> list[PayerDecision]:
