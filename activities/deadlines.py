@@ -3,6 +3,9 @@
 Computing a clock in the workflow itself would make a rule change alter the timers of running
 cases on replay; as an activity the result is fixed at the moment it was computed. A query the
 rules cannot answer is a business failure (`NoDeadlineRule`): the workflow asks a human instead.
+
+The engine is pure computation (tens of microseconds, no I/O), so the activity is `async` and
+runs on the worker's event loop instead of taking a thread from the activity executor.
 """
 
 from __future__ import annotations
@@ -26,7 +29,7 @@ class DeadlineActivities:
         self.compute = compute
 
     @activity.defn(name="compute_deadline")
-    def compute_deadline(self, query: DeadlineQuery) -> DeadlineResult:
+    async def compute_deadline(self, query: DeadlineQuery) -> DeadlineResult:
         try:
             result = self.compute(query)
         except DeadlineError as exc:
