@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+
 import uvicorn
 
 from config.settings import get_settings
@@ -10,11 +13,17 @@ from config.settings import get_settings
 def api(host: str | None = None, port: int | None = None) -> None:
     """Run the API until interrupted; host and port default to the settings (127.0.0.1:8000)."""
     settings = get_settings()
-    uvicorn.run(
-        "api.app:create_app",
-        factory=True,
-        host=host or settings.api_host,
-        port=port or settings.api_port,
-        log_config=None,  # structlog (config.logging) renders uvicorn's records too
-        proxy_headers=True,
-    )
+    # uvicorn shuts down gracefully on SIGINT, then re-raises it (and the lifespan task's
+    # cancellation on top): the shutdown is done, nothing left to report.
+    with contextlib.suppress(KeyboardInterrupt, asyncio.CancelledError):
+        uvicorn.run(
+            "api.app:create_app",
+            factory=True,
+            host=host or settings.api_host,
+            port=port or settings.api_port,
+            log_config=None,  # structlog (config.logging) renders uvicorn's records too
+            proxy_headers=True,
+        )
+    from config.temporal import exit_process
+
+    exit_process(0)

@@ -15,10 +15,11 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
+import typer
 from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
 
 from config.settings import Settings, get_settings
-from config.temporal import connect
+from config.temporal import connect, exit_process
 from domain.enums import CaseStatus
 from domain.models import AppealStatus, Attachment, PriorAuthRequest
 from store import cases
@@ -128,9 +129,19 @@ async def _print_timeline(title: str, handle: WorkflowHandle[Any, Any]) -> None:
         print(f"  {entry.at:%Y-%m-%d %H:%M:%S}Z  {entry.event:<24} {entry.summary}")
 
 
+class DemoUnavailableError(Exception):
+    """The stack the demo drives is not running."""
+
+
 async def run_demo(settings: Settings | None = None) -> None:
     settings = settings or get_settings()
-    client = await connect(settings)
+    try:
+        client = await connect(settings)
+    except RuntimeError as exc:  # the SDK's bridge reports a refused connection this way
+        raise DemoUnavailableError(
+            f"cannot reach Temporal at {settings.temporal_address}: start the stack with "
+            "`make run` (or `priorauth dev`) in another terminal first"
+        ) from exc
     engine = make_engine(settings.resolved_database_url)
     try:
         approval = await _start(client, settings, engine, "DEMO-APPROVE")
@@ -182,4 +193,9 @@ async def run_demo(settings: Settings | None = None) -> None:
 
 def demo() -> None:
     """Entry point the `priorauth demo` command calls."""
-    asyncio.run(run_demo())
+    try:
+        asyncio.run(run_demo())
+    except DemoUnavailableError as exc:
+        typer.echo(f"priorauth demo: {exc}", err=True)
+        exit_process(1)
+    exit_process(0)

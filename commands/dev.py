@@ -235,3 +235,6 @@ def worker() -> None:
     configure_logging(settings.log_level, settings.log_format)
     os.environ.setdefault("PYTHONUNBUFFERED", "1")
     asyncio.run(run_worker(settings))
+    from config.temporal import exit_process
+
+    exit_process(0)

@@ -11,9 +11,12 @@ from __future__ import annotations
 
 import base64
 import dataclasses
+import logging
 import os
+import sys
 from collections.abc import Iterable, Sequence
 from pathlib import Path
+from typing import NoReturn
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from temporalio.api.common.v1 import Payload
@@ -141,3 +144,16 @@ async def connect(settings: Settings, converter: DataConverter | None = None) ->
         namespace=settings.temporal_namespace,
         data_converter=converter or data_converter(settings),
     )
+
+
+def exit_process(code: int = 0) -> NoReturn:
+    """End a process that used a Temporal client, skipping interpreter finalization.
+
+    The client's Rust threads can call into Python while the interpreter finalizes and abort it
+    ("Fatal Python error: PyGILState_Release", temporalio/sdk-python#300): a finished command
+    would print a crash. Logs and output are flushed first; nothing else needs the teardown.
+    """
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
