@@ -54,11 +54,11 @@ def kinds() -> None:
         typer.echo(f"  {spec.description}")
         typer.echo("  needs:")
         for requirement in spec.requires:
-            typer.echo(f"    - {requirement.field}  <- {requirement.hint}")
+            typer.echo(f"    - {requirement.label}  <- {requirement.hint}")
         for regime in Regime:
             extra = spec.requires_by_regime.get(regime, ())
             for requirement in extra:
-                typer.echo(f"    - [{regime.value}] {requirement.field}  <- {requirement.hint}")
+                typer.echo(f"    - [{regime.value}] {requirement.label}  <- {requirement.hint}")
         typer.echo("")
 
 

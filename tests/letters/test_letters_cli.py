@@ -34,6 +34,8 @@ def test_kinds_lists_every_kind_and_its_fields() -> None:
         for requirement in spec.requires:
             assert requirement.field in result.stdout
     assert "[medicaid_managed_care] review_body" in result.stdout
+    # An either/or requirement names both ways to meet it.
+    assert "- arguments or clinical_summary  <-" in result.stdout
 
 
 def test_render_writes_the_docx(tmp_path: Path) -> None:
