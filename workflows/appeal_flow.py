@@ -18,7 +18,7 @@ from datetime import datetime
 from temporalio import workflow
 
 from activities.models import LetterInput, SubmitInput, TaskClosure
-from domain.appeals import appeal_ladder
+from domain.appeals import appeal_ladder, next_level
 from domain.deadlines import DeadlineEvent, DeadlineQuery
 from domain.enums import CaseStatus, Urgency
 from domain.escalation import Priority
@@ -72,6 +72,8 @@ class AppealCase(ClockKeeper):
         self._decision: AppealDecisionInput | None = None
         self._filed_at: datetime | None = None
         self._outcome_note: str | None = None
+        # When the deciding body's silence became an affirmation (no decision of its own).
+        self._deemed_at: datetime | None = None
         self._spec = next(
             s
             for s in appeal_ladder(input.facts.regime, input.facts.appeal_levels)
@@ -106,7 +108,7 @@ class AppealCase(ClockKeeper):
             status=self._status,
             sequences=list(input.sequences),
             filed_at=self._filed_at,
-            decided_at=decision.decided_at if decision else None,
+            decided_at=decision.decided_at if decision else self._deemed_at,
             arguments=list(input.arguments),
             requested_peer_to_peer=input.requested_peer_to_peer,
             outcome_note=self._outcome_note,
@@ -125,12 +127,16 @@ class AppealCase(ClockKeeper):
         if not input.auto_forwarded and not await self._prepare_and_file():
             return self._result()
         await self._start_decision_clock()
-        await self._wait_until(
-            lambda: self._decision is not None or self._withdrawn is not None, lock=self._lock
+        answered = await self._wait_until(
+            lambda: self._decision is not None or self._withdrawn is not None,
+            expires=self._decision_key if self._silence_affirms() else None,
+            lock=self._lock,
         )
         async with self._lock:
             if self._withdrawn is not None and self._decision is None:
                 await self._end(AppealStatus.WITHDRAWN, f"Appeal withdrawn: {self._withdrawn}")
+            elif not answered and self._decision is None:
+                await self._deem_upheld()
             else:
                 await self._apply_decision()
         await workflow.wait_condition(workflow.all_handlers_finished)
@@ -279,6 +285,28 @@ class AppealCase(ClockKeeper):
             deadlines=[met] if met else [],
         )
 
+    def _silence_affirms(self) -> bool:
+        """A plan that lets its decision deadline pass at a level it must forward from (Medicare
+        Advantage reconsideration, Part D redetermination) has affirmed the denial: the case
+        goes to the independent review entity without anyone filing (REGULATIONS.md)."""
+        if self._in.auto_forwarded:
+            return False
+        facts = self._in.facts
+        following = next_level(facts.regime, self._in.level, facts.appeal_levels)
+        return following is not None and following.auto_forwarded
+
+    async def _deem_upheld(self) -> None:
+        missed = self._deadline(self._decision_key)
+        rule = f" ({missed.rule})" if missed is not None else ""
+        self._deemed_at = missed.due_at if missed is not None else workflow.now()
+        await self._end(
+            AppealStatus.UPHELD,
+            f"{self._spec.decided_by} missed the {self._spec.title.lower()} deadline{rule}: "
+            "treated as an affirmation of the denial, to be forwarded to the independent "
+            "review entity",
+            event="appeal_deadline_missed",
+        )
+
     async def _end(
         self,
         status: AppealStatus,
@@ -311,7 +339,7 @@ class AppealCase(ClockKeeper):
             number=self._in.number,
             status=self._status,
             filed_at=self._filed_at,
-            decided_at=decision.decided_at if decision else None,
+            decided_at=decision.decided_at if decision else self._deemed_at,
             decision_id=decision.decision_id if decision else None,
             items=decision.items if decision else [],
             letter_id=self._letter_id,

@@ -178,3 +178,75 @@ async def test_missed_appeal_window_closes_the_case(harness: Harness) -> None:
     assert list(windows) == ["appeal_filing_window"]
     assert windows["appeal_filing_window"].superseded
     assert windows["appeal_filing_window"].met_at is None
+
+
+async def _appeal_decision_clock(harness: Harness, appeal) -> CaseDeadline:  # type: ignore[no-untyped-def]
+    from workflows.appeal import AppealWorkflow
+
+    for _ in range(200):
+        view = await appeal.query(AppealWorkflow.appeal_status)
+        found = [d for d in view.deadlines if d.key.endswith("decision")]
+        if found:
+            return found[0]
+        await asyncio.sleep(0.05)
+    raise AssertionError("the appeal's decision clock never started")
+
+
+async def test_ma_plan_missing_its_reconsideration_deadline_forwards_to_the_ire(
+    harness: Harness,
+) -> None:
+    from domain.models import AppealStatus
+    from tests.workflows.helpers import denied_and_appealed
+
+    handle = await harness.start(request())
+    appeal, _ = await denied_and_appealed(harness, handle)
+    clock = await _appeal_decision_clock(harness, appeal)
+    assert "422.590" in clock.rule
+    case_id = (await handle.query(PriorAuthWorkflow.status)).case_id
+
+    from workflows.appeal import AppealWorkflow
+
+    await sleep_until(harness, clock.due_at - timedelta(minutes=5))
+    assert (await appeal.query(AppealWorkflow.appeal_status)).status == AppealStatus.SUBMITTED
+
+    await sleep_until(harness, clock.due_at + timedelta(minutes=1))
+    for _ in range(200):
+        view = await handle.query(PriorAuthWorkflow.status)
+        if len(view.appeals) == 2:
+            break
+        await asyncio.sleep(0.05)
+    # Silence is an affirmation: level 1 upheld, the IRE level forwarded without a filing.
+    assert [a.status for a in view.appeals] == [AppealStatus.UPHELD, AppealStatus.SUBMITTED]
+    assert view.appeals[1].auto_forwarded
+    assert view.status == CaseStatus.IN_APPEAL
+    stored = harness.recorder.case_appeals(case_id)
+    assert [(a.number, a.status) for a in stored] == [
+        (1, AppealStatus.UPHELD),
+        (2, AppealStatus.SUBMITTED),
+    ]
+    assert stored[0].outcome_note is not None and "missed" in stored[0].outcome_note
+    # The missed rung still fired for the supervisor, once.
+    missed = [(n, q) for n, _, q in fired(harness, case_id) if n == "missed"]
+    assert missed == [("missed", TaskQueue.SUPERVISOR)]
+    events = [row.event for row in harness.recorder.audit if row.case_id == case_id]
+    assert events.count("appeal_deadline_missed") == 1
+
+
+async def test_erisa_plan_missing_its_appeal_deadline_escalates_without_deciding(
+    harness: Harness,
+) -> None:
+    from domain.models import AppealStatus
+    from tests.workflows.helpers import denied_and_appealed
+
+    handle = await harness.start(request(regime="erisa_group"))
+    appeal, _ = await denied_and_appealed(harness, handle)
+    clock = await _appeal_decision_clock(harness, appeal)
+    case_id = (await handle.query(PriorAuthWorkflow.status)).case_id
+    from workflows.appeal import AppealWorkflow
+
+    await sleep_until(harness, clock.due_at + timedelta(hours=1))
+    view = await wait_phase(handle, Phase.IN_APPEAL)
+    # No deemed outcome under ERISA here: the case waits in appeal, the supervisor is told.
+    assert len(view.appeals) == 1
+    assert (await appeal.query(AppealWorkflow.appeal_status)).status == AppealStatus.SUBMITTED
+    assert ("missed", TaskQueue.SUPERVISOR) in [(n, q) for n, _, q in fired(harness, case_id)]
