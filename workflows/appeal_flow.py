@@ -97,10 +97,14 @@ class AppealCase(ClockKeeper):
     def _current_status(self) -> CaseStatus:
         return CaseStatus.IN_APPEAL
 
+    @property
+    def _decided_at(self) -> datetime | None:
+        """The deciding body's decision moment, or the due moment its silence became one."""
+        return self._decision.decided_at if self._decision else self._deemed_at
+
     def _appeal_record(self) -> Appeal:
         """This level's row in the store, written with every transition of the appeal."""
         input = self._in
-        decision = self._decision
         return Appeal(
             level=input.level,
             number=input.number,
@@ -108,7 +112,7 @@ class AppealCase(ClockKeeper):
             status=self._status,
             sequences=list(input.sequences),
             filed_at=self._filed_at,
-            decided_at=decision.decided_at if decision else self._deemed_at,
+            decided_at=self._decided_at,
             arguments=list(input.arguments),
             requested_peer_to_peer=input.requested_peer_to_peer,
             outcome_note=self._outcome_note,
@@ -339,7 +343,7 @@ class AppealCase(ClockKeeper):
             number=self._in.number,
             status=self._status,
             filed_at=self._filed_at,
-            decided_at=decision.decided_at if decision else self._deemed_at,
+            decided_at=self._decided_at,
             decision_id=decision.decision_id if decision else None,
             items=decision.items if decision else [],
             letter_id=self._letter_id,
