@@ -16,11 +16,12 @@ from activities.case_store import CaseNotFoundError
 from activities.models import EscalationInput, LetterRef, TaskSpec, TransitionRecord
 from domain.escalation import TaskQueue
 from domain.models import Case, PriorAuthRequest
-from store import appeals, audit, cases, contacts, deadlines, decisions, letters, tasks
+from store import cases, letters
 from store.database import read_session, transaction
 from store.errors import NotFoundError
 from store.group_commit import GroupCommit
 from store.records import TaskStatus
+from store.transitions import OpenTask, TransitionWrites
 
 
 class StoreRecorder:
@@ -39,47 +40,46 @@ class StoreRecorder:
             raise CaseNotFoundError(record.case_id) from None
 
     def _write_transition(self, record: TransitionRecord, session: Session) -> bool:
-        # The audit append takes the chain lock first, so retries serialize here.
-        new = audit.append_event_once(
-            session=session,
-            idempotency_key=record.key,
-            action=record.event,
-            actor=record.actor,
-            summary=record.summary,
-            case_id=record.case_id,
-            rule_cited=record.rule,
-            details={**record.details, "status": record.status or ""},
-            occurred_at=record.occurred_at,
-        )
-        # Connection-level writes first, before anything loads rows into the session.
-        cases.set_case_state(
-            session=session,
-            case_id=record.case_id,
-            status=record.status,
-            assignee=record.assignee,
-            at=record.occurred_at,
-        )
-        # A retry after the commit must not close the tasks made since.
-        if new and (record.close_tasks or record.deadlines):
-            self._close_tasks(session, record)
-        deadlines.put_deadlines(session=session, case_id=record.case_id, deadlines=record.deadlines)
-        for task in record.tasks:
-            self._task(session, record.case_id, task, record.assignee)
-        if record.decision is not None:
-            decisions.record_decision(
-                session=session, case_id=record.case_id, decision=record.decision
-            )
-        if record.appeal is not None:
-            appeals.upsert_appeal(session=session, case_id=record.case_id, appeal=record.appeal)
-        if record.contact is not None:
-            contacts.add_contact(
-                session=session,
+        with TransitionWrites(session) as writes:
+            # The audit append takes the chain lock first, so retries serialize here. A known
+            # key means this whole step committed before (one transaction): nothing to redo,
+            # and the tasks made since stay open.
+            if not writes.append_event_once(
                 idempotency_key=record.key,
+                action=record.event,
+                actor=record.actor,
+                summary=record.summary,
                 case_id=record.case_id,
-                entry=record.contact,
-                recorded_by=record.actor,
+                rule_cited=record.rule,
+                details={**record.details, "status": record.status or ""},
+                occurred_at=record.occurred_at,
+            ):
+                return False
+            writes.set_case_state(
+                case_id=record.case_id,
+                status=record.status,
+                assignee=record.assignee,
+                at=record.occurred_at,
             )
-        return new
+            if record.close_tasks or record.deadlines:
+                writes.close_open_tasks_where(
+                    case_id=record.case_id, decide=partial(_closing, record), at=record.occurred_at
+                )
+            writes.put_deadlines(case_id=record.case_id, deadlines=record.deadlines)
+            for task in record.tasks:
+                _create_task(writes, record.case_id, task, record.assignee)
+            if record.decision is not None:
+                writes.insert_decision(case_id=record.case_id, decision=record.decision)
+            if record.appeal is not None:
+                writes.upsert_appeal(case_id=record.case_id, appeal=record.appeal)
+            if record.contact is not None:
+                writes.add_contact(
+                    idempotency_key=record.key,
+                    case_id=record.case_id,
+                    entry=record.contact,
+                    recorded_by=record.actor,
+                )
+        return True
 
     def record_escalation(self, escalation: EscalationInput) -> bool:
         try:
@@ -88,59 +88,25 @@ class StoreRecorder:
             raise CaseNotFoundError(escalation.case_id) from None
 
     def _write_escalation(self, escalation: EscalationInput, session: Session) -> bool:
-        new = audit.append_event_once(
-            session=session,
-            idempotency_key=escalation.key,
-            action="escalation",
-            actor="system",
-            summary=escalation.summary,
-            case_id=escalation.case_id,
-            rule_cited=escalation.rule,
-            details={
-                "queue": escalation.task.queue.value,
-                "priority": escalation.task.priority.value,
-                "deadline_key": escalation.task.deadline_key or "",
-            },
-            occurred_at=escalation.occurred_at,
-        )
-        summary = cases.get_case_summary(session=session, case_id=escalation.case_id)
-        self._task(session, escalation.case_id, escalation.task, summary.assignee)
-        return new
-
-    @staticmethod
-    def _close_tasks(session: Any, record: TransitionRecord) -> None:
-        """Close the open tasks this step resolves (see `TransitionRecord`), before new ones."""
-
-        def decide(task: tasks.OpenTask) -> tuple[TaskStatus, str] | None:
-            closing = record.closing(
-                kind=task.kind,
-                key=task.idempotency_key,
-                deadline_key=task.deadline_key,
-                due_at=task.due_at,
-            )
-            if closing is None:
-                return None
-            status, by = closing
-            return (TaskStatus.DONE if status == "done" else TaskStatus.CANCELLED), by
-
-        tasks.close_open_tasks_where(
-            session=session, case_id=record.case_id, decide=decide, at=record.occurred_at
-        )
-
-    @staticmethod
-    def _task(session: Any, case_id: str, task: TaskSpec, assignee: str | None) -> None:
-        tasks.create_task(
-            session=session,
-            idempotency_key=task.key,
-            case_id=case_id,
-            kind=task.kind,
-            title=task.title,
-            due_at=task.due_at,
-            assignee=assignee if task.queue == TaskQueue.ASSIGNEE else None,
-            queue=task.queue.value,
-            deadline_key=task.deadline_key,
-            note=f"priority: {task.priority.value}",
-        )
+        with TransitionWrites(session) as writes:
+            if not writes.append_event_once(
+                idempotency_key=escalation.key,
+                action="escalation",
+                actor="system",
+                summary=escalation.summary,
+                case_id=escalation.case_id,
+                rule_cited=escalation.rule,
+                details={
+                    "queue": escalation.task.queue.value,
+                    "priority": escalation.task.priority.value,
+                    "deadline_key": escalation.task.deadline_key or "",
+                },
+                occurred_at=escalation.occurred_at,
+            ):
+                return False  # committed before, with its task
+            assignee = writes.assignee_of(escalation.case_id)
+            _create_task(writes, escalation.case_id, escalation.task, assignee)
+        return True
 
     def load_case(self, case_id: str) -> Case:
         try:
@@ -203,3 +169,30 @@ class StoreRecorder:
             checksum=record.checksum_sha256,
             created_at=record.created_at,
         )
+
+
+def _closing(record: TransitionRecord, task: OpenTask) -> tuple[TaskStatus, str] | None:
+    """How `record` closes an open task (see `TransitionRecord.closing`), or None."""
+    closing = record.closing(
+        kind=task.kind, key=task.idempotency_key, deadline_key=task.deadline_key, due_at=task.due_at
+    )
+    if closing is None:
+        return None
+    status, by = closing
+    return (TaskStatus.DONE if status == "done" else TaskStatus.CANCELLED), by
+
+
+def _create_task(
+    writes: TransitionWrites, case_id: str, task: TaskSpec, assignee: str | None
+) -> None:
+    writes.create_task(
+        idempotency_key=task.key,
+        case_id=case_id,
+        kind=task.kind,
+        title=task.title,
+        due_at=task.due_at,
+        assignee=assignee if task.queue == TaskQueue.ASSIGNEE else None,
+        queue=task.queue.value,
+        deadline_key=task.deadline_key,
+        note=f"priority: {task.priority.value}",
+    )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from sqlmodel import Session, col, select
@@ -18,18 +19,7 @@ def upsert_appeal(*, session: Session, case_id: str, appeal: Appeal) -> Appeal:
     """Insert the appeal of `appeal.level`, or replace its state with `appeal`'s."""
     require_case(session, case_id)
     now = utcnow()
-    fields: dict[str, Any] = {
-        "number": appeal.number,
-        "expedited": appeal.expedited,
-        "status": appeal.status.value,
-        "sequences": list(appeal.sequences),
-        "filed_at": appeal.filed_at,
-        "decided_at": appeal.decided_at,
-        "arguments": list(appeal.arguments),
-        "requested_peer_to_peer": appeal.requested_peer_to_peer,
-        "outcome_note": appeal.outcome_note,
-        "updated_at": now,
-    }
+    fields = appeal_state_fields(appeal, now)
 
     def insert() -> AppealRow:
         row = AppealRow(case_id=case_id, level=appeal.level.value, created_at=now, **fields)
@@ -45,6 +35,23 @@ def upsert_appeal(*, session: Session, case_id: str, appeal: Appeal) -> Appeal:
         session.add(row)
         session.flush()
     return _appeal(row)
+
+
+def appeal_state_fields(appeal: Appeal, now: datetime) -> dict[str, Any]:
+    """The `appeals` columns an upsert replaces (all but id, case, level and `created_at`);
+    also `store.transitions`'."""
+    return {
+        "number": appeal.number,
+        "expedited": appeal.expedited,
+        "status": appeal.status.value,
+        "sequences": list(appeal.sequences),
+        "filed_at": appeal.filed_at,
+        "decided_at": appeal.decided_at,
+        "arguments": list(appeal.arguments),
+        "requested_peer_to_peer": appeal.requested_peer_to_peer,
+        "outcome_note": appeal.outcome_note,
+        "updated_at": now,
+    }
 
 
 def get_appeal(*, session: Session, case_id: str, level: AppealLevel) -> Appeal:

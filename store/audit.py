@@ -68,35 +68,6 @@ def append_event(
     return AuditEvent(**fields)
 
 
-def append_event_once(
-    *,
-    session: Session,
-    idempotency_key: str,
-    action: str,
-    actor: str,
-    summary: str,
-    case_id: str | None = None,
-    rule_cited: str | None = None,
-    details: Mapping[str, Any] | None = None,
-    occurred_at: datetime | None = None,
-) -> bool:
-    """`append_event` for writers that only need to know whether the key is new: True if the
-    event was appended now, False if the key was already recorded (checked under the chain
-    lock, so a concurrent retry of the same step sees the first one's commit)."""
-    _, existing = _append(
-        session,
-        idempotency_key=idempotency_key,
-        action=action,
-        actor=actor,
-        summary=summary,
-        case_id=case_id,
-        rule_cited=rule_cited,
-        details=details,
-        occurred_at=occurred_at,
-    )
-    return existing is None
-
-
 # Prebuilt Core statements: appends are the hottest writes of the store, and building ORM
 # statements per call costs more than running them.
 _EVENTS = SQLModel.metadata.tables[AUDIT_EVENTS]
@@ -139,6 +110,38 @@ def _append(
             )
         row = dict(existing)
         return {}, lambda: AuditEvent.model_validate(row)
+    fields = new_event_fields(
+        last_sequence=last_sequence,
+        last_hash=last_hash,
+        idempotency_key=idempotency_key,
+        action=action,
+        actor=actor,
+        summary=summary,
+        case_id=case_id,
+        rule_cited=rule_cited,
+        details=details,
+        occurred_at=occurred_at,
+    )
+    connection.execute(_INSERT, fields)
+    connection.execute(_MOVE_HEAD, {"new_sequence": fields["sequence"], "new_hash": fields["hash"]})
+    return fields, None
+
+
+def new_event_fields(
+    *,
+    last_sequence: int,
+    last_hash: str,
+    idempotency_key: str,
+    action: str,
+    actor: str,
+    summary: str,
+    case_id: str | None,
+    rule_cited: str | None,
+    details: Mapping[str, Any] | None,
+    occurred_at: datetime | None,
+) -> dict[str, Any]:
+    """The columns of the event that follows the chain head (`last_sequence`, `last_hash`),
+    hash included; also `store.transitions`'."""
     fields: dict[str, Any] = {
         "sequence": last_sequence + 1,
         "event_id": uuid.uuid4().hex,
@@ -153,9 +156,7 @@ def _append(
         "prev_hash": last_hash,
     }
     fields["hash"] = event_hash(fields)
-    connection.execute(_INSERT, fields)
-    connection.execute(_MOVE_HEAD, {"new_sequence": fields["sequence"], "new_hash": fields["hash"]})
-    return fields, None
+    return fields
 
 
 def timeline(*, session: Session, case_id: str) -> list[AuditEvent]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import bindparam, case, update
+from sqlalchemy import bindparam
 from sqlalchemy import select as core_select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, SQLModel, col, select
@@ -172,64 +172,6 @@ def update_case(
 
 _CASES = SQLModel.metadata.tables["cases"]
 _REQUEST_OF_CASE = core_select(_CASES.c.request).where(_CASES.c.case_id == bindparam("case_id"))
-# Prebuilt Core statements: every workflow transition runs one of these (the hottest writes
-# with the audit append), and building them per call costs more than running them. Values bind
-# through the columns' types (`UTCDateTime` for the instants). Parameter names are not column
-# names (`b_...`): SQLAlchemy would take a column-named parameter for another SET value.
-_SET_ASSIGNEE = (
-    update(_CASES)
-    .where(_CASES.c.case_id == bindparam("b_case_id"))
-    .values(assignee=bindparam("b_assignee"), updated_at=bindparam("b_at"))
-)
-# `closed_at` is compared against the row's status before the UPDATE: unchanged when the status
-# stays the same, else `b_closed_at` (the moment when closing, None otherwise).
-_SET_STATUS = (
-    update(_CASES)
-    .where(_CASES.c.case_id == bindparam("b_case_id"))
-    .values(
-        status=bindparam("b_status"),
-        assignee=bindparam("b_assignee"),
-        updated_at=bindparam("b_at"),
-        closed_at=case(
-            (_CASES.c.status == bindparam("b_status"), _CASES.c.closed_at),
-            else_=bindparam("b_closed_at", type_=_CASES.c.closed_at.type),
-        ),
-    )
-)
-
-
-def set_case_state(
-    *,
-    session: Session,
-    case_id: str,
-    status: CaseStatus | None,
-    assignee: str | None,
-    at: datetime,
-) -> None:
-    """`update_case(status=, assignee=, at=)` as one UPDATE, for writers that need nothing back
-    (a workflow transition): same rules (a status change sets or clears `closed_at`), no read.
-
-    Runs on the session's connection, bypassing the ORM: call it before anything in the same
-    session loads the case row. `NotFoundError` if there is no such case.
-    """
-    now = require_aware(at, "at")
-    if status is None:
-        result = session.connection().execute(
-            _SET_ASSIGNEE, {"b_case_id": case_id, "b_assignee": assignee, "b_at": now}
-        )
-    else:
-        result = session.connection().execute(
-            _SET_STATUS,
-            {
-                "b_case_id": case_id,
-                "b_status": status.value,
-                "b_assignee": assignee,
-                "b_at": now,
-                "b_closed_at": now if status in CLOSED_STATUSES else None,
-            },
-        )
-    if result.rowcount == 0:
-        raise NotFoundError("case", case_id)
 
 
 def case_summary(row: CaseRow) -> CaseSummary:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlmodel import Session, col, select
 
 from domain.enums import ContactChannel, ContactDirection
@@ -28,24 +30,31 @@ def add_contact(
         ).first()
 
     def insert() -> ContactRow:
-        row = ContactRow(
-            idempotency_key=idempotency_key,
-            case_id=case_id,
-            channel=entry.channel.value,
-            direction=entry.direction.value,
-            occurred_at=entry.occurred_at,
-            counterpart=entry.counterpart,
-            reference_number=entry.reference_number,
-            summary=entry.summary,
-            follow_up_due=entry.follow_up_due,
-            recorded_by=recorded_by,
-            created_at=utcnow(),
-        )
+        row = ContactRow(**contact_fields(idempotency_key, case_id, entry, recorded_by))
         session.add(row)
         return row
 
     row, _ = insert_once(session, find=find, insert=insert)
     return _entry(row)
+
+
+def contact_fields(
+    idempotency_key: str, case_id: str, entry: ContactLogEntry, recorded_by: str | None
+) -> dict[str, Any]:
+    """The `contacts` columns of a new entry (all but the id); also `store.transitions`'."""
+    return {
+        "idempotency_key": idempotency_key,
+        "case_id": case_id,
+        "channel": entry.channel.value,
+        "direction": entry.direction.value,
+        "occurred_at": entry.occurred_at,
+        "counterpart": entry.counterpart,
+        "reference_number": entry.reference_number,
+        "summary": entry.summary,
+        "follow_up_due": entry.follow_up_due,
+        "recorded_by": recorded_by,
+        "created_at": utcnow(),
+    }
 
 
 def list_contacts(*, session: Session, case_id: str) -> list[ContactLogEntry]:

@@ -12,9 +12,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, func, insert, update
-from sqlalchemy import select as sa_select
-from sqlmodel import Session, SQLModel, col, select
+from sqlalchemy import func
+from sqlmodel import Session, col, select
 
 from domain.models import CaseDeadline, Obligor
 from store._base import require_case
@@ -28,7 +27,7 @@ def upsert_deadline(*, session: Session, case_id: str, deadline: CaseDeadline) -
     require_case(session, case_id)
     current = _current(session, case_id, deadline.key)
     now = utcnow()
-    fields = _fields(deadline, now)
+    fields = revision_fields(deadline, now)
     if current is not None and current.due_at == fields["due_at"]:
         row = current
         for name, value in fields.items():
@@ -46,94 +45,6 @@ def upsert_deadline(*, session: Session, case_id: str, deadline: CaseDeadline) -
     session.flush()
     refresh_next_due(session=session, case_id=case_id)
     return _deadline(row)
-
-
-_DEADLINES = SQLModel.metadata.tables["case_deadlines"]
-_CASES = SQLModel.metadata.tables["cases"]
-_CURRENT = (
-    sa_select(_DEADLINES.c.id, _DEADLINES.c.due_at, _DEADLINES.c.revision)
-    .where(_DEADLINES.c.case_id == bindparam("case_id"), _DEADLINES.c.key == bindparam("key"))
-    .order_by(_DEADLINES.c.revision.desc())
-    .limit(1)
-)
-_NEXT_DUE = sa_select(func.min(_DEADLINES.c.due_at)).where(
-    _DEADLINES.c.case_id == bindparam("case_id"),
-    _DEADLINES.c.met_at.is_(None),
-    _DEADLINES.c.superseded.is_(False),
-)
-
-
-# Prebuilt Core statements for `put_deadlines`: every workflow transition runs them (the
-# hottest writes with the audit append), and building them per call costs more than running
-# them. They set exactly the columns `_fields` gives, each bound through its column's type.
-_FIELD_NAMES = (
-    "label",
-    "obligor",
-    "due_at",
-    "starts_at",
-    "rule",
-    "rule_id",
-    "convention",
-    "explanation",
-    "met_at",
-    "superseded",
-    "updated_at",
-)
-_UPDATE_IN_PLACE = (
-    update(_DEADLINES)
-    .where(_DEADLINES.c.id == bindparam("b_id"))
-    .values({name: bindparam(name) for name in _FIELD_NAMES})
-)
-_SUPERSEDE = (
-    update(_DEADLINES)
-    .where(_DEADLINES.c.id == bindparam("b_id"))
-    .values(superseded=True, updated_at=bindparam("updated_at"))
-)
-_INSERT = insert(_DEADLINES).values(
-    {name: bindparam(name) for name in ("case_id", "key", "revision", "created_at", *_FIELD_NAMES)}
-)
-_NEXT_DUE_VALUE = bindparam("b_next_due", type_=_CASES.c.next_due_at.type)
-_SET_NEXT_DUE = (
-    update(_CASES)
-    .where(
-        _CASES.c.case_id == bindparam("b_case_id"),
-        _CASES.c.next_due_at.is_distinct_from(_NEXT_DUE_VALUE),
-    )
-    .values(next_due_at=_NEXT_DUE_VALUE, updated_at=bindparam("b_now"))
-)
-
-
-def put_deadlines(*, session: Session, case_id: str, deadlines: list[CaseDeadline]) -> None:
-    """`upsert_deadline` for each of `deadlines` (same revision rules), then one refresh of the
-    case's `next_due_at`; for writers that need nothing back (a workflow transition).
-
-    Runs on the session's connection, bypassing the ORM: the case must exist (the caller has
-    checked it) and no deadline row of the case may be loaded in the session.
-    """
-    if not deadlines:
-        return
-    connection = session.connection()
-    now = utcnow()
-    for deadline in deadlines:
-        fields = _fields(deadline, now)
-        current = connection.execute(_CURRENT, {"case_id": case_id, "key": deadline.key}).first()
-        if current is not None and current.due_at == fields["due_at"]:
-            connection.execute(_UPDATE_IN_PLACE, {"b_id": current.id, **fields})
-            continue
-        if current is not None:
-            connection.execute(_SUPERSEDE, {"b_id": current.id, "updated_at": now})
-        connection.execute(
-            _INSERT,
-            {
-                "case_id": case_id,
-                "key": deadline.key,
-                "revision": 1 if current is None else current.revision + 1,
-                "created_at": now,
-                **fields,
-            },
-        )
-    next_due = connection.execute(_NEXT_DUE, {"case_id": case_id}).scalar()
-    connection.execute(_SET_NEXT_DUE, {"b_case_id": case_id, "b_next_due": next_due, "b_now": now})
 
 
 def mark_deadline_met(
@@ -190,8 +101,9 @@ def _current(session: Session, case_id: str, key: str) -> DeadlineRow | None:
     ).first()
 
 
-def _fields(deadline: CaseDeadline, now: datetime) -> dict[str, Any]:
-    """The revision's columns from `deadline` (the names of `_FIELD_NAMES`)."""
+def revision_fields(deadline: CaseDeadline, now: datetime) -> dict[str, Any]:
+    """The columns of a revision that `deadline` sets (all but id, case, key, revision and
+    `created_at`); also `store.transitions`'."""
     return {
         "label": deadline.label,
         "obligor": deadline.obligor.value,

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from datetime import datetime
+from typing import Any
 
 from sqlalchemy import bindparam
 from sqlmodel import Session, col, select
@@ -27,21 +29,13 @@ def record_decision(*, session: Session, case_id: str, decision: PayerDecision) 
         ).first()
 
     def insert() -> DecisionRow:
-        row = DecisionRow(
-            case_id=case_id,
-            decision_id=decision.decision_id,
-            source=decision.source.value,
-            decided_at=decision.decided_at,
-            received_at=decision.received_at,
-            payer_reference=decision.payer_reference,
-            note=decision.note,
-            notice_date=decision.notice_date,
-            recorded_at=utcnow(),
-        )
+        row = DecisionRow(**decision_fields(case_id, decision, utcnow()))
         session.add(row)
         session.flush()
         assert row.id is not None
-        session.add_all(_item_row(row.id, case_id, item) for item in decision.items)
+        session.add_all(
+            DecisionItemRow(**item_fields(row.id, case_id, item)) for item in decision.items
+        )
         return row
 
     row, _ = insert_once(session, find=find, insert=insert)
@@ -80,23 +74,39 @@ def list_decisions(*, session: Session, case_id: str) -> list[PayerDecision]:
     return [_decision(row, items[row.id or 0]) for row in rows]
 
 
-def _item_row(decision_pk: int, case_id: str, item: ItemDecision) -> DecisionItemRow:
-    return DecisionItemRow(
-        decision_pk=decision_pk,
-        case_id=case_id,
-        sequence=item.sequence,
-        review_action_code=item.review_action_code,
-        review_action_display=item.review_action_display,
-        outcome=item.resolved_outcome.value,
-        authorization_number=item.authorization_number,
-        approved_units=item.approved_units,
-        authorized_start=item.authorized_start,
-        authorized_end=item.authorized_end,
-        reason_code=item.reason_code,
-        reason_text=item.reason_text,
-        policy_cited=item.policy_cited,
-        modification=item.modification,
-    )
+def decision_fields(case_id: str, decision: PayerDecision, recorded_at: datetime) -> dict[str, Any]:
+    """The `payer_decisions` columns of `decision` (all but the id); also `store.transitions`'."""
+    return {
+        "case_id": case_id,
+        "decision_id": decision.decision_id,
+        "source": decision.source.value,
+        "decided_at": decision.decided_at,
+        "received_at": decision.received_at,
+        "payer_reference": decision.payer_reference,
+        "note": decision.note,
+        "notice_date": decision.notice_date,
+        "recorded_at": recorded_at,
+    }
+
+
+def item_fields(decision_pk: int, case_id: str, item: ItemDecision) -> dict[str, Any]:
+    """The `payer_decision_items` columns of `item` (all but the id)."""
+    return {
+        "decision_pk": decision_pk,
+        "case_id": case_id,
+        "sequence": item.sequence,
+        "review_action_code": item.review_action_code,
+        "review_action_display": item.review_action_display,
+        "outcome": item.resolved_outcome.value,
+        "authorization_number": item.authorization_number,
+        "approved_units": item.approved_units,
+        "authorized_start": item.authorized_start,
+        "authorized_end": item.authorized_end,
+        "reason_code": item.reason_code,
+        "reason_text": item.reason_text,
+        "policy_cited": item.policy_cited,
+        "modification": item.modification,
+    }
 
 
 def _decision(row: DecisionRow, items: list[DecisionItemRow]) -> PayerDecision:

@@ -6,13 +6,11 @@ leaves the open state once: done or cancelled, with who and when in `completed_b
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import datetime
-from typing import Any, NamedTuple
+from typing import Any
 
-from sqlalchemy import bindparam, func, update
-from sqlalchemy import select as sa_select
-from sqlmodel import Session, SQLModel, col, select
+from sqlalchemy import func
+from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import Select, SelectOfScalar
 
 from store._base import UNSET, Unset, check_page, insert_once, require_case
@@ -44,26 +42,56 @@ def create_task(
         ).first()
 
     def insert() -> TaskRow:
-        now = utcnow()
         row = TaskRow(
-            idempotency_key=idempotency_key,
-            case_id=case_id,
-            kind=kind,
-            title=title,
-            assignee=assignee,
-            queue=queue,
-            due_at=None if due_at is None else require_aware(due_at, "due_at"),
-            status=TaskStatus.OPEN.value,
-            deadline_key=deadline_key,
-            note=note,
-            created_at=now,
-            updated_at=now,
+            **new_task_fields(
+                idempotency_key=idempotency_key,
+                case_id=case_id,
+                kind=kind,
+                title=title,
+                due_at=due_at,
+                assignee=assignee,
+                queue=queue,
+                deadline_key=deadline_key,
+                note=note,
+            )
         )
         session.add(row)
         return row
 
     row, _ = insert_once(session, find=find, insert=insert)
     return _record(row, case.case_number)
+
+
+def new_task_fields(
+    *,
+    idempotency_key: str,
+    case_id: str,
+    kind: str,
+    title: str,
+    due_at: datetime | None,
+    assignee: str | None,
+    queue: str | None,
+    deadline_key: str | None,
+    note: str | None,
+) -> dict[str, Any]:
+    """The `tasks` columns of a new open task (all but the id); also `store.transitions`'."""
+    now = utcnow()
+    return {
+        "idempotency_key": idempotency_key,
+        "case_id": case_id,
+        "kind": kind,
+        "title": title,
+        "assignee": assignee,
+        "queue": queue,
+        "due_at": None if due_at is None else require_aware(due_at, "due_at"),
+        "status": TaskStatus.OPEN.value,
+        "deadline_key": deadline_key,
+        "note": note,
+        "created_at": now,
+        "updated_at": now,
+        "completed_at": None,
+        "completed_by": None,
+    }
 
 
 def get_task(*, session: Session, task_id: int) -> TaskRecord:
@@ -129,75 +157,6 @@ def cancel_open_tasks(
         session.add(row)
     session.flush()
     return len(rows)
-
-
-_TASKS = SQLModel.metadata.tables["tasks"]
-_OPEN_OF_CASE = (
-    sa_select(
-        _TASKS.c.id,
-        _TASKS.c.kind,
-        _TASKS.c.idempotency_key,
-        _TASKS.c.deadline_key,
-        _TASKS.c.due_at,
-    )
-    .where(_TASKS.c.case_id == bindparam("case_id"), _TASKS.c.status == TaskStatus.OPEN.value)
-    .order_by(_TASKS.c.created_at, _TASKS.c.id)
-)
-
-# Prebuilt, like `_OPEN_OF_CASE`: workflow transitions close tasks with it, and building the
-# statement per call costs more than running it. `b_ids` expands to the ids' list.
-_CLOSE_OPEN = (
-    update(_TASKS)
-    .where(
-        _TASKS.c.id.in_(bindparam("b_ids", expanding=True)),
-        _TASKS.c.status == TaskStatus.OPEN.value,
-    )
-    .values(
-        status=bindparam("b_status"),
-        completed_by=bindparam("b_by"),
-        completed_at=bindparam("b_at"),
-        updated_at=bindparam("b_at"),
-    )
-)
-
-
-class OpenTask(NamedTuple):
-    """What `close_open_tasks_where` shows its `decide` of each open task."""
-
-    id: int
-    kind: str
-    idempotency_key: str
-    deadline_key: str | None
-    due_at: datetime | None
-
-
-def close_open_tasks_where(
-    *,
-    session: Session,
-    case_id: str,
-    decide: Callable[[OpenTask], tuple[TaskStatus, str] | None],
-    at: datetime,
-) -> int:
-    """Close each open task of the case that `decide` gives a (done | cancelled, by) for, in one
-    read and one UPDATE per outcome; returns how many. Same effect as `complete_task` /
-    `cancel_task` on each, for writers that need nothing back (a workflow transition).
-
-    Runs on the session's connection, bypassing the ORM: no task row of the case may be loaded
-    in the session.
-    """
-    connection = session.connection()
-    now = require_aware(at, "at")
-    groups: dict[tuple[TaskStatus, str], list[int]] = {}
-    for row in connection.execute(_OPEN_OF_CASE, {"case_id": case_id}):
-        task = OpenTask(*row)
-        outcome = decide(task)
-        if outcome is not None:
-            groups.setdefault(outcome, []).append(task.id)
-    for (status, by), ids in groups.items():
-        connection.execute(
-            _CLOSE_OPEN, {"b_ids": ids, "b_status": status.value, "b_by": by, "b_at": now}
-        )
-    return sum(len(ids) for ids in groups.values())
 
 
 def list_tasks(

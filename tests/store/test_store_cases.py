@@ -16,14 +16,12 @@ from store.cases import (
     get_case_summary,
     get_request,
     next_case_number,
-    set_case_state,
     update_case,
 )
 from store.contacts import add_contact
 from store.database import transaction
 from store.decisions import record_decision
 from store.errors import ConflictError, IdempotencyConflictError, NotFoundError
-from store.records import CaseSummary
 from store.tables import CaseRow, ContactRow, DecisionItemRow, DecisionRow, ServiceLineRow
 from tests.store import samples
 
@@ -228,51 +226,6 @@ def test_update_case_status_assignee_and_due(engine: Engine) -> None:
     assert case.status == CaseStatus.CLOSED
     with pytest.raises(NotFoundError), transaction(engine) as session:
         update_case(session=session, case_id="nope-000", status=CaseStatus.CLOSED)
-
-
-def test_set_case_state_keeps_the_closed_at_rule(engine: Engine) -> None:
-    t1, t2, t3, t4 = (
-        datetime(2026, 3, 2, hour, tzinfo=samples.CHICAGO) for hour in (9, 10, 11, 12)
-    )
-    with transaction(engine) as session:
-        create_case(
-            session=session,
-            case_id="case-010",
-            request=samples.request(),
-            received_at=samples.RECEIVED,
-        )
-
-    def step(status: CaseStatus | None, assignee: str | None, at: datetime) -> CaseSummary:
-        with transaction(engine) as session:
-            set_case_state(
-                session=session, case_id="case-010", status=status, assignee=assignee, at=at
-            )
-        with transaction(engine) as session:
-            return get_case_summary(session=session, case_id="case-010")
-
-    closed = step(CaseStatus.CLOSED, "nurse.kim", t1)
-    assert (closed.status, closed.assignee, closed.updated_at) == (
-        CaseStatus.CLOSED,
-        "nurse.kim",
-        t1,
-    )
-    assert closed.closed_at == t1 and closed.closed_at.tzinfo is UTC
-    again = step(CaseStatus.CLOSED, None, t2)  # same status: closed_at stays
-    assert (again.assignee, again.updated_at, again.closed_at) == (None, t2, t1)
-    no_status = step(None, "dr.b", t3)
-    assert (no_status.status, no_status.assignee, no_status.closed_at) == (
-        CaseStatus.CLOSED,
-        "dr.b",
-        t1,
-    )
-    reopened = step(CaseStatus.SUBMITTED, "dr.b", t4)
-    assert (reopened.status, reopened.updated_at, reopened.closed_at) == (
-        CaseStatus.SUBMITTED,
-        t4,
-        None,
-    )
-    with pytest.raises(NotFoundError), transaction(engine) as session:
-        set_case_state(session=session, case_id="nope-000", status=None, assignee=None, at=t4)
 
 
 def test_decisions_are_recorded_once_per_decision_id(engine: Engine) -> None:

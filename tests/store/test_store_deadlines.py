@@ -9,14 +9,13 @@ from sqlalchemy import Engine, func
 from sqlmodel import select
 
 from domain.appeals import AppealLevel
-from domain.models import AppealStatus, CaseDeadline, Obligor
+from domain.models import AppealStatus, Obligor
 from store.appeals import get_appeal, list_appeals, upsert_appeal
 from store.cases import create_case, get_case_summary
 from store.database import transaction
 from store.deadlines import (
     list_deadlines,
     mark_deadline_met,
-    put_deadlines,
     upsert_deadline,
 )
 from store.errors import NotFoundError
@@ -103,47 +102,6 @@ def test_next_due_is_the_earliest_open_deadline(engine: Engine, case_id: str) ->
         assert get_case_summary(session=session, case_id=case_id).next_due_at is None
     with pytest.raises(NotFoundError), transaction(engine) as session:
         mark_deadline_met(session=session, case_id=case_id, key="nope", met_at=DUE)
-
-
-def test_put_deadlines_follows_the_upsert_rules(engine: Engine, case_id: str) -> None:
-    extended = DUE + samples.hours(14 * 24)
-    appeal_due = DUE + samples.hours(60 * 24)
-    appeal = samples.deadline(
-        "appeal_filing", due=appeal_due, obligor=Obligor.PROVIDER, label="File appeal"
-    )
-
-    def put(*deadlines: CaseDeadline) -> tuple[list[CaseDeadline], datetime | None]:
-        with transaction(engine) as session:
-            put_deadlines(session=session, case_id=case_id, deadlines=list(deadlines))
-        with transaction(engine) as session:
-            history = list_deadlines(session=session, case_id=case_id, include_superseded=True)
-            return history, get_case_summary(session=session, case_id=case_id).next_due_at
-
-    history, next_due = put(samples.deadline(due=DUE), appeal)
-    assert history == [samples.deadline(due=DUE), appeal]
-    assert next_due == DUE and next_due.tzinfo is UTC
-    # Same due moment: updated in place; another: the current revision is superseded.
-    history, next_due = put(
-        samples.deadline(due=DUE, explanation="reworded"),
-        appeal.model_copy(update={"due_at": extended}),
-    )
-    assert history == [
-        samples.deadline(due=DUE, explanation="reworded"),
-        appeal.model_copy(update={"due_at": extended}),
-        appeal.model_copy(update={"superseded": True}),
-    ]
-    assert next_due == DUE
-    met = datetime(2026, 3, 4, 22, 0, tzinfo=UTC)
-    history, next_due = put(samples.deadline(due=DUE, met_at=met))
-    assert history[0].met_at == met and next_due == extended
-    _, next_due = put(appeal.model_copy(update={"due_at": extended, "superseded": True}))
-    assert next_due is None
-    with transaction(engine) as session:
-        assert session.exec(select(func.count()).select_from(DeadlineRow)).one() == 3
-        revisions = session.exec(
-            select(DeadlineRow.revision).where(DeadlineRow.key == "appeal_filing")
-        ).all()
-    assert sorted(revisions) == [1, 2]
 
 
 def test_appeals_upsert_by_level(engine: Engine, case_id: str) -> None:

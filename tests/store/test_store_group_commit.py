@@ -31,6 +31,7 @@ from store.errors import IdempotencyConflictError, NotFoundError
 from store.group_commit import GroupCommit
 from store.records import AuditEvent, CaseSummary, VerifyResult
 from store.tables import AuditEventRow, CaseRow
+from store.transitions import TransitionWrites
 from tests.store import samples
 
 T = TypeVar("T")
@@ -209,9 +210,8 @@ def test_a_failing_unit_in_a_batch_fails_alone(
         if kind == "idempotency-conflict":  # queued:0, earlier in the same batch, has "step"
             append_unit("queued:0", action="another-action")(session)
         else:
-            cases.set_case_state(
-                session=session, case_id="no-such-case", status=None, assignee=None, at=AT
-            )
+            with TransitionWrites(session) as writes:
+                writes.set_case_state(case_id="no-such-case", status=None, assignee=None, at=AT)
         return written
 
     units: list[Callable[[Session], AuditEvent]] = [append_unit(key) for key in good_keys]
@@ -495,9 +495,10 @@ def test_a_unit_reads_what_earlier_units_of_its_batch_wrote(engine: Engine) -> N
         return row
 
     def assign(session: Session) -> None:  # an UPDATE the session's objects do not see
-        cases.set_case_state(
-            session=session, case_id="gc0001", status=CaseStatus.PENDED, assignee="cm-1", at=T0
-        )
+        with TransitionWrites(session) as writes:
+            writes.set_case_state(
+                case_id="gc0001", status=CaseStatus.PENDED, assignee="cm-1", at=T0
+            )
 
     def read_summary(session: Session) -> CaseSummary:
         return cases.get_case_summary(session=session, case_id="gc0001")
