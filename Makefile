@@ -36,6 +36,7 @@ check: lint typecheck
 bench: install
 	$(BIN)/python bench/deadlines.py
 	$(BIN)/python bench/store.py
+	$(BIN)/python bench/transitions.py
 	$(BIN)/python bench/letters.py
 	$(BIN)/python bench/cases.py 100
 	$(BIN)/python bench/api.py
