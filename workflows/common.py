@@ -13,16 +13,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Callable
-from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from datetime import UTC, date, datetime, timedelta
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError
-from temporalio.worker.workflow_sandbox._restrictions import RestrictionContext
 
 with workflow.unsafe.imports_passed_through():
-    from zoneinfo import ZoneInfo
-
     from activities import errors
     from activities.case_store import CaseStoreActivities
     from activities.deadlines import DeadlineActivities
@@ -40,7 +37,7 @@ with workflow.unsafe.imports_passed_through():
     )
     from activities.notify import NotifyActivities
     from activities.payer import PayerActivities
-    from domain.deadlines import DeadlineQuery, DeadlineResult
+    from domain.deadlines import DeadlineQuery, DeadlineResult, calendars
     from domain.enums import CaseStatus
     from domain.escalation import (
         EscalationAction,
@@ -78,19 +75,14 @@ def business_error_type(exc: BaseException) -> str | None:
     return None
 
 
-def _zone(timezone: str) -> tzinfo:
-    # The sandbox hands out ZoneInfo behind a proxy that datetime rejects; zone data is
-    # read-only and deterministic, so the real object is safe to use.
-    zone: tzinfo = RestrictionContext.unwrap_if_proxied(ZoneInfo(timezone))
-    return zone
-
-
+# The zone arithmetic lives in the passed-through calendar module: its ZoneInfo objects are
+# the real ones, where the sandbox would hand workflow code a proxy that datetime rejects.
 def end_of_day(day: date, timezone: str) -> datetime:
-    return datetime.combine(day, time(23, 59, 59), tzinfo=_zone(timezone)).astimezone(UTC)
+    return calendars.end_of_day(day, calendars.zone(timezone)).astimezone(UTC)
 
 
 def local_date(moment: datetime, timezone: str) -> date:
-    return moment.astimezone(_zone(timezone)).date()
+    return calendars.local_date(moment, calendars.zone(timezone))
 
 
 def to_case_deadline(
