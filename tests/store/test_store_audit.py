@@ -6,7 +6,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, date, datetime
 
 import pytest
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine
 from typer.testing import CliRunner
 
 from commands.audit import audit_app
@@ -14,6 +14,7 @@ from store.audit import append_event, timeline, verify_chain
 from store.database import read_session, transaction
 from store.errors import IdempotencyConflictError
 from store.records import AuditEvent, VerifyResult
+from tests.store.audit_guard import tamper
 
 AT = datetime(2026, 3, 4, 16, 30, tzinfo=UTC)
 
@@ -43,8 +44,9 @@ def _verify(engine: Engine) -> VerifyResult:
 
 
 def _sql(engine: Engine, statement: str, **params: object) -> None:
-    with engine.begin() as connection:
-        connection.execute(text(statement), params)
+    """Tamper with audit rows: the database refuses UPDATE/DELETE there (see
+    test_store_audit_append_only.py), so this lifts that guard for the one statement."""
+    tamper(engine, statement, **params)
 
 
 def test_append_is_idempotent_by_key(engine: Engine) -> None:
