@@ -246,6 +246,7 @@ async def test_denial_appeal_overturned_approves_case(harness: Harness) -> None:
         view = await handle.query(PriorAuthWorkflow.status)
         if view.status == CaseStatus.APPROVED:
             break
+        await asyncio.sleep(0.05)
     assert view.status == CaseStatus.APPROVED
     assert view.appeals[0].status == AppealStatus.OVERTURNED
     assert view.items[0].outcome == ItemOutcome.APPROVED
@@ -273,6 +274,7 @@ async def test_appeal_upheld_medicare_auto_forwards_to_ire(harness: Harness) -> 
         view = await handle.query(PriorAuthWorkflow.status)
         if len(view.appeals) == 2:
             break
+        await asyncio.sleep(0.05)
     assert [a.status for a in view.appeals] == [AppealStatus.UPHELD, AppealStatus.SUBMITTED]
     assert view.appeals[1].auto_forwarded
     assert view.appeals[1].workflow_id.endswith("-appeal-2")
@@ -282,6 +284,7 @@ async def test_appeal_upheld_medicare_auto_forwards_to_ire(harness: Harness) -> 
         ire_view = await ire.query(AppealWorkflow.appeal_status)
         if ire_view.deadlines:
             break
+        await asyncio.sleep(0.05)
     assert ire_view.deadlines[0].rule_id.startswith("ma.ire_forward")
     stored = harness.recorder.case_appeals(view.case_id)
     assert [(a.number, a.status) for a in stored] == [
