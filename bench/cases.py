@@ -41,8 +41,8 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from activities.letters import PlainTextRenderer
+from bench.sample import bench_request
 from config.temporal import data_converter
-from domain.models import PriorAuthRequest
 from integrations.simulated_payer import Behaviour, Script, SimulatedPayer
 from store import cases
 from store.database import make_engine, transaction
@@ -53,34 +53,6 @@ from workflows.models import CaseFacts, CaseInput
 from workflows.prior_auth import PriorAuthWorkflow
 
 BENCH_KEY = ["bench-1:YmVuY2gta2V5LWJlbmNoLWtleS1iZW5jaC1rZXktMDA="]
-
-
-def bench_request() -> PriorAuthRequest:
-    return PriorAuthRequest.model_validate(
-        {
-            "member": {
-                "member_id": "BENCH0001",
-                "first_name": "Bench",
-                "last_name": "Member",
-                "birth_date": "1960-01-01",
-            },
-            "coverage": {
-                "regime": "medicare_advantage",
-                "payer": {"name": "Bench Plan", "payer_id": "BENCH"},
-                "plan_name": "Bench PPO",
-            },
-            "requesting_provider": {"npi": "1234567893", "name": "Dr. Bench"},
-            "service_lines": [
-                {
-                    "sequence": 1,
-                    "code": "97110",
-                    "description": "Therapeutic exercise",
-                    "start_date": "2026-12-01",
-                }
-            ],
-            "diagnoses": [{"code": "M17.11", "primary": True}],
-        }
-    )
 
 
 async def run_priorauth(client: Client, engine: object, n: int) -> float:

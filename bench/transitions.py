@@ -32,8 +32,9 @@ from sqlalchemy import Engine, event  # noqa: E402
 
 from activities.models import TaskClosure, TransitionRecord  # noqa: E402
 from activities.store_recorder import StoreRecorder  # noqa: E402
+from bench.sample import bench_request  # noqa: E402
 from domain.enums import CaseStatus  # noqa: E402
-from domain.models import CaseDeadline, Obligor, PayerDecision, PriorAuthRequest  # noqa: E402
+from domain.models import CaseDeadline, Obligor, PayerDecision  # noqa: E402
 from store import cases  # noqa: E402
 from store.audit import verify_chain  # noqa: E402
 from store.database import make_engine, read_session, transaction  # noqa: E402
@@ -42,34 +43,6 @@ from store.scratch import scratch_postgres_database  # noqa: E402
 
 T0 = datetime(2026, 12, 1, 15, 0, tzinfo=UTC)
 DECISION_TASKS = ("information_requested", "payer_needs_attention", "payer_rejected")
-
-
-def bench_request() -> PriorAuthRequest:
-    return PriorAuthRequest.model_validate(
-        {
-            "member": {
-                "member_id": "BENCH0001",
-                "first_name": "Bench",
-                "last_name": "Member",
-                "birth_date": "1960-01-01",
-            },
-            "coverage": {
-                "regime": "medicare_advantage",
-                "payer": {"name": "Bench Plan", "payer_id": "BENCH"},
-                "plan_name": "Bench PPO",
-            },
-            "requesting_provider": {"npi": "1234567893", "name": "Dr. Bench"},
-            "service_lines": [
-                {
-                    "sequence": 1,
-                    "code": "97110",
-                    "description": "Therapeutic exercise",
-                    "start_date": "2026-12-01",
-                }
-            ],
-            "diagnoses": [{"code": "M17.11", "primary": True}],
-        }
-    )
 
 
 def approval(case_id: str) -> list[TransitionRecord]:
