@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import uuid
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -52,8 +52,19 @@ def append_event(
     with another action or case raises `IdempotencyConflictError`. `details` is JSON data and, by
     convention, carries no PHI (ids, codes, counts, due moments).
     """
-    fields, existing = _append(
-        session,
+    connection = session.connection()
+    last_sequence, last_hash = connection.execute(_HEAD_FOR_UPDATE).one()
+    # Checked under the lock: a concurrent append of the same key has committed by now.
+    existing = connection.execute(_EXISTING, {"key": idempotency_key}).mappings().first()
+    if existing is not None:
+        if (existing["action"], existing["case_id"]) != (action, case_id):
+            raise IdempotencyConflictError(
+                "audit event", idempotency_key, "already recorded for another action or case"
+            )
+        return AuditEvent.model_validate(dict(existing))
+    fields = new_event_fields(
+        last_sequence=last_sequence,
+        last_hash=last_hash,
         idempotency_key=idempotency_key,
         action=action,
         actor=actor,
@@ -63,8 +74,8 @@ def append_event(
         details=details,
         occurred_at=occurred_at,
     )
-    if existing is not None:
-        return existing()
+    connection.execute(_INSERT, fields)
+    connection.execute(_MOVE_HEAD, {"new_sequence": fields["sequence"], "new_hash": fields["hash"]})
     return AuditEvent(**fields)
 
 
@@ -84,47 +95,6 @@ _MOVE_HEAD = (
     .where(_HEAD.c.id == HEAD_ID)
     .values(last_sequence=bindparam("new_sequence"), last_hash=bindparam("new_hash"))
 )
-
-
-def _append(
-    session: Session,
-    *,
-    idempotency_key: str,
-    action: str,
-    actor: str,
-    summary: str,
-    case_id: str | None,
-    rule_cited: str | None,
-    details: Mapping[str, Any] | None,
-    occurred_at: datetime | None,
-) -> tuple[dict[str, Any], Callable[[], AuditEvent] | None]:
-    """(the new event's fields, None) or (empty, a reader of the stored event) for a known key."""
-    connection = session.connection()
-    last_sequence, last_hash = connection.execute(_HEAD_FOR_UPDATE).one()
-    # Checked under the lock: a concurrent append of the same key has committed by now.
-    existing = connection.execute(_EXISTING, {"key": idempotency_key}).mappings().first()
-    if existing is not None:
-        if (existing["action"], existing["case_id"]) != (action, case_id):
-            raise IdempotencyConflictError(
-                "audit event", idempotency_key, "already recorded for another action or case"
-            )
-        row = dict(existing)
-        return {}, lambda: AuditEvent.model_validate(row)
-    fields = new_event_fields(
-        last_sequence=last_sequence,
-        last_hash=last_hash,
-        idempotency_key=idempotency_key,
-        action=action,
-        actor=actor,
-        summary=summary,
-        case_id=case_id,
-        rule_cited=rule_cited,
-        details=details,
-        occurred_at=occurred_at,
-    )
-    connection.execute(_INSERT, fields)
-    connection.execute(_MOVE_HEAD, {"new_sequence": fields["sequence"], "new_hash": fields["hash"]})
-    return fields, None
 
 
 def new_event_fields(
