@@ -9,8 +9,7 @@ from __future__ import annotations
 from functools import partial
 from typing import Any
 
-from sqlalchemy import Engine
-from sqlmodel import Session
+from sqlalchemy import Connection, Engine
 
 from activities.case_store import CaseNotFoundError
 from activities.models import EscalationInput, LetterRef, TaskSpec, TransitionRecord
@@ -39,8 +38,8 @@ class StoreRecorder:
         except NotFoundError:
             raise CaseNotFoundError(record.case_id) from None
 
-    def _write_transition(self, record: TransitionRecord, session: Session) -> bool:
-        with TransitionWrites(session) as writes:
+    def _write_transition(self, record: TransitionRecord, connection: Connection) -> bool:
+        with TransitionWrites(connection) as writes:
             # The audit append takes the chain lock first, so retries serialize here. A known
             # key means this whole step committed before (one transaction): nothing to redo,
             # and the tasks made since stay open.
@@ -87,8 +86,8 @@ class StoreRecorder:
         except NotFoundError:
             raise CaseNotFoundError(escalation.case_id) from None
 
-    def _write_escalation(self, escalation: EscalationInput, session: Session) -> bool:
-        with TransitionWrites(session) as writes:
+    def _write_escalation(self, escalation: EscalationInput, connection: Connection) -> bool:
+        with TransitionWrites(connection) as writes:
             if not writes.append_event_once(
                 idempotency_key=escalation.key,
                 action="escalation",

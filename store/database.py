@@ -5,6 +5,10 @@ begin with `BEGIN IMMEDIATE`. A deferred SQLite transaction that reads and then 
 at once with "database is locked" when another writer committed in between (the busy timeout
 does not apply to that case); taking the write lock up front makes concurrent writers simply
 wait their turn. `read_session` opts out for read-only work so readers never queue behind writers.
+
+`transaction` is a unit of work on an ORM session; `connection_transaction` the same on a Core
+connection, for writes that need no ORM (the session's own machinery is a good part of a short
+transaction's CPU), and `session_on` joins a session to such a connection's transaction.
 """
 
 from __future__ import annotations
@@ -105,6 +109,25 @@ def transaction(engine: Engine) -> Iterator[Session]:
         session.begin(),
     ):
         yield session
+
+
+@contextmanager
+def connection_transaction(engine: Engine) -> Iterator[Connection]:
+    """`transaction` without the ORM, for the hottest writes: a Core connection, committed on
+    success, rolled back on any exception. Same writer lock, same `BEGIN` (the engine's hook)."""
+    lock = _writer_lock(engine)
+    with lock or nullcontext(), engine.begin() as connection:
+        yield connection
+
+
+@contextmanager
+def session_on(connection: Connection) -> Iterator[Session]:
+    """A session in `connection`'s transaction, for ORM work within a `connection_transaction`:
+    the transaction stays the connection owner's to commit or roll back. Flushed when the block
+    ends without error, then closed: the objects it loaded stay readable, detached."""
+    with Session(connection, expire_on_commit=False) as session:
+        yield session
+        session.flush()
 
 
 @contextmanager

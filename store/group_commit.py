@@ -6,14 +6,19 @@ worker the transaction that holds the lock also waits for the interpreter lock a
 (the threads decoding and encoding workflow payloads keep it busy), so a 1 ms transaction holds
 the writer for 10 ms or more and the store, not Temporal, sets the pace.
 
-`GroupCommit.run(work)` queues `work` (a function of a session) and waits for the writer. The
-thread that gets it takes everything queued by then and runs it all in one transaction: one
-BEGIN, one COMMIT and one lock hand-over for the lot, in arrival order, so each audit event
-chains onto the previous one exactly as separate transactions would. Every unit still sees its
-own result or its own exception: when a batch fails, it is rolled back and each unit runs again
-in a transaction of its own, so one bad unit fails alone and nothing is half-written. Units must
-therefore be repeatable (touch only the session, idempotent by key), as activity retries
-require anyway.
+`GroupCommit.run(work)` queues `work` (a function of a Core connection, in a transaction) and
+waits for the writer. The thread that gets it takes everything queued by then and runs it all in
+one transaction: one BEGIN, one COMMIT and one lock hand-over for the lot, in arrival order, so
+each audit event chains onto the previous one exactly as separate transactions would. Every unit
+still sees its own result or its own exception: when a batch fails, it is rolled back and each
+unit runs again in a transaction of its own, so one bad unit fails alone and nothing is
+half-written. Units must therefore be repeatable (touch only the connection, idempotent by key),
+as activity retries require anyway.
+
+Transactions are `store.database.connection_transaction`s: no ORM session per transaction. A
+unit that needs the ORM opens `store.database.session_on(connection)` for itself; the session is
+flushed and closed when the unit returns, so the next unit reads rows afresh, not objects a
+previous one left behind.
 """
 
 from __future__ import annotations
@@ -23,17 +28,16 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import Engine
-from sqlmodel import Session
+from sqlalchemy import Connection, Engine
 
-from store.database import transaction
+from store.database import connection_transaction
 
 R = TypeVar("R")
 
 
 @dataclass(eq=False)
 class _Unit(Generic[R]):
-    work: Callable[[Session], R]
+    work: Callable[[Connection], R]
     result: R | None = None
     error: BaseException | None = None
     done: bool = False
@@ -58,8 +62,9 @@ class GroupCommit:
         if self.max_batch < 1:
             raise ValueError("max_batch must be at least 1")
 
-    def run(self, work: Callable[[Session], R]) -> R:
-        """Run `work(session)` in a committed transaction (possibly shared); its result or error."""
+    def run(self, work: Callable[[Connection], R]) -> R:
+        """Run `work(connection)` in a committed transaction (possibly shared); its result or
+        error."""
         unit: _Unit[R] = _Unit(work)
         with self._queue_guard:
             self._queue.append(unit)
@@ -89,14 +94,8 @@ class GroupCommit:
     def _write_together(self, batch: list[_Unit[Any]]) -> bool:
         """One transaction for the whole batch; False (all rolled back) if any unit failed."""
         try:
-            with transaction(self.engine) as session:
-                results = []
-                for unit in batch:
-                    results.append(unit.work(session))
-                    # The next unit reads rows afresh, not objects this one left in the session
-                    # (units also write with statements the session's objects do not see).
-                    session.flush()
-                    session.expunge_all()
+            with connection_transaction(self.engine) as connection:
+                results = [unit.work(connection) for unit in batch]
         except Exception:
             return False
         for unit, result in zip(batch, results, strict=True):
@@ -105,8 +104,8 @@ class GroupCommit:
 
     def _write_alone(self, unit: _Unit[Any]) -> None:
         try:
-            with transaction(self.engine) as session:
-                unit.result = unit.work(session)
+            with connection_transaction(self.engine) as connection:
+                unit.result = unit.work(connection)
         except Exception as exc:
             unit.error = exc
         unit.done = True

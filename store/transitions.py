@@ -1,8 +1,9 @@
 """The writes of a workflow transition: few statements, each compiled once per dialect.
 
 Every transition of every case runs these, serialized behind the audit chain's head row, so
-their CPU cost is the store's throughput. They are `store.prepared` statements run on the
-session's DBAPI cursor, in the session's transaction, bypassing the ORM: call them before
+their CPU cost is the store's throughput. They are `store.prepared` statements run on the DBAPI
+cursor of a Core connection (`store.database.connection_transaction`, no ORM session needed) or
+of a session's connection, in its transaction, bypassing the ORM: in a session, call them before
 anything in the same session loads the rows they write. The ORM functions of the other modules
 (`audit.append_event`, `decisions.record_decision`, `tasks.create_task`, ...) stay for the API
 and return what they stored; these return nothing to read back, and build their rows with the
@@ -23,7 +24,7 @@ from datetime import datetime
 from types import TracebackType
 from typing import Any, NamedTuple
 
-from sqlalchemy import Table, bindparam, case, func, update
+from sqlalchemy import Connection, Table, bindparam, case, func, update
 from sqlalchemy import select as sa_select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Dialect
@@ -231,11 +232,11 @@ def _statements(dialect: Dialect) -> _Statements:
 
 
 class TransitionWrites:
-    """The writes of transitions in a session's transaction, on one DBAPI cursor:
-    `with TransitionWrites(session) as writes: ...`. None of them commits."""
+    """The writes of transitions in a connection's or a session's transaction, on one DBAPI
+    cursor: `with TransitionWrites(connection) as writes: ...`. None of them commits."""
 
-    def __init__(self, session: Session) -> None:
-        connection = session.connection()
+    def __init__(self, bind: Connection | Session) -> None:
+        connection = bind if isinstance(bind, Connection) else bind.connection()
         self._sql = _statements(connection.dialect)
         self._cursor = connection.connection.cursor()
 

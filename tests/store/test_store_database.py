@@ -2,19 +2,33 @@
 
 from __future__ import annotations
 
+import sqlite3
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
+from typing import Any
 
 import pytest
-from sqlalchemy import Engine, update
+from sqlalchemy import Engine, func, select, update
 from sqlalchemy.exc import StatementError
 
 from store.cases import create_case, get_case_summary, update_case
-from store.database import make_engine, normalize_url, read_session, transaction
+from store.database import (
+    connection_transaction,
+    make_engine,
+    normalize_url,
+    read_session,
+    session_on,
+    transaction,
+)
 from store.errors import NotFoundError
 from store.migrate import upgrade_engine
 from store.tables import CaseRow
+from store.transitions import TransitionWrites
 from tests.store import samples
+
+AT = datetime(2026, 3, 4, 16, 30, tzinfo=UTC)
 
 
 @pytest.mark.parametrize(
@@ -54,6 +68,58 @@ def test_a_failed_unit_of_work_leaves_nothing(engine: Engine) -> None:
         update_case(session=session, case_id="case-404", assignee="x")
     with read_session(engine) as session, pytest.raises(NotFoundError):
         get_case_summary(session=session, case_id="case-500")
+
+
+def test_a_connection_transaction_commits_its_session_and_statements_together(
+    engine: Engine,
+) -> None:
+    def unit(case_id: str, then_fail: bool) -> None:
+        with connection_transaction(engine) as connection:
+            with session_on(connection) as session:
+                create_case(
+                    session=session,
+                    case_id=case_id,
+                    request=samples.request(),
+                    received_at=samples.RECEIVED,
+                )
+                update_case(session=session, case_id=case_id, assignee="nurse.kim")
+            # The session's writes are flushed when its block ends: the statements see them.
+            with TransitionWrites(connection) as writes:
+                assert writes.assignee_of(case_id) == "nurse.kim"
+                if then_fail:
+                    writes.set_case_state(case_id="case-404", status=None, assignee=None, at=AT)
+
+    unit("case-503", then_fail=False)
+    with pytest.raises(NotFoundError):
+        unit("case-504", then_fail=True)
+    with read_session(engine) as session:
+        assert get_case_summary(session=session, case_id="case-503").assignee == "nurse.kim"
+        with pytest.raises(NotFoundError):
+            get_case_summary(session=session, case_id="case-504")
+
+
+@pytest.mark.parametrize(
+    "begin",
+    [transaction, connection_transaction],
+    ids=["transaction", "connection_transaction"],
+)
+def test_sqlite_units_of_work_that_read_hold_the_write_lock_already(
+    tmp_path: Path, begin: Callable[[Engine], AbstractContextManager[Any]]
+) -> None:
+    path = tmp_path / "store.db"
+    engine = make_engine(f"sqlite:///{path}")
+    other = sqlite3.connect(path, timeout=0, isolation_level=None)  # another process, say
+    try:
+        upgrade_engine(engine)
+        with begin(engine) as bind:  # a session or a connection
+            assert bind.execute(select(func.count()).select_from(CaseRow)).scalar() == 0
+            with pytest.raises(sqlite3.OperationalError, match="locked"):
+                other.execute("BEGIN IMMEDIATE")
+        other.execute("BEGIN IMMEDIATE")  # free again once the unit has ended
+        other.execute("ROLLBACK")
+    finally:
+        other.close()
+        engine.dispose()
 
 
 def test_datetimes_come_back_in_utc(engine: Engine) -> None:

@@ -16,8 +16,8 @@ from functools import partial
 from typing import Any, TypeVar
 
 import pytest
-from sqlalchemy import Engine, event
-from sqlmodel import Session, col, select
+from sqlalchemy import Connection, Engine, event
+from sqlmodel import col, select
 
 from activities.case_store import CaseNotFoundError
 from activities.models import EscalationInput, TaskSpec, TransitionRecord
@@ -26,7 +26,7 @@ from domain.enums import CaseStatus
 from domain.escalation import TaskQueue
 from store import cases, tasks
 from store.audit import append_event, timeline, verify_chain
-from store.database import read_session, transaction
+from store.database import connection_transaction, read_session, session_on, transaction
 from store.errors import IdempotencyConflictError, NotFoundError
 from store.group_commit import GroupCommit
 from store.records import AuditEvent, CaseSummary, VerifyResult
@@ -70,7 +70,7 @@ def wait_for(condition: Callable[[], bool], what: str) -> None:
 
 
 def hold_writer(
-    committer: GroupCommit, first: Callable[[Session], T], jobs: Sequence[Callable[[], Any]]
+    committer: GroupCommit, first: Callable[[Connection], T], jobs: Sequence[Callable[[], Any]]
 ) -> tuple[Future[T], list[Future[Any]]]:
     """Run `first` through `committer`; while it holds the writer (inside its transaction),
     start each job in a thread of its own, one at a time, each only once the previous one's
@@ -79,8 +79,8 @@ def hold_writer(
     else. Returns the futures of `first` and of the jobs, all done."""
     entered, release = threading.Event(), threading.Event()
 
-    def blocker(session: Session) -> T:
-        result = first(session)
+    def blocker(connection: Connection) -> T:
+        result = first(connection)
         entered.set()
         if not release.wait(WAIT):
             raise TimeoutError("the test never released the first unit")
@@ -107,20 +107,22 @@ def _queued(committer: GroupCommit, count: int) -> bool:
 
 def append_unit(
     key: str, *, action: str = "step", case_id: str | None = None
-) -> Callable[[Session], AuditEvent]:
-    """A unit of work that appends one audit event (or returns the one stored under `key`)."""
+) -> Callable[[Connection], AuditEvent]:
+    """A unit of work that appends one audit event (or returns the one stored under `key`),
+    through the ORM function."""
 
-    def work(session: Session) -> AuditEvent:
-        return append_event(
-            session=session,
-            idempotency_key=key,
-            action=action,
-            actor="system",
-            summary=f"{action} {key}",
-            case_id=case_id,
-            details={"key": key},
-            occurred_at=AT,
-        )
+    def work(connection: Connection) -> AuditEvent:
+        with session_on(connection) as session:
+            return append_event(
+                session=session,
+                idempotency_key=key,
+                action=action,
+                actor="system",
+                summary=f"{action} {key}",
+                case_id=case_id,
+                details={"key": key},
+                occurred_at=AT,
+            )
 
     return work
 
@@ -143,12 +145,12 @@ def test_queued_units_share_one_transaction(engine: Engine, commits: CommitCount
     keys = [f"queued:{n}" for n in range(5)]
     ran_on: dict[str, int] = {}
 
-    def unit(key: str) -> Callable[[Session], AuditEvent]:
+    def unit(key: str) -> Callable[[Connection], AuditEvent]:
         append = append_unit(key)
 
-        def work(session: Session) -> AuditEvent:
+        def work(connection: Connection) -> AuditEvent:
             ran_on[key] = threading.get_ident()
-            return append(session)
+            return append(connection)
 
         return work
 
@@ -203,18 +205,18 @@ def test_a_failing_unit_in_a_batch_fails_alone(
     committer = GroupCommit(engine)
     good_keys = [f"queued:{n}" for n in range(5)]
 
-    def bad(session: Session) -> AuditEvent:
-        written = append_unit("bad")(session)  # written first: must not survive
+    def bad(connection: Connection) -> AuditEvent:
+        written = append_unit("bad")(connection)  # written first: must not survive
         if kind == "value-error":
             raise ValueError("a bad unit")
         if kind == "idempotency-conflict":  # queued:0, earlier in the same batch, has "step"
-            append_unit("queued:0", action="another-action")(session)
+            append_unit("queued:0", action="another-action")(connection)
         else:
-            with TransitionWrites(session) as writes:
+            with TransitionWrites(connection) as writes:
                 writes.set_case_state(case_id="no-such-case", status=None, assignee=None, at=AT)
         return written
 
-    units: list[Callable[[Session], AuditEvent]] = [append_unit(key) for key in good_keys]
+    units: list[Callable[[Connection], AuditEvent]] = [append_unit(key) for key in good_keys]
     units.insert(position, bad)
     held, futures = hold_writer(
         committer, append_unit("first"), [partial(committer.run, unit) for unit in units]
@@ -250,8 +252,8 @@ def test_an_interrupted_batch_leaves_no_caller_waiting(
 ) -> None:
     committer = GroupCommit(engine)
 
-    def interrupted(session: Session) -> AuditEvent:
-        append_unit("interrupted")(session)
+    def interrupted(connection: Connection) -> AuditEvent:
+        append_unit("interrupted")(connection)
         raise Interrupt
 
     units = [append_unit("queued:0"), interrupted, append_unit("queued:2")]
@@ -308,15 +310,15 @@ def test_batched_appends_from_many_threads_chain(engine: Engine, commits: Commit
     assert commits.count <= 1 + 1 + threads * (per_thread - 1)
 
 
-def through_transaction(engine: Engine) -> Callable[[Callable[[Session], Any]], Any]:
-    def run(work: Callable[[Session], Any]) -> Any:
-        with transaction(engine) as session:
-            return work(session)
+def through_transaction(engine: Engine) -> Callable[[Callable[[Connection], Any]], Any]:
+    def run(work: Callable[[Connection], Any]) -> Any:
+        with connection_transaction(engine) as connection:
+            return work(connection)
 
     return run
 
 
-def through_group_commit(engine: Engine) -> Callable[[Callable[[Session], Any]], Any]:
+def through_group_commit(engine: Engine) -> Callable[[Callable[[Connection], Any]], Any]:
     return GroupCommit(engine).run
 
 
@@ -326,7 +328,7 @@ def through_group_commit(engine: Engine) -> Callable[[Callable[[Session], Any]],
 def test_a_unit_alone_behaves_like_a_transaction(
     engine: Engine,
     commits: CommitCounter,
-    runner: Callable[[Engine], Callable[[Callable[[Session], Any]], Any]],
+    runner: Callable[[Engine], Callable[[Callable[[Connection], Any]], Any]],
 ) -> None:
     run = runner(engine)
     written = run(append_unit("alone:1"))
@@ -336,8 +338,8 @@ def test_a_unit_alone_behaves_like_a_transaction(
 
     error = ValueError("a bad unit")
 
-    def failing(session: Session) -> None:
-        append_unit("alone:2")(session)
+    def failing(connection: Connection) -> None:
+        append_unit("alone:2")(connection)
         raise error
 
     with pytest.raises(ValueError) as caught:
@@ -489,19 +491,21 @@ def test_a_unit_reads_what_earlier_units_of_its_batch_wrote(engine: Engine) -> N
         )
     committer = GroupCommit(engine)
 
-    def load_row(session: Session) -> CaseRow:  # the row stays in the session's identity map
-        row = session.get(CaseRow, "gc0001")
-        assert row is not None
-        return row
+    def load_row(connection: Connection) -> CaseRow:
+        with session_on(connection) as session:
+            row = session.get(CaseRow, "gc0001")
+            assert row is not None
+            return row
 
-    def assign(session: Session) -> None:  # an UPDATE the session's objects do not see
-        with TransitionWrites(session) as writes:
+    def assign(connection: Connection) -> None:  # an UPDATE the loaded row does not see
+        with TransitionWrites(connection) as writes:
             writes.set_case_state(
                 case_id="gc0001", status=CaseStatus.PENDED, assignee="cm-1", at=T0
             )
 
-    def read_summary(session: Session) -> CaseSummary:
-        return cases.get_case_summary(session=session, case_id="gc0001")
+    def read_summary(connection: Connection) -> CaseSummary:
+        with session_on(connection) as session:
+            return cases.get_case_summary(session=session, case_id="gc0001")
 
     held, futures = hold_writer(
         committer,
@@ -510,7 +514,7 @@ def test_a_unit_reads_what_earlier_units_of_its_batch_wrote(engine: Engine) -> N
     )
     held.result()
     row, _, summary = (future.result() for future in futures)
-    # The third unit reads the row afresh, not the object the first one left in the session.
+    # The third unit reads the row afresh, not the object the first one loaded.
     assert (summary.status, summary.assignee) == (CaseStatus.PENDED, "cm-1")
     # A returned ORM row stays readable, as it was when its unit ran.
     assert (row.case_id, row.status, row.assignee) == ("gc0001", "opened", None)

@@ -16,7 +16,7 @@ from domain.enums import CaseStatus
 from domain.models import AppealStatus, CaseDeadline, Obligor
 from store import appeals, audit, contacts, decisions, tasks
 from store.cases import create_case, get_case, get_case_summary
-from store.database import read_session, transaction
+from store.database import connection_transaction, read_session, transaction
 from store.deadlines import list_deadlines
 from store.errors import IdempotencyConflictError, NotFoundError
 from store.records import CaseSummary, TaskStatus
@@ -70,7 +70,8 @@ def _same_stored(orm: list[dict[str, Any]], lean: list[dict[str, Any]], *differ:
 
 
 def _lean(engine: Engine, write: Callable[[TransitionWrites], Any]) -> Any:
-    with transaction(engine) as session, TransitionWrites(session) as writes:
+    """`write` as the worker runs it: on a Core connection (other tests run it in a session)."""
+    with connection_transaction(engine) as connection, TransitionWrites(connection) as writes:
         return write(writes)
 
 
