@@ -58,13 +58,12 @@ from workflows.models import (
     AppealDecisionInput,
     AppealView,
     CaseFacts,
-    CaseInput,
     CaseView,
     PayerDecisionInput,
     PayerExtensionInput,
     SignOffInput,
 )
-from workflows.prior_auth import PriorAuthWorkflow
+from workflows.start import start_case
 
 log = get_logger("priorauth.api")
 
@@ -190,10 +189,9 @@ async def open_case(
     summary, created = await write(engine, create)
     facts = CaseFacts.from_request(case_id, request, summary.received_at, summary.assignee)
     try:
-        await client.start_workflow(
-            PriorAuthWorkflow.run,
-            CaseInput(facts=facts),
-            id=case_workflow_id(case_id),
+        await start_case(
+            client,
+            facts,
             task_queue=settings.task_queue,
             id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
             id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,

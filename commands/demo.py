@@ -25,10 +25,8 @@ from domain.models import AppealStatus, Attachment, PriorAuthRequest
 from store import cases
 from store.database import make_engine, transaction
 from workflows.appeal import AppealWorkflow
-from workflows.constants import case_workflow_id
 from workflows.models import (
     CaseFacts,
-    CaseInput,
     CaseView,
     FileAppealInput,
     Phase,
@@ -36,6 +34,7 @@ from workflows.models import (
     SupplyInformationInput,
 )
 from workflows.prior_auth import PriorAuthWorkflow
+from workflows.start import start_case
 
 
 def _request(member_id: str, *, expedited: bool = False) -> PriorAuthRequest:
@@ -95,10 +94,9 @@ async def _start(
     case_id = f"demo{uuid.uuid4().hex[:10]}"
     with transaction(engine) as session:
         cases.create_case(session=session, case_id=case_id, request=req, received_at=received)
-    return await client.start_workflow(
-        PriorAuthWorkflow.run,
-        CaseInput(facts=CaseFacts.from_request(case_id, req, received, "demo-cm")),
-        id=case_workflow_id(case_id),
+    return await start_case(
+        client,
+        CaseFacts.from_request(case_id, req, received, "demo-cm"),
         task_queue=settings.task_queue,
     )
 

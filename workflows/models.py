@@ -15,6 +15,7 @@ from typing import Annotated, Self
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
 from domain.appeals import AppealLevel
+from domain.deadlines import DeadlineEvent, DeadlineQuery
 from domain.enums import (
     CaseStatus,
     ItemOutcome,
@@ -106,6 +107,26 @@ class CaseFacts(Model):
             subject_to_prior_authorization=request.subject_to_prior_authorization,
             assignee=assignee,
         )
+
+    def deadline_query(self, event: DeadlineEvent, **changes: object) -> DeadlineQuery:
+        """The deadline engine's question about `event` for this case (`changes` override)."""
+        fields: dict[str, object] = {
+            "regime": self.regime,
+            "event": event,
+            "state": self.state,
+            "urgency": self.urgency,
+            "service_timing": self.service_timing,
+            "item_type": self.item_type,
+            "request_type": self.request_type,
+            "received_at": self.received_at,
+            "timezone": self.payer_timezone,
+            "rating_period_start": self.rating_period_start,
+            "appeal_levels": self.appeal_levels,
+            "hospitalized": self.hospitalized,
+            "subject_to_prior_authorization": self.subject_to_prior_authorization,
+        }
+        fields.update(changes)
+        return DeadlineQuery.model_validate(fields)
 
 
 class CaseOptions(Model):

@@ -151,8 +151,12 @@ class PriorAuthCase(ClockKeeper):
         self._appeal_request: FileAppealInput | None = None
         self._child: ChildWorkflowHandle[AppealWorkflow, AppealResult] | None = None
         self._appeal_result: AppealResult | None = None
-        self._sa_status: str | None = None
-        self._sa_due: datetime | None = None
+        # What the case is listed with: a fresh case may have been started with its search
+        # attributes (`workflows.start`); a continued run re-publishes them as before.
+        listed = workflow.info().typed_search_attributes if input.resume is None else None
+        self._sa_payer = listed is not None and listed.get(PAYER) == input.facts.payer_id
+        self._sa_status: str | None = listed.get(CASE_STATUS) if listed else None
+        self._sa_due: datetime | None = listed.get(NEXT_DUE_AT) if listed else None
         self._child_task: asyncio.Task[None] | None = None
 
     # ================================================================ run
@@ -573,25 +577,9 @@ class PriorAuthCase(ClockKeeper):
     # ---------------------------------------------------------------- deadlines
 
     def _query(self, event: DeadlineEvent, **changes: object) -> DeadlineQuery:
-        facts = self._facts
-        fields: dict[str, object] = {
-            "regime": facts.regime,
-            "event": event,
-            "state": facts.state,
-            "urgency": facts.urgency,
-            "service_timing": facts.service_timing,
-            "item_type": facts.item_type,
-            "request_type": facts.request_type,
-            "received_at": facts.received_at,
-            "timezone": facts.payer_timezone,
-            "rating_period_start": facts.rating_period_start,
-            "appeal_levels": facts.appeal_levels,
-            "hospitalized": facts.hospitalized,
-            "subject_to_prior_authorization": facts.subject_to_prior_authorization,
-            "extension_taken": self._st.extension_taken,
-        }
-        fields.update(changes)
-        return DeadlineQuery.model_validate(fields)
+        return self._facts.deadline_query(
+            event, **{"extension_taken": self._st.extension_taken, **changes}
+        )
 
     def _authorization_deadline(self) -> list[CaseDeadline]:
         ends = [
@@ -621,7 +609,8 @@ class PriorAuthCase(ClockKeeper):
     def _publish_state(self) -> None:
         """Upsert the search attributes that changed (status, next due moment; payer once)."""
         updates: list[SearchAttributeUpdate[Any]] = []
-        if self._sa_status is None:
+        if not self._sa_payer:
+            self._sa_payer = True
             updates.append(PAYER.value_set(self._facts.payer_id))
         if self._sa_status != self._st.status.value:
             self._sa_status = self._st.status.value

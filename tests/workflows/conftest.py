@@ -31,9 +31,10 @@ from domain.escalation import EscalationLadder
 from domain.models import ItemDecision, PayerDecision, PriorAuthRequest, RequestForInformation
 from integrations.simulated_payer import SimulatedPayer
 from worker import make_worker
-from workflows.constants import SEARCH_ATTRIBUTES, case_workflow_id, search_attribute_cli_args
-from workflows.models import CaseFacts, CaseInput, CaseOptions, PayerDecisionInput
+from workflows.constants import SEARCH_ATTRIBUTES, search_attribute_cli_args
+from workflows.models import CaseFacts, CaseOptions, PayerDecisionInput
 from workflows.prior_auth import PriorAuthWorkflow
+from workflows.start import start_case
 
 TEST_CODEC_KEYS = ["test-1:dGVzdC1rZXktdGVzdC1rZXktdGVzdC1rZXktMDAwMDA="]  # 32 bytes, test only
 MEMBER_NAME = ("Testa", "Patientson")
@@ -208,12 +209,7 @@ class Harness:
         self.recorder.requests[case_id] = req
         facts = CaseFacts.from_request(case_id, req, received_at or await self.now(), "cm-ann")
         options = CaseOptions(ladder=ladder) if ladder else CaseOptions()
-        handle = await self.client.start_workflow(
-            PriorAuthWorkflow.run,
-            CaseInput(facts=facts, options=options),
-            id=case_workflow_id(case_id),
-            task_queue=self.task_queue,
-        )
+        handle = await start_case(self.client, facts, task_queue=self.task_queue, options=options)
         self.handles.append(handle)
         return handle
 

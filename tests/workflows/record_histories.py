@@ -2,9 +2,11 @@
 
 Runs one full case (pend -> information -> denial -> appeal -> overturned -> authorization
 ends, with escalation rungs on the way) on the time-skipping server with synthetic data and
-the fixed *test* codec key, and writes the case and appeal histories to `tests/histories/`.
-Re-record after an intended change to a workflow's command sequence (and add a
-`workflow.patched()` branch if such histories exist in production).
+the fixed *test* codec key, and writes the case and appeal histories to `tests/histories/`,
+named after `GENERATION`. Older generations stay committed: the workflows must still replay the
+histories of cases that started under earlier code. Re-record (with a new `GENERATION`) after
+an intended change to a workflow's command sequence, and add a `workflow.patched()` branch if
+histories of the old sequence can exist in production.
 """
 
 from __future__ import annotations
@@ -24,6 +26,9 @@ from workflows.prior_auth import PriorAuthWorkflow
 
 HISTORIES = Path(__file__).resolve().parents[1] / "histories"
 CASE_ID = "replay0001"
+# 2026-12: cases start with their search attributes (`workflows.start`). The first generation,
+# `prior_auth.json` and `appeal.json`, started without them.
+GENERATION = "2026-12"
 
 
 async def record() -> list[Path]:
@@ -73,7 +78,7 @@ async def record() -> list[Path]:
             paths = []
             for name, wid in (("prior_auth", handle.id), ("appeal", appeal.id)):
                 history = await env.client.get_workflow_handle(wid).fetch_history()
-                path = HISTORIES / f"{name}.json"
+                path = HISTORIES / f"{name}-{GENERATION}.json"
                 path.write_text(history.to_json())
                 paths.append(path)
             return paths

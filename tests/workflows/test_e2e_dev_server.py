@@ -30,9 +30,10 @@ from store.records import TaskStatus
 from tests.workflows.conftest import MEMBER_ID, PHI_STRINGS, request, start_local
 from worker import TemporalDecisionSink, make_worker
 from workflows.appeal import AppealWorkflow
-from workflows.constants import CASE_STATUS, NEXT_DUE_AT, PAYER, case_workflow_id
-from workflows.models import CaseFacts, CaseInput, CaseView, Phase, SignOffInput
+from workflows.constants import CASE_STATUS, NEXT_DUE_AT, PAYER
+from workflows.models import CaseFacts, CaseView, Phase, SignOffInput
 from workflows.prior_auth import PriorAuthWorkflow
+from workflows.start import start_case as start_workflow_for
 
 pytestmark = [pytest.mark.temporal, pytest.mark.postgres]
 
@@ -56,11 +57,8 @@ def open_case(engine: Engine, req: PriorAuthRequest, received_at: datetime) -> s
 async def start_case(
     client: Client, case_id: str, req: PriorAuthRequest, received_at: datetime, queue: str
 ) -> WorkflowHandle[PriorAuthWorkflow, CaseView]:
-    return await client.start_workflow(
-        PriorAuthWorkflow.run,
-        CaseInput(facts=CaseFacts.from_request(case_id, req, received_at, "cm-ann")),
-        id=case_workflow_id(case_id),
-        task_queue=queue,
+    return await start_workflow_for(
+        client, CaseFacts.from_request(case_id, req, received_at, "cm-ann"), task_queue=queue
     )
 
 
@@ -99,6 +97,41 @@ async def sign_when_ready(client: Client, workflow_id: str, *, wait: bool = True
 def assert_no_phi(history_json: str) -> None:
     leaked = [s for s in PHI_STRINGS if s in history_json]
     assert leaked == [], f"PHI in history: {leaked}"
+
+
+async def test_a_case_is_listed_from_its_start_before_any_worker_runs(
+    local_env: WorkflowEnvironment, engine: Engine
+) -> None:
+    client = local_env.client
+    queue = f"e2e-{uuid.uuid4().hex[:8]}"
+    received = datetime.now(UTC)
+    req = request()
+    case_id = open_case(engine, req, received)
+    handle = await start_case(client, case_id, req, received, queue)  # no worker on `queue` yet
+    listed = (await handle.describe()).typed_search_attributes
+    assert listed.get(PAYER) == req.coverage.payer.payer_id
+    assert listed.get(CASE_STATUS) == "opened"
+    payer_clock = listed.get(NEXT_DUE_AT)
+    assert payer_clock is not None and payer_clock > received
+
+    payer = SimulatedPayer(TemporalDecisionSink(client), delay=0.1)
+    async with make_worker(
+        client, task_queue=queue, engine=engine, gateway=payer, renderer=LettersPackageRenderer()
+    ):
+        await until(handle, lambda v: v.status == CaseStatus.APPROVED)
+        clocks = (await handle.query(PriorAuthWorkflow.deadlines)).deadlines
+    # The payer's clock the case listed with is the one the workflow computed, and the opening
+    # step did not publish it again: only the later changes are upserted.
+    [clock] = [d for d in clocks if d.key == "initial_decision"]
+    assert clock.due_at == payer_clock
+    history = await handle.fetch_history()
+    upserted = [
+        e.upsert_workflow_search_attributes_event_attributes.search_attributes.indexed_fields
+        for e in history.events
+        if e.HasField("upsert_workflow_search_attributes_event_attributes")
+    ]
+    assert sorted(upserted[0]) == ["CaseStatus"]
+    assert all("Payer" not in fields for fields in upserted)
 
 
 async def test_approval_and_denial_appeal_overturn_end_to_end(
