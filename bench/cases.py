@@ -13,7 +13,9 @@ is the case logic, the store and the payer, not the serialization. Both workers 
 in the sandbox. The priorauth worker comes from `worker.make_worker`, as in production (its
 sandbox passes the `workflows` package through, docs/workflows.md "Sandbox"; this script gives
 it an 8-thread activity executor); the bare worker is a plain `Worker` with the SDK's defaults,
-whose sandbox re-imports the small bare workflow module for each run.
+whose sandbox re-imports the small bare workflow module for each run. Cases start as the API
+starts them (`workflows.start.start_case`, with their search attributes), and the process logs
+as a deployed worker does (JSON lines at INFO, here into a file in the temporary directory).
 The two sides run alternately for `--rounds` rounds (default 3) and the ratio is that of the
 median rates: single rounds vary by +-0.1 on a busy 2-core machine.
 """
@@ -42,15 +44,16 @@ from temporalio.worker import Worker
 
 from activities.letters import PlainTextRenderer
 from bench.sample import bench_request
+from config.logging import configure_logging
 from config.temporal import data_converter
 from integrations.simulated_payer import Behaviour, Script, SimulatedPayer
 from store import cases
 from store.database import make_engine, transaction
 from store.migrate import upgrade
 from worker import TemporalDecisionSink, make_worker
-from workflows.constants import case_workflow_id, search_attribute_cli_args
-from workflows.models import CaseFacts, CaseInput
-from workflows.prior_auth import PriorAuthWorkflow
+from workflows.constants import search_attribute_cli_args
+from workflows.models import CaseFacts
+from workflows.start import start_case
 
 BENCH_KEY = ["bench-1:YmVuY2gta2V5LWJlbmNoLWtleS1iZW5jaC1rZXktMDA="]
 
@@ -80,12 +83,7 @@ async def run_priorauth(client: Client, engine: object, n: int) -> float:
         started = time.perf_counter()
         handles = await asyncio.gather(
             *(
-                client.start_workflow(
-                    PriorAuthWorkflow.run,
-                    CaseInput(facts=CaseFacts.from_request(case_id, req, received)),
-                    id=case_workflow_id(case_id),
-                    task_queue=queue,
-                )
+                start_case(client, CaseFacts.from_request(case_id, req, received), task_queue=queue)
                 for case_id in ids
             )
         )
@@ -116,7 +114,10 @@ async def main(n: int, rounds: int) -> None:
     temporal = shutil.which("temporal") or str(Path(sys.prefix) / "bin" / "temporal")
     pa_rates: list[float] = []
     bare_rates: list[float] = []
-    with tempfile.TemporaryDirectory() as tmp:
+    with tempfile.TemporaryDirectory() as tmp, (Path(tmp) / "worker.log").open("w") as log:
+        # The worker logs as in production (JSON lines at INFO), into a file: the figures stay
+        # readable and both sides pay for their logging as a deployed worker would.
+        configure_logging("INFO", "json", stream=log)
         url = f"sqlite:///{Path(tmp) / 'bench.db'}"
         upgrade(url)
         engine = make_engine(url)

@@ -10,7 +10,7 @@ import logging
 import re
 import sys
 from collections.abc import Iterable, Mapping, MutableMapping
-from typing import Any
+from typing import Any, TextIO
 
 import structlog
 from structlog.types import EventDict, Processor
@@ -87,10 +87,15 @@ def shared_processors() -> list[Processor]:
 
 
 def configure_logging(
-    level: str = "INFO", fmt: str = "auto", quiet_loggers: Iterable[str] = ()
+    level: str = "INFO",
+    fmt: str = "auto",
+    quiet_loggers: Iterable[str] = (),
+    stream: TextIO | None = None,
 ) -> None:
-    """Configure structlog and the stdlib root logger once per process."""
-    as_json = fmt == "json" or (fmt == "auto" and not sys.stdout.isatty())
+    """Configure structlog and the stdlib root logger once per process (lines go to `stream`,
+    standard output by default)."""
+    out = stream if stream is not None else sys.stdout
+    as_json = fmt == "json" or (fmt == "auto" and not out.isatty())
     renderer: Processor = (
         structlog.processors.JSONRenderer()
         if as_json
@@ -113,7 +118,7 @@ def configure_logging(
             renderer,
         ],
     )
-    handler = logging.StreamHandler(sys.stdout)
+    handler = logging.StreamHandler(out)
     handler.setFormatter(formatter)
     root = logging.getLogger()
     root.handlers[:] = [handler]

@@ -2,6 +2,7 @@
 
 import json
 import logging
+from pathlib import Path
 
 import pytest
 import structlog
@@ -50,3 +51,22 @@ def test_json_lines_from_structlog_and_stdlib_carry_no_phi(
     text = json.dumps(lines)
     assert "Patientson" not in text and "W123456789" not in text
     assert lines[0]["outcome"] == "denied"
+
+
+def test_lines_go_to_the_stream_given_and_only_there(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    handlers = logging.getLogger().handlers[:]
+    with (tmp_path / "worker.log").open("w") as stream:
+        configure_logging("INFO", "auto", stream=stream)  # a file is not a terminal: JSON
+        try:
+            structlog.stdlib.get_logger("priorauth.test").info("case_transition", case_id="c-7")
+            logging.getLogger("temporalio.worker").info("worker started")
+        finally:
+            logging.getLogger().handlers[:] = handlers  # later tests log elsewhere
+    lines = [json.loads(line) for line in (tmp_path / "worker.log").read_text().splitlines()]
+    assert [(line["event"], line.get("case_id")) for line in lines] == [
+        ("case_transition", "c-7"),
+        ("worker started", None),
+    ]
+    assert capsys.readouterr().out == ""

@@ -177,9 +177,6 @@ class ClockKeeper:
         self._publish_state()
         key = self._next_key()
         self._note(event, summary, actor)
-        workflow.logger.info(
-            event, extra={"case_id": self._case_id, "case_event": event, "key": key}
-        )
         await workflow.execute_activity_method(
             CaseStoreActivities.record_transition,
             TransitionRecord(
