@@ -129,6 +129,9 @@ class ClockKeeper:
         """Called before each recorded step and each wait (e.g. to upsert search attributes),
         so a step that changes several things publishes them once."""
 
+    def _publish_before_wait(self) -> None:
+        """Called only when the workflow is about to block (no step that takes no time)."""
+
     def _appeal_record(self) -> Appeal | None:
         """The appeal level this workflow keeps in the store, written with every transition."""
         return None
@@ -447,6 +450,7 @@ class ClockKeeper:
             def woken(version: int = version) -> bool:
                 return done() or self._deadline_version != version
 
+            self._publish_before_wait()
             if not moments:
                 await workflow.wait_condition(woken)
                 continue

@@ -151,12 +151,15 @@ class PriorAuthCase(ClockKeeper):
         self._appeal_request: FileAppealInput | None = None
         self._child: ChildWorkflowHandle[AppealWorkflow, AppealResult] | None = None
         self._appeal_result: AppealResult | None = None
-        # What the case is listed with: a fresh case may have been started with its search
-        # attributes (`workflows.start`); a continued run re-publishes them as before.
+        # What the case is listed with. A fresh case started with its search attributes
+        # (`workflows.start`) publishes changes only when it is about to wait; a continued run,
+        # or a case started without them (before December 2026), publishes at every step, as
+        # its history records (docs/workflows.md, "PHI design").
         listed = workflow.info().typed_search_attributes if input.resume is None else None
         self._sa_payer = listed is not None and listed.get(PAYER) == input.facts.payer_id
         self._sa_status: str | None = listed.get(CASE_STATUS) if listed else None
         self._sa_due: datetime | None = listed.get(NEXT_DUE_AT) if listed else None
+        self._listed_at_start = self._sa_status is not None
         self._child_task: asyncio.Task[None] | None = None
 
     # ================================================================ run
@@ -170,10 +173,12 @@ class PriorAuthCase(ClockKeeper):
                 break
             await self._step()
             if self._can_continue_as_new():
+                self._publish_before_wait()
                 await workflow.wait_condition(workflow.all_handlers_finished)
                 workflow.continue_as_new(
                     CaseInput(facts=self._facts, options=self._options, resume=self._state())
                 )
+        self._publish_before_wait()  # the closed case's final listing
         await workflow.wait_condition(workflow.all_handlers_finished)
         return self._view()
 
@@ -344,6 +349,7 @@ class PriorAuthCase(ClockKeeper):
     async def _withdraw_case(self, request: WithdrawInput) -> None:
         if self._st.phase == Phase.IN_APPEAL and self._child is not None:
             await self._child.signal(AppealSignal.PARENT_WITHDREW, request.reason)
+            self._publish_before_wait()
             await workflow.wait_condition(lambda: self._appeal_result is not None)
         async with self._lock:
             undecided = any(item.outcome not in FINAL_OUTCOMES for item in self._st.items)
@@ -457,6 +463,7 @@ class PriorAuthCase(ClockKeeper):
         self._appeal_result = await child
 
     async def _follow_appeal(self) -> None:
+        self._publish_before_wait()
         await workflow.wait_condition(
             lambda: self._appeal_result is not None or self._withdraw is not None
         )
@@ -607,6 +614,14 @@ class PriorAuthCase(ClockKeeper):
         ]
 
     def _publish_state(self) -> None:
+        if not self._listed_at_start:
+            self._upsert_changes()
+
+    def _publish_before_wait(self) -> None:
+        if self._listed_at_start:
+            self._upsert_changes()
+
+    def _upsert_changes(self) -> None:
         """Upsert the search attributes that changed (status, next due moment; payer once)."""
         updates: list[SearchAttributeUpdate[Any]] = []
         if not self._sa_payer:

@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine
 from temporalio.client import Client, WorkflowHandle, WorkflowUpdateStage
+from temporalio.common import TypedSearchAttributes
 from temporalio.testing import WorkflowEnvironment
 
 from activities.letters_renderer import LettersPackageRenderer
@@ -94,6 +95,21 @@ async def sign_when_ready(client: Client, workflow_id: str, *, wait: bool = True
     raise AssertionError("appeal never awaited sign-off")
 
 
+async def listed_as(
+    handle: WorkflowHandle[Any, Any], status: str, *, seconds: float = 20.0
+) -> TypedSearchAttributes:
+    """The case's search attributes once it is listed with `status` (a case publishes them
+    when it next waits, a moment after its state changed)."""
+    deadline = asyncio.get_running_loop().time() + seconds
+    while True:
+        attributes = (await handle.describe()).typed_search_attributes
+        if attributes.get(CASE_STATUS) == status:
+            return attributes
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"listed as {attributes.get(CASE_STATUS)}, not {status}")
+        await asyncio.sleep(0.1)
+
+
 def assert_no_phi(history_json: str) -> None:
     leaked = [s for s in PHI_STRINGS if s in history_json]
     assert leaked == [], f"PHI in history: {leaked}"
@@ -120,18 +136,24 @@ async def test_a_case_is_listed_from_its_start_before_any_worker_runs(
     ):
         await until(handle, lambda v: v.status == CaseStatus.APPROVED)
         clocks = (await handle.query(PriorAuthWorkflow.deadlines)).deadlines
-    # The payer's clock the case listed with is the one the workflow computed, and the opening
-    # step did not publish it again: only the later changes are upserted.
+        await listed_as(handle, "approved")
+    # The payer's clock the case listed with is the one the workflow computed.
     [clock] = [d for d in clocks if d.key == "initial_decision"]
     assert clock.due_at == payer_clock
+    # It publishes changes only when it waits: nothing while it opens and submits, never the
+    # payer again (the approved case is listed as approved, above).
     history = await handle.fetch_history()
-    upserted = [
-        e.upsert_workflow_search_attributes_event_attributes.search_attributes.indexed_fields
-        for e in history.events
+    submitted = next(
+        i
+        for i, e in enumerate(history.events)
+        if e.activity_task_scheduled_event_attributes.activity_type.name == "submit_to_payer"
+    )
+    upserts = [
+        (i, e.upsert_workflow_search_attributes_event_attributes.search_attributes.indexed_fields)
+        for i, e in enumerate(history.events)
         if e.HasField("upsert_workflow_search_attributes_event_attributes")
     ]
-    assert sorted(upserted[0]) == ["CaseStatus"]
-    assert all("Payer" not in fields for fields in upserted)
+    assert upserts and all(i > submitted and "Payer" not in fields for i, fields in upserts)
 
 
 async def test_approval_and_denial_appeal_overturn_end_to_end(
@@ -159,8 +181,7 @@ async def test_approval_and_denial_appeal_overturn_end_to_end(
         view = await until(denied, lambda v: v.phase == Phase.ADVERSE)
         # What the Temporal UI lists: the case's status, payer and next due moment (the appeal
         # filing window), published once per step.
-        attributes = (await denied.describe()).typed_search_attributes
-        assert attributes.get(CASE_STATUS) == "denied"
+        attributes = await listed_as(denied, "denied")
         assert attributes.get(PAYER) == deny_req.coverage.payer.payer_id
         assert view.next_due_at is not None
         assert attributes.get(NEXT_DUE_AT) == view.next_due_at
@@ -186,8 +207,7 @@ async def test_approval_and_denial_appeal_overturn_end_to_end(
         await sign_when_ready(client, view.appeals[0].workflow_id)
         view = await until(denied, lambda v: v.status == CaseStatus.APPROVED)
         assert view.appeals[0].status == AppealStatus.OVERTURNED
-        desc = await denied.describe()
-        assert desc.typed_search_attributes.get(CASE_STATUS) == "approved"
+        await listed_as(denied, "approved")
 
         # Server-side histories, read without the codec: no PHI anywhere.
         for wid in (approved.id, denied.id, view.appeals[0].workflow_id):
