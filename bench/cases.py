@@ -10,13 +10,13 @@ both rates and their ratio (goal: priorauth >= 0.8 x bare).
 Fairness: both sides run on the same dev server through the same client, so both use the
 product's data converter (pydantic + AES-GCM codec + encoded failure attributes): what differs
 is the case logic, the store and the payer, not the serialization. Both workers run workflows
-in the sandbox. The priorauth worker comes from `worker.make_worker`, as in production (its
-sandbox passes the `workflows` package through, docs/workflows.md "Sandbox"; this script gives
-it an 8-thread activity executor); the bare worker is a plain `Worker` with the SDK's defaults,
+in the sandbox. The priorauth worker comes from `worker.make_worker` with its production
+defaults (its sandbox passes the `workflows` package through, docs/workflows.md "Sandbox");
+the bare worker is a plain `Worker` with the SDK's defaults,
 whose sandbox re-imports the small bare workflow module for each run. Cases start as the API
 starts them (`workflows.start.start_case`, with their search attributes), and the process logs
 as a deployed worker does (JSON lines at INFO, here into a file in the temporary directory).
-The two sides run alternately for `--rounds` rounds (default 3) and the ratio is that of the
+The two sides run alternately for `--rounds` rounds (default 5) and the ratio is that of the
 median rates: single rounds vary by +-0.1 on a busy 2-core machine.
 """
 
@@ -30,7 +30,6 @@ import sys
 import tempfile
 import time
 import uuid
-from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -77,7 +76,6 @@ async def run_priorauth(client: Client, engine: object, n: int) -> float:
         engine=engine,  # type: ignore[arg-type]
         gateway=payer,
         renderer=PlainTextRenderer(),
-        executor=ThreadPoolExecutor(max_workers=8),
     )
     async with worker:
         started = time.perf_counter()
@@ -151,6 +149,6 @@ async def main(n: int, rounds: int) -> None:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("n", nargs="?", type=int, default=50, help="cases per side and round")
-    parser.add_argument("--rounds", type=int, default=3, help="alternating rounds (default 3)")
+    parser.add_argument("--rounds", type=int, default=5, help="alternating rounds (default 5)")
     args = parser.parse_args()
     asyncio.run(main(args.n, args.rounds))
