@@ -2,12 +2,10 @@
 
 Every transition of every case runs these, serialized behind the audit chain's head row, so
 their CPU cost is the store's throughput. They are `store.prepared` statements run on the DBAPI
-cursor of a Core connection (`store.database.connection_transaction`, no ORM session needed) or
-of a session's connection, in its transaction, bypassing the ORM: in a session, call them before
-anything in the same session loads the rows they write. The ORM functions of the other modules
-(`audit.append_event`, `decisions.record_decision`, `tasks.create_task`, ...) stay for the API
-and return what they stored; these return nothing to read back, and build their rows with the
-same field functions.
+cursor of a Core connection (`store.database.connection_transaction`), in its transaction,
+bypassing the ORM. The ORM functions of the other modules (`audit.append_event`,
+`decisions.record_decision`, `tasks.create_task`, ...) stay for the API and return what they
+stored; these return nothing to read back, and build their rows with the same field functions.
 
 A new transition is typically: the chain head (locked on PostgreSQL; SQLite's `BEGIN
 IMMEDIATE` already holds the write lock), the event's `INSERT ... ON CONFLICT DO NOTHING`
@@ -28,7 +26,7 @@ from sqlalchemy import Connection, Table, bindparam, case, func, update
 from sqlalchemy import select as sa_select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Dialect
-from sqlmodel import Session, SQLModel
+from sqlmodel import SQLModel
 
 from domain.enums import CaseStatus
 from domain.models import Appeal, CaseDeadline, ContactLogEntry, PayerDecision
@@ -232,11 +230,10 @@ def _statements(dialect: Dialect) -> _Statements:
 
 
 class TransitionWrites:
-    """The writes of transitions in a connection's or a session's transaction, on one DBAPI
-    cursor: `with TransitionWrites(connection) as writes: ...`. None of them commits."""
+    """The writes of transitions in a connection's transaction, on one DBAPI cursor:
+    `with TransitionWrites(connection) as writes: ...`. None of them commits."""
 
-    def __init__(self, bind: Connection | Session) -> None:
-        connection = bind if isinstance(bind, Connection) else bind.connection()
+    def __init__(self, connection: Connection) -> None:
         self._sql = _statements(connection.dialect)
         self._cursor = connection.connection.cursor()
 

@@ -87,7 +87,7 @@ def test_set_case_state_keeps_the_closed_at_rule(engine: Engine) -> None:
     _create(engine, "case-010")
 
     def step(status: CaseStatus | None, assignee: str | None, at: datetime) -> CaseSummary:
-        with transaction(engine) as session, TransitionWrites(session) as writes:
+        with connection_transaction(engine) as connection, TransitionWrites(connection) as writes:
             writes.set_case_state(case_id="case-010", status=status, assignee=assignee, at=at)
         with transaction(engine) as session:
             return get_case_summary(session=session, case_id="case-010")
@@ -113,8 +113,8 @@ def test_set_case_state_keeps_the_closed_at_rule(engine: Engine) -> None:
         t4,
         None,
     )
-    with pytest.raises(NotFoundError), transaction(engine) as session:
-        TransitionWrites(session).set_case_state(
+    with pytest.raises(NotFoundError), connection_transaction(engine) as connection:
+        TransitionWrites(connection).set_case_state(
             case_id="nope-000", status=None, assignee=None, at=t4
         )
 
@@ -128,7 +128,7 @@ def test_put_deadlines_follows_the_upsert_rules(engine: Engine) -> None:
     )
 
     def put(*deadlines: CaseDeadline) -> tuple[list[CaseDeadline], datetime | None]:
-        with transaction(engine) as session, TransitionWrites(session) as writes:
+        with connection_transaction(engine) as connection, TransitionWrites(connection) as writes:
             writes.put_deadlines(case_id=case_id, deadlines=list(deadlines))
         with transaction(engine) as session:
             history = list_deadlines(session=session, case_id=case_id, include_superseded=True)
@@ -343,7 +343,8 @@ def test_open_tasks_close_by_the_callers_decision(engine: Engine) -> None:
 
 def test_driver_errors_are_sqlalchemy_errors(engine: Engine) -> None:
     deadline = samples.deadline(due=DUE)
-    with pytest.raises(IntegrityError), transaction(engine) as session:  # no such case (FK)
-        TransitionWrites(session).put_deadlines(case_id="nope-000", deadlines=[deadline])
-    with pytest.raises(NotFoundError), transaction(engine) as session:
-        TransitionWrites(session).assignee_of("nope-000")
+    # No such case: the foreign key fails.
+    with pytest.raises(IntegrityError), connection_transaction(engine) as connection:
+        TransitionWrites(connection).put_deadlines(case_id="nope-000", deadlines=[deadline])
+    with pytest.raises(NotFoundError), connection_transaction(engine) as connection:
+        TransitionWrites(connection).assignee_of("nope-000")
