@@ -8,6 +8,6 @@ from tests.integrations.pas_helpers import FIXTURES
 
 
 @pytest.fixture(scope="session", autouse=True)
-def _shared_fixtures_present() -> None:
+def _pas_fixtures_present() -> None:
     if not FIXTURES.is_dir():
-        pytest.fail(f"PAS fixtures not found at {FIXTURES.resolve()} (shared/ beside the repo)")
+        pytest.fail(f"PAS fixtures not found at {FIXTURES.resolve()}")

@@ -1,4 +1,4 @@
-"""Shared helpers for the PAS tests: the shared fixture files and a synthetic valid case."""
+"""Helpers for the PAS tests: the PAS test-kit fixture files and a synthetic valid case."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ from typing import Any
 from domain.models import PriorAuthRequest
 from integrations.pas.intake import PlanMapping
 
-# /work/shared sits next to the repository (CI clones it there too).
-FIXTURES = Path(__file__).resolve().parents[2] / ".." / "shared" / "fixtures" / "pas"
+# Copies of the Da Vinci PAS test kit's fixtures (Apache-2.0, see tests/fixtures/pas/NOTICE).
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "pas"
 
 CONFORMANT = [
     "conformant_pas_bundle_v110.json",
