@@ -69,6 +69,15 @@ class Settings(BaseSettings):
     )
     temporal_address: str = "localhost:7233"
     temporal_namespace: str = "default"
+    # A managed or TLS-terminated Temporal cluster: TLS (with a private CA and a server name
+    # override if needed), mTLS with a client certificate and key (PEM file paths), or an API
+    # key (which turns TLS on by itself). Checked at start by `_temporal_tls_is_complete`.
+    temporal_tls: bool = False
+    temporal_tls_server_ca_cert: Path | None = None
+    temporal_tls_client_cert: Path | None = None
+    temporal_tls_client_key: Path | None = None
+    temporal_tls_server_name: str | None = None
+    temporal_api_key: SecretStr | None = None
     task_queue: str = "priorauth"
     log_level: str = "INFO"
     log_format: Literal["auto", "json", "console"] = "auto"
@@ -108,6 +117,33 @@ class Settings(BaseSettings):
                         f"API key {api_key.name!r} looks like a placeholder: "
                         "use 24 or more random characters"
                     )
+        return self
+
+    @model_validator(mode="after")
+    def _temporal_tls_is_complete(self) -> Settings:
+        files = {
+            "PRIORAUTH_TEMPORAL_TLS_SERVER_CA_CERT": self.temporal_tls_server_ca_cert,
+            "PRIORAUTH_TEMPORAL_TLS_CLIENT_CERT": self.temporal_tls_client_cert,
+            "PRIORAUTH_TEMPORAL_TLS_CLIENT_KEY": self.temporal_tls_client_key,
+        }
+        given = [name for name, path in files.items() if path is not None]
+        if self.temporal_tls_server_name:
+            given.append("PRIORAUTH_TEMPORAL_TLS_SERVER_NAME")
+        if given and not self.temporal_tls:
+            raise ValueError(f"{given[0]} is set but PRIORAUTH_TEMPORAL_TLS is not true")
+        pair = ("PRIORAUTH_TEMPORAL_TLS_CLIENT_CERT", "PRIORAUTH_TEMPORAL_TLS_CLIENT_KEY")
+        if (files[pair[0]] is None) != (files[pair[1]] is None):
+            present, missing = pair if files[pair[1]] is None else pair[::-1]
+            raise ValueError(f"{present} is set without {missing} (mTLS needs both)")
+        for name, path in files.items():
+            if path is None:
+                continue
+            try:
+                pem = path.read_bytes()
+            except OSError as exc:
+                raise ValueError(f"{name}: cannot read {path} ({exc.strerror})") from None
+            if b"-----BEGIN " not in pem:
+                raise ValueError(f"{name}: {path} is not a PEM file")
         return self
 
     @property

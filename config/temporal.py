@@ -5,6 +5,10 @@ pydantic payloads, encrypted with AES-GCM under a key id from `Settings.codec_ke
 rotate: the newest encrypts, every listed key decrypts), and failures whose message and stack
 trace travel as encoded attributes. Workflow ids, task queues, type names and search attributes
 are not encrypted by Temporal: they must never hold PHI.
+
+`connect(settings)` is how the API, the worker and the CLI reach Temporal: plaintext by default
+(the dev server, a private compose network), TLS / mTLS and an API key for a managed cluster
+(`Settings.temporal_tls*`, `Settings.temporal_api_key`).
 """
 
 from __future__ import annotations
