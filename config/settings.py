@@ -85,6 +85,10 @@ class Settings(BaseSettings):
     template_override_dir: Path | None = None
     # Keys for the Temporal payload codec: "key-id:base64-32-bytes", newest first.
     codec_keys: list[str] = Field(default_factory=list)
+    # HMAC keys for `priorauth audit anchor` / `audit verify --anchor`, JSON list of
+    # "key-id:base64-32-or-more-bytes", newest first (it signs; every listed key verifies).
+    # Give them to the anchoring job and the verifier only, never to the API or the worker.
+    audit_anchor_keys: list[SecretStr] = Field(default_factory=list)
     # API keys as JSON: [{"name": "alice", "key": "...", "role": "case_manager"}]; in dev the
     # documented DEV_API_KEYS are used when none are configured.
     api_keys: list[ApiKey] = Field(default_factory=list)
