@@ -67,6 +67,13 @@ class Settings(BaseSettings):
         default=None,
         description="SQLAlchemy URL; default: a SQLite file under data_dir",
     )
+    # Production runs migrations apart from the application: `python -m store.migrate` as the
+    # schema owner (this URL; default: database_url) grants the runtime role (which
+    # database_url logs in as) what store.roles allows, and the API and the worker only check
+    # that the schema is at head. migrate_on_start: None means on in dev/test, off in production.
+    migration_database_url: str | None = None
+    database_runtime_role: str | None = None
+    migrate_on_start: bool | None = None
     temporal_address: str = "localhost:7233"
     temporal_namespace: str = "default"
     # A managed or TLS-terminated Temporal cluster: TLS (with a private CA and a server name
@@ -155,6 +162,16 @@ class Settings(BaseSettings):
         if self.api_keys or self.environment == "production":
             return self.api_keys
         return DEV_API_KEYS
+
+    @property
+    def effective_migrate_on_start(self) -> bool:
+        if self.migrate_on_start is not None:
+            return self.migrate_on_start
+        return self.environment != "production"
+
+    @property
+    def resolved_migration_database_url(self) -> str:
+        return self.migration_database_url or self.resolved_database_url
 
     @property
     def resolved_database_url(self) -> str:
