@@ -5,6 +5,10 @@ from __future__ import annotations
 
 import base64
 import json
+import os
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -215,4 +219,30 @@ def test_out_dir_keeps_every_anchor_in_its_own_file(
     files = sorted(out.iterdir())
     assert [json.loads(f.read_text())["events"] for f in files] == [1, 2]
     for file in files:
+        assert verify(database_url, file).exit_code == 0
+
+
+def test_every_keeps_anchoring_until_stopped(
+    engine: Engine, database_url: str, tmp_path: Path
+) -> None:
+    fill(engine, 1, 2)
+    out = tmp_path / "anchors"
+    env = {**os.environ, "PRIORAUTH_AUDIT_ANCHOR_KEYS": json.dumps([KEY])}
+    command = [sys.executable, "-m", "cli", "audit", "anchor", "--database-url", database_url]
+    process = subprocess.Popen(
+        [*command, "--every", "1", "--out-dir", str(out)],
+        env=env,
+        cwd=Path(__file__).resolve().parents[2],
+        stdout=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while len(list(out.glob("anchor-*.json"))) < 2:
+            assert process.poll() is None, "the anchoring loop ended"
+            assert time.monotonic() < deadline, "fewer than two anchors in 60 s"
+            time.sleep(0.2)
+    finally:
+        process.terminate()
+        process.wait(10)
+    for file in out.glob("anchor-*.json"):
         assert verify(database_url, file).exit_code == 0
