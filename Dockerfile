@@ -14,5 +14,7 @@ COPY config config
 COPY commands commands
 COPY worker.py cli.py ./
 RUN pip install . && useradd --create-home priorauth
+# Where the audit-anchor service writes (a volume mounted here keeps this owner).
+RUN install -d -o priorauth -g priorauth /var/lib/priorauth/anchors
 USER priorauth
 CMD ["priorauth", "worker"]

@@ -10,6 +10,7 @@ import typer
 from commands.api_server import api
 from commands.audit import audit_app
 from commands.case import case_app
+from commands.db import db_app
 from commands.deadline import deadline
 from commands.demo import demo
 from commands.dev import dev, worker
@@ -28,6 +29,7 @@ app.add_typer(queue_app, name="queue", help="Work queues: my cases, escalations,
 app.command("deadline", help="Compute regulatory due moments from JSON queries.")(deadline)
 app.add_typer(letter_app, name="letter", help="Render appeal and case letters to .docx.")
 app.add_typer(audit_app, name="audit", help="Inspect the tamper-evident audit trail.")
+app.add_typer(db_app, name="db", help="Migrate the case store; grant the runtime role.")
 app.command("dev", help="Run the whole local stack (Temporal, worker, API, sandbox payer).")(dev)
 app.command("worker", help="Run a Temporal worker for priorauth cases.")(worker)
 app.command("api", help="Run the HTTP API.")(api)

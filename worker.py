@@ -204,18 +204,24 @@ def gateway_for(settings: Settings, sink: TemporalDecisionSink) -> PayerGateway 
 
 
 async def run_worker(settings: Settings | None = None) -> None:
-    """Migrate the store, connect, serve until SIGINT/SIGTERM, then drain and stop."""
+    """Migrate the store (or check it is migrated), connect, serve until SIGINT/SIGTERM, then
+    drain and stop."""
     settings = settings or get_settings()
     configure_logging(settings.log_level, settings.log_format)
     from store.database import make_engine
-    from store.migrate import upgrade
+    from store.migrate import prepare_schema
 
     url = settings.resolved_database_url
     if url.startswith("sqlite:///"):
         from pathlib import Path
 
         Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-    upgrade(url)
+    prepare_schema(
+        url,
+        migrate=settings.effective_migrate_on_start,
+        migration_url=settings.migration_database_url,
+        runtime_role=settings.database_runtime_role,
+    )
     engine = make_engine(url)
     client = await connect(settings, data_converter(settings))
     worker = make_worker(

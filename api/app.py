@@ -26,7 +26,7 @@ from config.logging import get_logger
 from config.settings import Settings, get_settings
 from config.temporal import connect
 from store.database import make_engine
-from store.migrate import upgrade
+from store.migrate import prepare_schema
 
 log = get_logger("priorauth.api")
 
@@ -47,7 +47,7 @@ def create_app(
         own_engine = engine is None
         app.state.settings = settings
         if own_engine:
-            await asyncio.to_thread(_migrate, settings.resolved_database_url)
+            await asyncio.to_thread(_migrate, settings)
         app.state.engine = engine or make_engine(settings.resolved_database_url)
         app.state.temporal_connector = connector
         app.state.temporal = temporal_client
@@ -80,11 +80,18 @@ def create_app(
     return app
 
 
-def _migrate(url: str) -> None:
-    """Bring the store to the latest revision (safe when the worker does it at the same time)."""
+def _migrate(settings: Settings) -> None:
+    """Bring the store to the latest revision (safe when the worker does it at the same time),
+    or, when not migrating on start (production), check that it is there."""
+    url = settings.resolved_database_url
     if url.startswith("sqlite:///"):
         Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-    upgrade(url)
+    prepare_schema(
+        url,
+        migrate=settings.effective_migrate_on_start,
+        migration_url=settings.migration_database_url,
+        runtime_role=settings.database_runtime_role,
+    )
 
 
 def _openapi(app: FastAPI) -> dict[str, Any]:

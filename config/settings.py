@@ -67,8 +67,24 @@ class Settings(BaseSettings):
         default=None,
         description="SQLAlchemy URL; default: a SQLite file under data_dir",
     )
+    # Production runs migrations apart from the application: `python -m store.migrate` as the
+    # schema owner (this URL; default: database_url) grants the runtime role (which
+    # database_url logs in as) what store.roles allows, and the API and the worker only check
+    # that the schema is at head. migrate_on_start: None means on in dev/test, off in production.
+    migration_database_url: str | None = None
+    database_runtime_role: str | None = None
+    migrate_on_start: bool | None = None
     temporal_address: str = "localhost:7233"
     temporal_namespace: str = "default"
+    # A managed or TLS-terminated Temporal cluster: TLS (with a private CA and a server name
+    # override if needed), mTLS with a client certificate and key (PEM file paths), or an API
+    # key (which turns TLS on by itself). Checked at start by `_temporal_tls_is_complete`.
+    temporal_tls: bool = False
+    temporal_tls_server_ca_cert: Path | None = None
+    temporal_tls_client_cert: Path | None = None
+    temporal_tls_client_key: Path | None = None
+    temporal_tls_server_name: str | None = None
+    temporal_api_key: SecretStr | None = None
     task_queue: str = "priorauth"
     log_level: str = "INFO"
     log_format: Literal["auto", "json", "console"] = "auto"
@@ -76,6 +92,10 @@ class Settings(BaseSettings):
     template_override_dir: Path | None = None
     # Keys for the Temporal payload codec: "key-id:base64-32-bytes", newest first.
     codec_keys: list[str] = Field(default_factory=list)
+    # HMAC keys for `priorauth audit anchor` / `audit verify --anchor`, JSON list of
+    # "key-id:base64-32-or-more-bytes", newest first (it signs; every listed key verifies).
+    # Give them to the anchoring job and the verifier only, never to the API or the worker.
+    audit_anchor_keys: list[SecretStr] = Field(default_factory=list)
     # API keys as JSON: [{"name": "alice", "key": "...", "role": "case_manager"}]; in dev the
     # documented DEV_API_KEYS are used when none are configured.
     api_keys: list[ApiKey] = Field(default_factory=list)
@@ -110,11 +130,48 @@ class Settings(BaseSettings):
                     )
         return self
 
+    @model_validator(mode="after")
+    def _temporal_tls_is_complete(self) -> Settings:
+        files = {
+            "PRIORAUTH_TEMPORAL_TLS_SERVER_CA_CERT": self.temporal_tls_server_ca_cert,
+            "PRIORAUTH_TEMPORAL_TLS_CLIENT_CERT": self.temporal_tls_client_cert,
+            "PRIORAUTH_TEMPORAL_TLS_CLIENT_KEY": self.temporal_tls_client_key,
+        }
+        given = [name for name, path in files.items() if path is not None]
+        if self.temporal_tls_server_name:
+            given.append("PRIORAUTH_TEMPORAL_TLS_SERVER_NAME")
+        if given and not self.temporal_tls:
+            raise ValueError(f"{given[0]} is set but PRIORAUTH_TEMPORAL_TLS is not true")
+        pair = ("PRIORAUTH_TEMPORAL_TLS_CLIENT_CERT", "PRIORAUTH_TEMPORAL_TLS_CLIENT_KEY")
+        if (files[pair[0]] is None) != (files[pair[1]] is None):
+            present, missing = pair if files[pair[1]] is None else pair[::-1]
+            raise ValueError(f"{present} is set without {missing} (mTLS needs both)")
+        for name, path in files.items():
+            if path is None:
+                continue
+            try:
+                pem = path.read_bytes()
+            except OSError as exc:
+                raise ValueError(f"{name}: cannot read {path} ({exc.strerror})") from None
+            if b"-----BEGIN " not in pem:
+                raise ValueError(f"{name}: {path} is not a PEM file")
+        return self
+
     @property
     def effective_api_keys(self) -> list[ApiKey]:
         if self.api_keys or self.environment == "production":
             return self.api_keys
         return DEV_API_KEYS
+
+    @property
+    def effective_migrate_on_start(self) -> bool:
+        if self.migrate_on_start is not None:
+            return self.migrate_on_start
+        return self.environment != "production"
+
+    @property
+    def resolved_migration_database_url(self) -> str:
+        return self.migration_database_url or self.resolved_database_url
 
     @property
     def resolved_database_url(self) -> str:

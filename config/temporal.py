@@ -5,6 +5,10 @@ pydantic payloads, encrypted with AES-GCM under a key id from `Settings.codec_ke
 rotate: the newest encrypts, every listed key decrypts), and failures whose message and stack
 trace travel as encoded attributes. Workflow ids, task queues, type names and search attributes
 are not encrypted by Temporal: they must never hold PHI.
+
+`connect(settings)` is how the API, the worker and the CLI reach Temporal: plaintext by default
+(the dev server, a private compose network), TLS / mTLS and an API key for a managed cluster
+(`Settings.temporal_tls*`, `Settings.temporal_api_key`).
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ import os
 import sys
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from temporalio.api.common.v1 import Payload
@@ -27,6 +31,7 @@ from temporalio.converter import (
     DefaultFailureConverterWithEncodedAttributes,
     PayloadCodec,
 )
+from temporalio.service import TLSConfig
 
 from config.settings import Settings
 from workflows.constants import SEARCH_ATTRIBUTES, search_attribute_cli_args
@@ -38,9 +43,11 @@ __all__ = [
     "SEARCH_ATTRIBUTES",
     "AesGcmCodec",
     "connect",
+    "connect_options",
     "data_converter",
     "parse_keys",
     "search_attribute_cli_args",
+    "tls_config",
 ]
 
 
@@ -48,13 +55,23 @@ class CodecKeyError(ValueError):
     """A malformed key entry or an unknown key id (messages carry key ids only)."""
 
 
+class UnencryptedPayloadError(ValueError):
+    """A payload reached the codec's decode without its encryption (message: encoding only)."""
+
+
 def parse_keys(entries: Iterable[str]) -> list[tuple[str, bytes]]:
     """`key-id:base64-32-bytes` entries, newest first, as (key id, key) pairs."""
     keys: list[tuple[str, bytes]] = []
     for entry in entries:
         key_id, sep, encoded = entry.partition(":")
-        if not sep or not key_id.strip():
+        if not sep:
             raise CodecKeyError("codec key entries look like 'key-id:base64-32-bytes'")
+        if not key_id.strip():
+            raise CodecKeyError("a codec key entry has an empty key id ('key-id:base64-32-bytes')")
+        if any(key_id.strip() == known for known, _ in keys):
+            # Two keys under one id: a payload names its key by id, so one of them could never
+            # decrypt what it encrypted.
+            raise CodecKeyError(f"codec key id '{key_id.strip()}' is listed twice")
         try:
             key = base64.b64decode(encoded.strip(), validate=True)
         except ValueError as exc:
@@ -68,7 +85,12 @@ def parse_keys(entries: Iterable[str]) -> list[tuple[str, bytes]]:
 
 
 class AesGcmCodec(PayloadCodec):
-    """Encrypts every payload with AES-256-GCM; the key id travels in the payload metadata."""
+    """Encrypts every payload with AES-256-GCM; the key id travels in the payload metadata.
+
+    Decoding refuses a payload that is not encrypted: whoever can write to the Temporal
+    namespace (a CLI `signal --input`, a foreign client) must not inject plain data into a case.
+    The SDK passes search attributes beside the codec, never through it.
+    """
 
     def __init__(self, keys: Sequence[tuple[str, bytes]]) -> None:
         if not keys:
@@ -96,9 +118,13 @@ class AesGcmCodec(PayloadCodec):
     async def decode(self, payloads: Sequence[Payload]) -> list[Payload]:
         out = []
         for payload in payloads:
-            if payload.metadata.get("encoding", b"") != ENCODING:
-                out.append(payload)
-                continue
+            encoding = payload.metadata.get("encoding", b"")
+            if encoding != ENCODING:
+                shown = encoding.decode("utf-8", "replace")[:64] or "none"
+                raise UnencryptedPayloadError(
+                    f"refusing an unencrypted payload (encoding '{shown}'): every payload must "
+                    f"be encrypted by the priorauth codec ('{ENCODING.decode()}')"
+                )
             key_id = payload.metadata.get("encryption-key-id", b"").decode()
             cipher = self._keyring.get(key_id)
             if cipher is None:
@@ -138,11 +164,41 @@ def data_converter(
     )
 
 
+def tls_config(settings: Settings) -> TLSConfig | None:
+    """The TLS settings as the SDK's `TLSConfig` (PEM files read now), None when TLS is off.
+
+    None leaves the SDK's default: TLS on exactly when an API key is set.
+    """
+    if not settings.temporal_tls:
+        return None
+
+    def read(path: Path | None) -> bytes | None:
+        return path.read_bytes() if path is not None else None
+
+    return TLSConfig(
+        server_root_ca_cert=read(settings.temporal_tls_server_ca_cert),
+        domain=settings.temporal_tls_server_name,
+        client_cert=read(settings.temporal_tls_client_cert),
+        client_private_key=read(settings.temporal_tls_client_key),
+    )
+
+
+def connect_options(settings: Settings) -> dict[str, Any]:
+    """Keyword arguments of `Client.connect` besides the address and the data converter."""
+    api_key = settings.temporal_api_key
+    return {
+        "namespace": settings.temporal_namespace,
+        "tls": tls_config(settings),
+        "api_key": api_key.get_secret_value() if api_key is not None else None,
+    }
+
+
 async def connect(settings: Settings, converter: DataConverter | None = None) -> Client:
+    """A client for the API, the worker and the CLI: codec, TLS / mTLS and API key from settings."""
     return await Client.connect(
         settings.temporal_address,
-        namespace=settings.temporal_namespace,
         data_converter=converter or data_converter(settings),
+        **connect_options(settings),
     )
 
 

@@ -1,7 +1,10 @@
 """Alembic owns the schema: `upgrade(url)` brings a database to the latest revision.
 
-Called by the tests, the worker and the API at start-up; also runnable by hand:
-`python -m store.migrate [URL]` or `alembic -c store/alembic.ini upgrade head`.
+Called by the tests, and by the worker and the API at start-up when migrating on start (dev and
+test; `prepare_schema`); in production they only check the schema is at head, and the
+deployment runs `python -m store.migrate` as the schema owner, which then grants the runtime
+role (store.roles). Also runnable by hand: `python -m store.migrate [URL]` or
+`alembic -c store/alembic.ini upgrade head`.
 Several processes may start at once: on PostgreSQL the upgrade holds an advisory lock, on
 SQLite the write lock of `BEGIN IMMEDIATE`, so migrations never run twice in parallel.
 """
@@ -66,6 +69,50 @@ def _outside_transaction(connection: Connection, statement: str) -> None:
         cursor.close()
 
 
+class SchemaNotAtHeadError(RuntimeError):
+    """The store's schema is not the one this release needs, and this process may not migrate."""
+
+
+def require_head(url: str) -> None:
+    """Raise `SchemaNotAtHeadError` unless the database at `url` is at the head revision."""
+    engine = make_engine(url)
+    try:
+        current = current_revision(engine)
+    finally:
+        engine.dispose()
+    head = head_revision()
+    if current != head:
+        found = f"at revision {current}" if current else "not migrated"
+        raise SchemaNotAtHeadError(
+            f"the case store is {found}, this release needs revision {head}; run the "
+            "migration as the schema owner first (`python -m store.migrate`, with "
+            "PRIORAUTH_MIGRATION_DATABASE_URL), or set PRIORAUTH_MIGRATE_ON_START=true"
+        )
+
+
+def prepare_schema(
+    url: str, *, migrate: bool, migration_url: str | None = None, runtime_role: str | None = None
+) -> None:
+    """At process start: migrate (as `migration_url`'s login, then grant `runtime_role`), or
+    only check that the schema at `url` is at head."""
+    if not migrate:
+        require_head(url)
+        return
+    upgrade(migration_url or url)
+    if runtime_role:
+        grant_runtime_role(migration_url or url, runtime_role)
+
+
+def grant_runtime_role(url: str, role: str) -> None:
+    from store.roles import grant_runtime
+
+    engine = make_engine(url)
+    try:
+        grant_runtime(engine, role)
+    finally:
+        engine.dispose()
+
+
 def current_revision(engine: Engine) -> str | None:
     """The revision the database is at (None: never migrated)."""
     with engine.connect() as connection:
@@ -77,15 +124,22 @@ def head_revision() -> str | None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    args = sys.argv[1:] if argv is None else argv
-    if args:
-        url = args[0]
-    else:
-        from config.settings import get_settings
+    from config.settings import get_settings
 
-        url = get_settings().resolved_database_url
+    args = sys.argv[1:] if argv is None else argv
+    settings = get_settings()
+    url = args[0] if args else settings.resolved_migration_database_url
     upgrade(url)
     print(f"database at revision {head_revision()}")
+    if settings.database_runtime_role:
+        from store.roles import RoleGrantError
+
+        try:
+            grant_runtime_role(url, settings.database_runtime_role)
+        except RoleGrantError as exc:
+            print(f"PRIORAUTH_DATABASE_RUNTIME_ROLE: {exc}", file=sys.stderr)
+            raise SystemExit(2) from exc
+        print(f"runtime role '{settings.database_runtime_role}' granted")
 
 
 if __name__ == "__main__":

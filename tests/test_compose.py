@@ -60,3 +60,28 @@ def test_mounted_files_exist() -> None:
             if source.startswith("./"):
                 assert (ROOT / source).exists(), source
     assert (ROOT / "Dockerfile").exists()
+
+
+def test_migrate_runs_as_the_owner_and_the_app_as_the_runtime_role() -> None:
+    services = _compose()["services"]
+    migrate = services["migrate"]["environment"]
+    assert migrate["PRIORAUTH_MIGRATION_DATABASE_URL"].startswith("postgresql+psycopg://priorauth:")
+    assert migrate["PRIORAUTH_DATABASE_RUNTIME_ROLE"] == "priorauth_app"
+    for app in ("api", "worker", "audit-anchor"):
+        env = services[app]["environment"]
+        assert env["PRIORAUTH_DATABASE_URL"].startswith("postgresql+psycopg://priorauth_app:"), app
+        assert "PRIORAUTH_MIGRATION_DATABASE_URL" not in env, app
+        assert env.get("PRIORAUTH_MIGRATE_ON_START") in (None, "false"), app
+    assert "/docker-entrypoint-initdb.d" in " ".join(services["app-db"]["volumes"])
+
+
+def test_only_the_anchor_service_holds_the_anchor_key() -> None:
+    services = _compose()["services"]
+    anchor = services["audit-anchor"]
+    assert anchor["environment"]["PRIORAUTH_AUDIT_ANCHOR_KEYS"] == (
+        "${PRIORAUTH_AUDIT_ANCHOR_KEYS:?Variable not set}"
+    )
+    assert anchor["command"][:3] == ["priorauth", "audit", "anchor"]
+    for name, service in services.items():
+        if name != "audit-anchor":
+            assert "PRIORAUTH_AUDIT_ANCHOR_KEYS" not in service.get("environment", {}), name
