@@ -23,6 +23,7 @@ from temporalio.client import Client
 from api.errors import install_error_handlers
 from api.routes import actions, cases, health, letters, payers, queues, tools
 from config.logging import get_logger
+from config.readiness import ServerRole, exit_unless_ready, require_production_ready
 from config.settings import Settings, get_settings
 from config.temporal import connect
 from store.database import make_engine
@@ -37,7 +38,10 @@ def create_app(
     engine: Engine | None = None,
     temporal_client: Client | None = None,
 ) -> FastAPI:
-    settings = settings or get_settings()
+    if settings is None:  # the uvicorn factory: refuse with a message and exit 2, no traceback
+        settings = get_settings()
+        exit_unless_ready(settings, ServerRole.API)
+    require_production_ready(settings, ServerRole.API)
 
     async def connector() -> Client:
         return await connect(settings)
