@@ -20,6 +20,7 @@ from fastapi.openapi.utils import get_openapi
 from sqlalchemy.engine import Engine
 from temporalio.client import Client
 
+from api.docs_assets import install_docs
 from api.errors import install_error_handlers
 from api.routes import actions, cases, health, letters, payers, queues, tools
 from config.logging import get_logger
@@ -74,7 +75,10 @@ def create_app(
             "ur_staff, integration, admin)."
         ),
         lifespan=lifespan,
+        docs_url=None,  # served without a CDN by api.docs_assets
+        redoc_url=None,
     )
+    install_docs(app)
     install_error_handlers(app)
     app.middleware("http")(_request_context)
     app.include_router(health.router)
