@@ -28,7 +28,7 @@ from activities.notify import NotifyActivities
 from activities.payer import PayerActivities
 from config.logging import configure_logging
 from config.payer_channel import PayerChannel
-from config.readiness import ServerRole, require_production_ready
+from config.readiness import ServerRole, exit_unless_ready, require_production_ready
 from config.settings import Settings, get_settings
 from config.temporal import connect, data_converter
 from domain.deadlines import DeadlineQuery, DeadlineResult, compute_deadline
@@ -256,7 +256,5 @@ async def run_worker(settings: Settings | None = None) -> None:
 
 
 if __name__ == "__main__":
-    from config.readiness import exit_unless_ready
-
     exit_unless_ready(get_settings(), ServerRole.WORKER)
     asyncio.run(run_worker())
