@@ -1,8 +1,9 @@
-# One image for the API, the worker and migrations.
+# One image for the API, the worker and migrations: the pinned versions of constraints.txt
+# (`make lock`), no development extra (no Temporal server binaries, no test tools).
 FROM python:3.11-slim
 ENV PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1
 WORKDIR /app
-COPY pyproject.toml README.md ./
+COPY pyproject.toml README.md constraints.txt ./
 COPY domain domain
 COPY store store
 COPY workflows workflows
@@ -13,7 +14,7 @@ COPY api api
 COPY config config
 COPY commands commands
 COPY worker.py cli.py ./
-RUN pip install . && useradd --create-home priorauth
+RUN pip install -c constraints.txt . && useradd --create-home priorauth
 # Where the audit-anchor service writes (a volume mounted here keeps this owner).
 RUN install -d -o priorauth -g priorauth /var/lib/priorauth/anchors
 USER priorauth

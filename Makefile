@@ -4,16 +4,24 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test lint typecheck check bench clean
+.PHONY: install lock run test lint typecheck check bench clean
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml constraints.txt
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "priorauth needs Python 3.11 or newer (set PYTHON=python3.11)")'
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev]'
 	@touch $(STAMP)
 
 install: $(STAMP)
+
+## Re-pin every dependency (all extras) into constraints.txt after a pyproject.toml change;
+## pins already there are kept unless UPGRADE=1. The Dockerfile installs with the same file.
+lock:
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet 'uv>=0.9,<1'
+	$(BIN)/uv pip compile pyproject.toml --all-extras --universal --quiet \
+		--custom-compile-command 'make lock' $(if $(UPGRADE),--upgrade) -o constraints.txt
 
 ## Start the whole stack on embedded defaults (Temporal dev server, SQLite, worker, API).
 run: install

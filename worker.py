@@ -27,6 +27,8 @@ from activities.letters import LetterActivities, LetterRenderer
 from activities.notify import NotifyActivities
 from activities.payer import PayerActivities
 from config.logging import configure_logging
+from config.payer_channel import PayerChannel
+from config.readiness import ServerRole, exit_unless_ready, require_production_ready
 from config.settings import Settings, get_settings
 from config.temporal import connect, data_converter
 from domain.deadlines import DeadlineQuery, DeadlineResult, compute_deadline
@@ -187,15 +189,27 @@ def make_worker(
     )
 
 
-def gateway_for(settings: Settings, sink: TemporalDecisionSink) -> PayerGateway | None:
-    """The payer channel from settings: Da Vinci PAS at `pas_base_url` (the sandbox payer under
-    `priorauth dev`) for requests, with appeals by letter; None means the simulated payer."""
-    if not settings.pas_base_url:
-        return None
+def gateway_for(settings: Settings, sink: TemporalDecisionSink) -> PayerGateway:
+    """The payer channel from settings (`PRIORAUTH_PAYER_CHANNEL`, config.payer_channel).
+
+    `pas` and `sandbox` send requests by Da Vinci PAS (to the payer, or to the sandbox payer of
+    `priorauth dev`) and appeals by letter; `simulated` answers everything in process. The
+    channels that reach no payer are refused outside dev and test.
+    """
+    require_production_ready(settings, ServerRole.WORKER)
+    channel = settings.effective_payer_channel
+    if channel is PayerChannel.SIMULATED:
+        return SimulatedPayer(sink)
     from integrations.pas.gateway import PasGateway
     from integrations.routing import ManualAppealChannel, RoutingGateway
 
-    pas = PasGateway(settings.pas_base_url, submitter_id=settings.pas_submitter_id, sink=sink)
+    if channel is PayerChannel.SANDBOX:
+        base_url = settings.sandbox_payer_url
+    elif channel is PayerChannel.PAS and settings.pas_base_url:
+        base_url = settings.pas_base_url
+    else:  # require_production_ready refused every other combination
+        raise AssertionError(f"no gateway for payer channel {channel}")
+    pas = PasGateway(base_url, submitter_id=settings.pas_submitter_id, sink=sink)
     # In dev the simulated payer answers appeals, so the whole flow runs on one machine.
     appeals: PayerGateway = (
         SimulatedPayer(sink) if settings.environment == "dev" else ManualAppealChannel()
@@ -204,9 +218,11 @@ def gateway_for(settings: Settings, sink: TemporalDecisionSink) -> PayerGateway 
 
 
 async def run_worker(settings: Settings | None = None) -> None:
-    """Migrate the store (or check it is migrated), connect, serve until SIGINT/SIGTERM, then
-    drain and stop."""
+    """Check the settings, migrate the store (or check it is migrated), connect, serve until
+    SIGINT/SIGTERM, then drain and stop. Raises `NotProductionReadyError` before touching
+    anything when the settings cannot run a real worker."""
     settings = settings or get_settings()
+    require_production_ready(settings, ServerRole.WORKER)
     configure_logging(settings.log_level, settings.log_format)
     from store.database import make_engine
     from store.migrate import prepare_schema
@@ -245,4 +261,5 @@ async def run_worker(settings: Settings | None = None) -> None:
 
 
 if __name__ == "__main__":
+    exit_unless_ready(get_settings(), ServerRole.WORKER)
     asyncio.run(run_worker())

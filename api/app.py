@@ -20,9 +20,11 @@ from fastapi.openapi.utils import get_openapi
 from sqlalchemy.engine import Engine
 from temporalio.client import Client
 
+from api.docs_assets import install_docs
 from api.errors import install_error_handlers
 from api.routes import actions, cases, health, letters, payers, queues, tools
 from config.logging import get_logger
+from config.readiness import ServerRole, exit_unless_ready, require_production_ready
 from config.settings import Settings, get_settings
 from config.temporal import connect
 from store.database import make_engine
@@ -37,7 +39,10 @@ def create_app(
     engine: Engine | None = None,
     temporal_client: Client | None = None,
 ) -> FastAPI:
-    settings = settings or get_settings()
+    if settings is None:  # the uvicorn factory: refuse with a message and exit 2, no traceback
+        settings = get_settings()
+        exit_unless_ready(settings, ServerRole.API)
+    require_production_ready(settings, ServerRole.API)
 
     async def connector() -> Client:
         return await connect(settings)
@@ -70,7 +75,10 @@ def create_app(
             "ur_staff, integration, admin)."
         ),
         lifespan=lifespan,
+        docs_url=None,  # served without a CDN by api.docs_assets
+        redoc_url=None,
     )
+    install_docs(app)
     install_error_handlers(app)
     app.middleware("http")(_request_context)
     app.include_router(health.router)

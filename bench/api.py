@@ -34,7 +34,7 @@ from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
 from api.app import create_app
-from config.settings import Settings
+from config.settings import DEV_API_KEYS, Settings
 from config.temporal import data_converter
 from domain.models import PriorAuthRequest
 from store.cases import create_case
@@ -89,7 +89,7 @@ def percentile(values: list[float], p: float) -> float:
 
 
 async def list_latency(url: str, requests: int, tmp: Path) -> tuple[float, float]:
-    settings = Settings(environment="test", database_url=url, data_dir=tmp)
+    settings = Settings(environment="test", database_url=url, data_dir=tmp, api_keys=DEV_API_KEYS)
     app = create_app(settings, temporal_client=None)
     queries = [
         {"limit": 50},
@@ -129,7 +129,13 @@ async def open_rate(url: str, count: int, tmp: Path) -> float:
     )
     try:
         client: Client = env.client
-        settings = Settings(environment="test", database_url=url, data_dir=tmp, task_queue="bench")
+        settings = Settings(
+            environment="test",
+            database_url=url,
+            data_dir=tmp,
+            task_queue="bench",
+            api_keys=DEV_API_KEYS,
+        )
         app = create_app(settings, temporal_client=client)
         body = request(1).model_dump(mode="json")
         async with app.router.lifespan_context(app), _client(app) as http:

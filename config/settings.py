@@ -13,6 +13,8 @@ from typing import Literal
 from pydantic import BaseModel, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from config.payer_channel import NON_PRODUCTION_ENVIRONMENTS, PayerChannel
+
 DEFAULT_DATA_DIR = Path("var")
 
 
@@ -61,7 +63,10 @@ class Settings(BaseSettings):
         extra="ignore",
     )
 
-    environment: Literal["dev", "test", "production"] = "dev"
+    # Production unless chosen: `priorauth dev` sets dev, the test suite sets test. What a
+    # server needs in production is checked where it starts (config.readiness), so commands
+    # that need no server configuration run with none.
+    environment: Literal["dev", "test", "production"] = "production"
     data_dir: Path = DEFAULT_DATA_DIR
     database_url: str | None = Field(
         default=None,
@@ -96,39 +101,23 @@ class Settings(BaseSettings):
     # "key-id:base64-32-or-more-bytes", newest first (it signs; every listed key verifies).
     # Give them to the anchoring job and the verifier only, never to the API or the worker.
     audit_anchor_keys: list[SecretStr] = Field(default_factory=list)
-    # API keys as JSON: [{"name": "alice", "key": "...", "role": "case_manager"}]; in dev the
-    # documented DEV_API_KEYS are used when none are configured.
+    # API keys as JSON: [{"name": "alice", "key": "...", "role": "case_manager"}]; in dev (only
+    # when chosen explicitly) the documented DEV_API_KEYS are used when none are configured.
     api_keys: list[ApiKey] = Field(default_factory=list)
     api_host: str = "127.0.0.1"
     api_port: int = 8000
     # Per-payer secrets for the signed webhook (payer id -> secret).
     webhook_secrets: dict[str, SecretStr] = Field(default_factory=dict)
     webhook_tolerance_seconds: int = 300
-    # The payer's Da Vinci PAS base URL (the sandbox payer in dev).
+    # Where submissions go (config.payer_channel); production accepts only a real payer.
+    payer_channel: PayerChannel | None = None
+    # The payer's Da Vinci PAS base URL (channel `pas`).
     pas_base_url: str | None = None
     # Identifies priorauth to the payer (PAS subscription `org-identifier` filter).
     pas_submitter_id: str = "priorauth"
     sandbox_payer_port: int = 8100
     # Regime assumed for PAS intake bundles (a PAS bundle does not say which rules govern).
     pas_default_regime: str = "medicare_advantage"
-
-    @model_validator(mode="after")
-    def _production_needs_real_config(self) -> Settings:
-        if self.environment == "production":
-            if self.database_url is None or self.database_url.startswith("sqlite"):
-                raise ValueError("production needs PRIORAUTH_DATABASE_URL for PostgreSQL")
-            if not self.codec_keys:
-                raise ValueError("production needs PRIORAUTH_CODEC_KEYS to encrypt payloads")
-            if not self.api_keys:
-                raise ValueError("production needs PRIORAUTH_API_KEYS")
-            for api_key in self.api_keys:
-                secret = api_key.key.get_secret_value()
-                if secret.startswith("dev-") or len(secret) < 24:
-                    raise ValueError(
-                        f"API key {api_key.name!r} looks like a placeholder: "
-                        "use 24 or more random characters"
-                    )
-        return self
 
     @model_validator(mode="after")
     def _temporal_tls_is_complete(self) -> Settings:
@@ -159,7 +148,7 @@ class Settings(BaseSettings):
 
     @property
     def effective_api_keys(self) -> list[ApiKey]:
-        if self.api_keys or self.environment == "production":
+        if self.api_keys or self.environment != "dev":
             return self.api_keys
         return DEV_API_KEYS
 
@@ -172,6 +161,18 @@ class Settings(BaseSettings):
     @property
     def resolved_migration_database_url(self) -> str:
         return self.migration_database_url or self.resolved_database_url
+
+    @property
+    def effective_payer_channel(self) -> PayerChannel | None:
+        """The configured channel; in dev and test without one, PAS when a base URL is set and
+        else the simulated payer. None: production without a channel (refused at start)."""
+        if self.payer_channel is not None or self.environment not in NON_PRODUCTION_ENVIRONMENTS:
+            return self.payer_channel
+        return PayerChannel.PAS if self.pas_base_url else PayerChannel.SIMULATED
+
+    @property
+    def sandbox_payer_url(self) -> str:
+        return f"http://127.0.0.1:{self.sandbox_payer_port}"
 
     @property
     def resolved_database_url(self) -> str:

@@ -4,7 +4,7 @@
 PRIORAUTH_TEST_POSTGRES_URL is set, on PostgreSQL too: one uniquely named database per test
 session (dropped at the end), one schema per test inside it. If the variable is set and
 PostgreSQL cannot be reached, the PostgreSQL tests fail; they never skip. `engine` is the same
-database migrated to the latest revision.
+database migrated to the latest revision. Every test runs with PRIORAUTH_ENVIRONMENT=test.
 """
 
 from __future__ import annotations
@@ -24,6 +24,10 @@ from store.migrate import upgrade
 from store.scratch import scratch_postgres_database
 
 POSTGRES_ENV = "PRIORAUTH_TEST_POSTGRES_URL"
+
+# Settings default to production; the suite (and every process it starts) runs as `test`, which
+# allows the sandbox and simulated payers but, like production, has no built-in API keys.
+os.environ["PRIORAUTH_ENVIRONMENT"] = "test"
 
 
 def _backends() -> list[object]:

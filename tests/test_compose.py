@@ -1,9 +1,13 @@
 """docker-compose.yml cannot run here (no Docker engine): check its structure instead."""
 
+import re
 from pathlib import Path
 from typing import Any
 
 import yaml
+
+from config.readiness import ServerRole, production_problems
+from config.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -50,6 +54,65 @@ def test_secrets_are_required_not_defaulted_and_app_runs_in_production_mode() ->
     env = _compose()["services"]["worker"]["environment"]
     assert env["PRIORAUTH_ENVIRONMENT"] == "production"
     assert env["PRIORAUTH_DATABASE_URL"].startswith("postgresql+psycopg://")
+
+
+# `${NAME:?message}`: compose refuses to start while NAME is unset or empty.
+REQUIRED = re.compile(r"\$\{(?P<name>[A-Z][A-Z0-9_]*):\?[^}]*\}")
+APP_SERVICES = ("migrate", "worker", "api")
+
+
+def _required_in(value: str) -> set[str]:
+    return {match["name"] for match in REQUIRED.finditer(value)}
+
+
+def _readme_production_variables() -> set[str]:
+    """Every variable the README's Production section names (the operator sets them)."""
+    readme = (ROOT / "README.md").read_text()
+    section = readme.split("## Production deployment", 1)[1].split("\n## ", 1)[0]
+    return set(re.findall(r"\b(?:PRIORAUTH_[A-Z0-9_]+|[A-Z][A-Z0-9_]*_PASSWORD)\b", section))
+
+
+def test_every_variable_a_production_server_needs_is_required_by_compose() -> None:
+    """What the API and worker refuse to start without, compose refuses to start without."""
+    empty = Settings(_env_file=None, environment="production")
+    needed = set()
+    for role in ServerRole:
+        for problem in production_problems(empty, role):
+            needed.update(re.findall(r"PRIORAUTH_[A-Z0-9_]+", problem))
+    needed.discard("PRIORAUTH_ENVIRONMENT")
+    assert needed >= {
+        "PRIORAUTH_PAYER_CHANNEL",
+        "PRIORAUTH_DATABASE_URL",
+        "PRIORAUTH_CODEC_KEYS",
+        "PRIORAUTH_API_KEYS",
+    }
+    services = _compose()["services"]
+    for service in APP_SERVICES:
+        env = services[service]["environment"]
+        for name in needed:
+            assert name in env, (service, name)
+            # The value is the operator's (same name) or built from an operator's secret.
+            assert _required_in(env[name]), (service, name, env[name])
+        for name in ("PRIORAUTH_PAYER_CHANNEL", "PRIORAUTH_PAS_BASE_URL", "PRIORAUTH_API_KEYS"):
+            assert _required_in(env[name]) == {name}, (service, name)
+
+
+def test_compose_passes_every_variable_the_readme_tells_the_operator_to_set() -> None:
+    named = _readme_production_variables()
+    assert {"POSTGRES_PASSWORD", "APP_DB_PASSWORD", "PRIORAUTH_CODEC_KEYS"} <= named
+    text = (ROOT / "docker-compose.yml").read_text()
+    required = _required_in(text)
+    app_env = _compose()["services"]["api"]["environment"]
+    for name in named - {"PRIORAUTH_ENVIRONMENT"}:
+        assert name in required or name in app_env, name
+        if name.startswith("PRIORAUTH_"):
+            assert name in app_env, name
+
+
+def test_api_runs_through_the_priorauth_command() -> None:
+    """`priorauth api` checks the settings before uvicorn starts (exit 2 with a message)."""
+    assert _compose()["services"]["api"]["command"][:2] == ["priorauth", "api"]
+    assert _compose()["services"]["worker"]["command"] == ["priorauth", "worker"]
 
 
 def test_mounted_files_exist() -> None:

@@ -30,7 +30,7 @@ from temporalio.testing import WorkflowEnvironment
 from api import service
 from api.app import create_app
 from api.security import Actor
-from config.settings import Settings
+from config.settings import DEV_API_KEYS, Settings
 from config.temporal import data_converter
 from integrations.gateway import PayerGateway
 from integrations.simulated_payer import Behaviour, Script, SimulatedPayer
@@ -125,6 +125,8 @@ def make_settings(database_url: str, task_queue: str, tmp_path: Path) -> Setting
         task_queue=task_queue,
         webhook_secrets={PAYER_ID: SecretStr(PAYER_SECRET)},
         webhook_tolerance_seconds=300,
+        # The test environment has no built-in keys: the suite configures the documented ones.
+        api_keys=DEV_API_KEYS,
     )
 
 
