@@ -136,7 +136,7 @@ class LetterInput(Payload):
 
     case_id: str
     key: IdempotencyKey
-    kind: str
+    kind: Annotated[str, Field(min_length=1, max_length=limits.LETTER_KIND)]
     appeal_level: AppealLevel | None = None
     appeal_number: int | None = None
     sequences: list[int] = Field(default_factory=list)
