@@ -278,3 +278,47 @@ async def test_invalid_data_raised_by_the_service_is_a_422_naming_the_field(
     response = await stack.post("/api/v1/cases", request_body())
     assert response.status_code == 422, response.text
     assert "regime" in {error["field"] for error in response.json()["errors"]}
+
+
+async def test_a_step_the_store_refuses_becomes_a_ur_task_and_the_case_keeps_answering(
+    stack: Stack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Before: the refused write was retried forever while the workflow held its lock, so the
+    Update (and every later one) never answered. Now: StoreRejected, a UR task, and the case
+    goes on."""
+    from activities.store_recorder import StoreRecorder
+
+    response = await stack.post("/api/v1/cases", request_body())
+    case_id = response.json()["case_id"]
+    await stack.eventually(lambda: stack.live_status(case_id), lambda s: s == "submitted")
+
+    write = StoreRecorder._write_transition
+
+    def refuse_contacts(self: StoreRecorder, record: Any, connection: Any) -> bool:
+        if record.event == "contact":
+            raise sa_exc.DataError("INSERT", {}, Exception("value too long for type"))
+        return write(self, record, connection)
+
+    monkeypatch.setattr(StoreRecorder, "_write_transition", refuse_contacts)
+    contact = {
+        "channel": "portal",
+        "occurred_at": datetime.now(UTC).isoformat(),
+        "summary": "Checked the portal: still under review.",
+    }
+    logged = await stack.post(f"/api/v1/cases/{case_id}/contacts", contact)
+    assert logged.status_code == 200, logged.text
+    noted = await stack.post(f"/api/v1/cases/{case_id}/notes", {"text": "Still answering"})
+    assert noted.status_code == 200, noted.text
+
+    queue = await stack.eventually(
+        lambda: stack.get("/api/v1/queues/escalations", "ur_staff"),
+        lambda r: any(t["case_id"] == case_id for t in r.json()["items"]),
+    )
+    (task,) = [t for t in queue.json()["items"] if t["case_id"] == case_id]
+    assert task["kind"] == "store_rejected" and task["queue"] == "ur"
+    assert task["title"].startswith("Needs attention")
+    timeline = (await stack.get(f"/api/v1/cases/{case_id}/timeline")).json()
+    actions = [event["action"] for event in timeline["events"]]
+    assert "store_rejected" in actions and "note" in actions and "contact" not in actions
+    detail = await stack.case(case_id)
+    assert detail["contacts"] == [] and detail["summary"]["status"] == "submitted"
