@@ -322,3 +322,37 @@ async def test_a_step_the_store_refuses_becomes_a_ur_task_and_the_case_keeps_ans
     assert "store_rejected" in actions and "note" in actions and "contact" not in actions
     detail = await stack.case(case_id)
     assert detail["contacts"] == [] and detail["summary"]["status"] == "submitted"
+
+
+async def test_the_worker_reconciles_at_start_and_then_periodically(
+    stack: Stack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import asyncio
+
+    from worker import start_reconciler
+
+    with monkeypatch.context() as patch:
+        patch.setattr(service, "start_case", _temporal_down)
+        assert (await stack.post("/api/v1/cases", request_body())).status_code == 503
+    settings = stack.settings.model_copy(
+        update={"reconcile_interval_seconds": 0.2, "reconcile_grace_seconds": 0}
+    )
+    stop = asyncio.Event()
+    loop = start_reconciler(settings, stack.client, stack.engine, stop)
+    assert loop is not None
+    try:
+        await stack.eventually(lambda: asyncio.sleep(0, _unstarted(stack)), lambda u: u == [])
+        # A case left unstarted later is found by a later pass.
+        with monkeypatch.context() as patch:
+            patch.setattr(service, "start_case", _temporal_down)
+            assert (await stack.post("/api/v1/cases", request_body())).status_code == 503
+        await stack.eventually(lambda: asyncio.sleep(0, _unstarted(stack)), lambda u: u == [])
+    finally:
+        stop.set()
+        await asyncio.wait_for(loop, timeout=10)
+    off = settings.model_copy(update={"reconcile_interval_seconds": 0})
+    assert start_reconciler(off, stack.client, stack.engine, stop) is None
+    for case in (await stack.get("/api/v1/cases")).json()["items"]:
+        await stack.eventually(
+            lambda case_id=case["case_id"]: stack.live_status(case_id), lambda s: s == "submitted"
+        )
