@@ -35,6 +35,7 @@ from api.schemas import CaseDetail, CaseOpened, LetterSummary
 from api.security import Actor
 from config.logging import get_logger
 from config.settings import Role, Settings
+from domain.deadlines import DeadlineEvent
 from domain.models import PriorAuthRequest
 from store import appeals as store_appeals
 from store import audit as store_audit
@@ -225,7 +226,11 @@ def workflow_facts(
 ) -> CaseFacts:
     """The case workflow's input facts, or a 422 naming the field the workflow cannot take."""
     try:
-        return CaseFacts.from_request(case_id, request, received_at, assignee)
+        facts = CaseFacts.from_request(case_id, request, received_at, assignee)
+        # The workflow's first question to the deadline engine (also asked for the start's
+        # search attributes): it must not fail after the commit either.
+        facts.deadline_query(DeadlineEvent.INITIAL_REQUEST_DECISION)
+        return facts
     except ValidationError as exc:
         errors = []
         for error in pydantic_error_body(exc).errors:

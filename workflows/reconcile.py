@@ -34,6 +34,7 @@ from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError
 
+from domain.deadlines import DeadlineEvent
 from domain.enums import CaseStatus
 from domain.errors import field_problems
 from domain.escalation import TaskQueue
@@ -135,6 +136,7 @@ async def _reconcile(
     try:
         request = PriorAuthRequest.model_validate(case.request)
         facts = CaseFacts.from_request(case.case_id, request, case.received_at, case.assignee)
+        facts.deadline_query(DeadlineEvent.INITIAL_REQUEST_DECISION)  # as the start asks it
     except ValidationError as exc:
         fields = sorted({problem.field for problem in field_problems(exc)})
         log.warning("case_unstartable", case_id=case.case_id, fields=fields)

@@ -5,6 +5,7 @@ caller as 409/422/503 with a body, never 500. Real app, worker and dev server.""
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
@@ -356,3 +357,35 @@ async def test_the_worker_reconciles_at_start_and_then_periodically(
         await stack.eventually(
             lambda case_id=case["case_id"]: stack.live_status(case_id), lambda s: s == "submitted"
         )
+
+
+async def test_a_stored_request_no_workflow_can_take_gets_a_ur_task(
+    stack: Stack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A case stored by an older release with a value today's models refuse: the reconciler
+    cannot start it, says so once on the UR queue, and leaves it unmarked."""
+    with monkeypatch.context() as patch:
+        patch.setattr(service, "start_case", _temporal_down)
+        assert (await stack.post("/api/v1/cases", request_body())).status_code == 503
+    (case_id,) = _unstarted(stack)
+    with stack.engine.begin() as connection:
+        stored = connection.execute(
+            text("SELECT request FROM cases WHERE case_id = :c"), {"c": case_id}
+        ).scalar_one()
+        request = stored if isinstance(stored, dict) else json.loads(stored)
+        request["coverage"]["payer"]["payer_id"] = "P" * (limits.SHORT_TEXT + 10)
+        connection.execute(
+            text("UPDATE cases SET request = :r WHERE case_id = :c"),
+            {"r": json.dumps(request), "c": case_id},
+        )
+    for _ in range(2):
+        done = await reconcile_once(
+            stack.client, stack.engine, task_queue=stack.settings.task_queue, grace=timedelta(0)
+        )
+        assert (done.started, done.marked, done.unstartable) == (0, 0, 1)
+    assert _unstarted(stack) == [case_id]
+    queue = (await stack.get("/api/v1/queues/escalations", "ur_staff")).json()["items"]
+    tasks = [t for t in queue if t["case_id"] == case_id]
+    assert [t["kind"] for t in tasks] == ["workflow_unstartable"]
+    assert "coverage.payer.payer_id" in (tasks[0]["note"] or "")
+    assert "P" * 20 not in (tasks[0]["note"] or "")
