@@ -5,22 +5,27 @@ caller as 409/422/503 with a body, never 500. Real app, worker and dev server.""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
 import pytest
-from pydantic import Field
+from pydantic import Field, ValidationError
 from sqlalchemy import exc as sa_exc
 from sqlalchemy import text
 from temporalio.client import WorkflowExecutionStatus
 from temporalio.service import RPCError, RPCStatusCode
 
+import api.routes.cases
+import workflows.reconcile
+from activities.store_recorder import StoreRecorder
 from api import service
 from domain import limits
 from store.database import read_session
 from store.unstarted import unstarted_cases
 from tests.api.conftest import Stack, request_body
+from worker import start_reconciler
 from workflows.models import CaseFacts
 from workflows.reconcile import reconcile_once
 
@@ -142,6 +147,10 @@ def _unstarted(stack: Stack) -> list[str]:
     return [case.case_id for case in found]
 
 
+async def unstarted_now(stack: Stack) -> list[str]:
+    return _unstarted(stack)
+
+
 async def test_a_case_stored_while_temporal_is_down_is_started_by_the_reconciler(
     stack: Stack, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -189,7 +198,6 @@ async def test_the_reconciler_waits_while_temporal_is_down(
 ) -> None:
     monkeypatch.setattr(service, "start_case", _temporal_down)
     assert (await stack.post("/api/v1/cases", request_body())).status_code == 503
-    import workflows.reconcile
 
     monkeypatch.setattr(workflows.reconcile, "start_case", _temporal_down)
     down = await reconcile_once(
@@ -255,7 +263,6 @@ STORE_FAILURES = [
 async def test_store_and_temporal_failures_are_answered_with_a_status_and_a_body(
     stack: Stack, monkeypatch: pytest.MonkeyPatch, error: Exception, status: int
 ) -> None:
-    import api.routes.cases
 
     monkeypatch.setattr(api.routes.cases, "list_cases", _raising(error))
     response = await stack.get("/api/v1/cases")
@@ -269,7 +276,6 @@ async def test_store_and_temporal_failures_are_answered_with_a_status_and_a_body
 async def test_invalid_data_raised_by_the_service_is_a_422_naming_the_field(
     stack: Stack, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from pydantic import ValidationError
 
     try:
         CaseFacts.model_validate({"case_id": "c1"})
@@ -287,7 +293,6 @@ async def test_a_step_the_store_refuses_becomes_a_ur_task_and_the_case_keeps_ans
     """Before: the refused write was retried forever while the workflow held its lock, so the
     Update (and every later one) never answered. Now: StoreRejected, a UR task, and the case
     goes on."""
-    from activities.store_recorder import StoreRecorder
 
     response = await stack.post("/api/v1/cases", request_body())
     case_id = response.json()["case_id"]
@@ -328,9 +333,6 @@ async def test_a_step_the_store_refuses_becomes_a_ur_task_and_the_case_keeps_ans
 async def test_the_worker_reconciles_at_start_and_then_periodically(
     stack: Stack, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import asyncio
-
-    from worker import start_reconciler
 
     with monkeypatch.context() as patch:
         patch.setattr(service, "start_case", _temporal_down)
@@ -342,12 +344,12 @@ async def test_the_worker_reconciles_at_start_and_then_periodically(
     loop = start_reconciler(settings, stack.client, stack.engine, stop)
     assert loop is not None
     try:
-        await stack.eventually(lambda: asyncio.sleep(0, _unstarted(stack)), lambda u: u == [])
+        await stack.eventually(lambda: unstarted_now(stack), lambda u: u == [])
         # A case left unstarted later is found by a later pass.
         with monkeypatch.context() as patch:
             patch.setattr(service, "start_case", _temporal_down)
             assert (await stack.post("/api/v1/cases", request_body())).status_code == 503
-        await stack.eventually(lambda: asyncio.sleep(0, _unstarted(stack)), lambda u: u == [])
+        await stack.eventually(lambda: unstarted_now(stack), lambda u: u == [])
     finally:
         stop.set()
         await asyncio.wait_for(loop, timeout=10)
