@@ -19,7 +19,8 @@ from activities.store_recorder import StoreRecorder
 from domain.enums import CaseStatus, DecisionSource, ItemOutcome
 from domain.models import ItemDecision, PayerDecision
 from store.cases import create_case
-from store.database import connection_transaction, read_session, transaction
+from store.database import connection_transaction, make_engine, read_session, transaction
+from store.migrate import upgrade
 from store.transitions import TransitionWrites
 from store.unstarted import mark_started, unstarted_cases
 from tests.store import samples
@@ -183,3 +184,32 @@ def test_a_write_the_store_refuses_is_a_non_retryable_activity_error(engine: Eng
     with engine.connect() as connection:
         events = connection.execute(text("SELECT count(*) FROM audit_events")).scalar_one()
     assert events == 0
+
+
+def test_migration_0004_marks_the_cases_a_workflow_has_written_to(database_url: str) -> None:
+    """Cases stored before the marker: past `opened` they are marked (a workflow wrote their
+    status), `opened` ones stay for the reconciler to check with Temporal."""
+    upgrade(database_url, "0002")
+    engine = make_engine(database_url)
+    try:
+        now = datetime.now(UTC)
+        with engine.begin() as connection:
+            for case_id, status in (("old-opened", "opened"), ("old-denied", "denied")):
+                connection.execute(
+                    text(
+                        "INSERT INTO cases (case_id, case_number, status, regime, payer_id, "
+                        "payer_name, urgency, request, received_at, created_at, updated_at) "
+                        "VALUES (:id, :number, :status, 'medicare_advantage', 'EXH01', 'Plan', "
+                        "'standard', '{}', :now, :now, :now)"
+                    ),
+                    {"id": case_id, "number": f"PA-{case_id}", "status": status, "now": now},
+                )
+        upgrade(database_url)
+        with engine.connect() as connection:
+            marks = dict(
+                connection.execute(text("SELECT case_id, workflow_started_at FROM cases")).all()
+            )
+        assert marks["old-opened"] is None
+        assert marks["old-denied"] is not None
+    finally:
+        engine.dispose()
