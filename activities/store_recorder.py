@@ -172,6 +172,8 @@ class StoreRecorder:
                 )
         except NotFoundError:
             raise CaseNotFoundError(case_id) from None
+        except PERMANENT as exc:
+            raise StoreRejectedError(type(exc).__name__) from None
         return LetterRef(
             letter_id=record.letter_id,
             kind=record.kind,

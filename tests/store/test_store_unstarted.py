@@ -7,14 +7,16 @@ read goes through the partial index, so it stays cheap however many cases are ma
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from sqlalchemy import Engine, insert, text
 from sqlmodel import SQLModel
 from temporalio.exceptions import ApplicationError
 
-from activities.case_store import CaseStoreActivities, StoreRejectedError
-from activities.models import TransitionRecord
+from activities.case_store import CaseStoreActivities, MemoryRecorder, StoreRejectedError
+from activities.letters import LetterActivities, PlainTextRenderer
+from activities.models import LetterInput, LetterRef, TransitionRecord
 from activities.store_recorder import StoreRecorder
 from domain.enums import CaseStatus, DecisionSource, ItemOutcome
 from domain.models import ItemDecision, PayerDecision
@@ -213,3 +215,21 @@ def test_migration_0004_marks_the_cases_a_workflow_has_written_to(database_url: 
         assert marks["old-denied"] is not None
     finally:
         engine.dispose()
+
+
+def test_a_letter_the_store_refuses_is_a_non_retryable_activity_error() -> None:
+    """The workflow takes it as "no letter" and asks for one by hand, instead of retrying."""
+
+    class RefusingRecorder(MemoryRecorder):
+        def save_letter(self, case_id: str, key: str, **kwargs: Any) -> LetterRef:
+            raise StoreRejectedError("DataError")
+
+    recorder = RefusingRecorder()
+    recorder.requests["case-l"] = samples.request()
+    activities = LetterActivities(PlainTextRenderer(), recorder)
+    with pytest.raises(ApplicationError) as failure:
+        activities.render_letter(
+            LetterInput(case_id="case-l", key="case-l:appeal-1:letter", kind="appeal")
+        )
+    assert failure.value.non_retryable
+    assert failure.value.type == "StoreRejected"
