@@ -217,6 +217,27 @@ def gateway_for(settings: Settings, sink: TemporalDecisionSink) -> PayerGateway:
     return RoutingGateway(pas, appeals)
 
 
+def start_reconciler(
+    settings: Settings, client: Client, engine: Engine, stop: asyncio.Event
+) -> asyncio.Task[None] | None:
+    """The reconciler loop (`workflows.reconcile`) in the background, unless turned off."""
+    if settings.reconcile_interval_seconds <= 0:
+        return None
+    from workflows.reconcile import reconcile_forever
+
+    return asyncio.get_running_loop().create_task(
+        reconcile_forever(
+            client,
+            engine,
+            task_queue=settings.task_queue,
+            interval=timedelta(seconds=settings.reconcile_interval_seconds),
+            grace=timedelta(seconds=settings.reconcile_grace_seconds),
+            batch=settings.reconcile_batch_size,
+            stop=stop,
+        )
+    )
+
+
 async def run_worker(settings: Settings | None = None) -> None:
     """Check the settings, migrate the store (or check it is migrated), connect, serve until
     SIGINT/SIGTERM, then drain and stop. Raises `NotProductionReadyError` before touching
@@ -254,8 +275,11 @@ async def run_worker(settings: Settings | None = None) -> None:
         "worker_started", task_queue=settings.task_queue, namespace=settings.temporal_namespace
     )
     async with worker:
+        reconciler = start_reconciler(settings, client, engine, stop)
         await stop.wait()
         log.info("worker_stopping")
+        if reconciler is not None:
+            await reconciler
     engine.dispose()
     log.info("worker_stopped")
 

@@ -37,6 +37,17 @@ class CaseNotFoundError(LookupError):
     """The store has no case with this id (raised by recorders, mapped to `CaseNotFound`)."""
 
 
+class StoreRejectedError(Exception):
+    """The store refused a write for good: a constraint, a value too long for its column,
+    invalid data. Retrying cannot help (mapped to the non-retryable `StoreRejected`).
+
+    `kind` names the error class only: the database's message may quote the value (PHI)."""
+
+    def __init__(self, kind: str) -> None:
+        super().__init__(kind)
+        self.kind = kind
+
+
 class CaseRecorder(Protocol):
     """What activities need from the case store. Each method is one idempotent transaction."""
 
@@ -216,6 +227,16 @@ class MemoryRecorder:
         return [row for row in self.audit if row.case_id == case_id]
 
 
+def store_rejected(case_id: str, key: str, exc: StoreRejectedError) -> ApplicationError:
+    """The non-retryable failure of a refused write; the workflow turns it into a UR task."""
+    log.warning("store_rejected", case_id=case_id, key=key, error_type=exc.kind)
+    return ApplicationError(
+        f"the store refused step {key} of case {case_id} ({exc.kind})",
+        type=errors.STORE_REJECTED,
+        non_retryable=True,
+    )
+
+
 def not_found(case_id: str) -> ApplicationError:
     # The case id is an opaque key, safe in a message; nothing else about the case is.
     return ApplicationError(
@@ -235,6 +256,8 @@ class CaseStoreActivities:
             written = self.recorder.record_transition(record)
         except CaseNotFoundError:
             raise not_found(record.case_id) from None
+        except StoreRejectedError as exc:
+            raise store_rejected(record.case_id, record.key, exc) from None
         log.info(
             "case_transition",
             case_id=record.case_id,

@@ -12,6 +12,8 @@ PAYER_REJECTED = "PayerRejected"
 INQUIRY_UNSUPPORTED = "InquiryUnsupported"
 LETTER_UNAVAILABLE = "LetterUnavailable"
 INVALID_INPUT = "InvalidInput"
+# The store refused a write for good (constraint violated, value too long, invalid data).
+STORE_REJECTED = "StoreRejected"
 
 NON_RETRYABLE: tuple[str, ...] = (
     CASE_NOT_FOUND,
@@ -20,4 +22,5 @@ NON_RETRYABLE: tuple[str, ...] = (
     LETTER_UNAVAILABLE,
     INVALID_INPUT,
     INQUIRY_UNSUPPORTED,
+    STORE_REJECTED,
 )

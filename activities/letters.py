@@ -16,7 +16,13 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from activities import errors
-from activities.case_store import CaseNotFoundError, CaseRecorder, not_found
+from activities.case_store import (
+    CaseNotFoundError,
+    CaseRecorder,
+    StoreRejectedError,
+    not_found,
+    store_rejected,
+)
 from activities.models import LetterInput, LetterRef
 from domain.models import Case
 
@@ -73,6 +79,9 @@ class LetterActivities:
             )
         except CaseNotFoundError:
             raise not_found(letter.case_id) from None
+        except StoreRejectedError as exc:
+            # The workflow takes it as "no letter" (a business failure) and asks for one by hand.
+            raise store_rejected(letter.case_id, letter.key, exc) from None
         except LetterUnavailableError as exc:
             raise ApplicationError(
                 str(exc), type=errors.LETTER_UNAVAILABLE, non_retryable=True

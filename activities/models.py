@@ -11,13 +11,15 @@ from typing import Annotated, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
+from domain import limits
 from domain.appeals import AppealLevel
 from domain.enums import CaseStatus
 from domain.escalation import Priority, TaskQueue
 from domain.models import Appeal, Attachment, CaseDeadline, ContactLogEntry, PayerDecision
 from integrations.gateway import SubmissionKind
 
-IdempotencyKey = Annotated[str, Field(min_length=3, max_length=200)]
+IdempotencyKey = Annotated[str, Field(min_length=3, max_length=limits.IDEMPOTENCY_KEY)]
+ActorName = limits.ActorName
 
 
 class Payload(BaseModel):
@@ -28,12 +30,13 @@ class TaskSpec(Payload):
     """A work item for people (assignee, UR queue, supervisor); upserted by `key`."""
 
     key: IdempotencyKey
-    kind: str
+    kind: Annotated[str, Field(min_length=1, max_length=limits.TASK_KIND)]
     queue: TaskQueue
-    title: str
+    # Composed by the engine (a deadline's label and rule): clipped to fit, never refused.
+    title: Annotated[str, limits.clip(limits.TASK_TITLE), Field(max_length=limits.TASK_TITLE)]
     priority: Priority = Priority.NORMAL
     due_at: AwareDatetime | None = None
-    deadline_key: str | None = None
+    deadline_key: Annotated[str | None, Field(max_length=limits.SHORT_TEXT)] = None
 
 
 class TaskClosure(Payload):
@@ -44,7 +47,7 @@ class TaskClosure(Payload):
     """
 
     status: Literal["done", "cancelled"] = "cancelled"
-    by: str = "system"
+    by: ActorName = "system"
     kind: str | None = None
     key_prefix: str | None = None
 
@@ -66,14 +69,14 @@ class TransitionRecord(Payload):
     state of one appeal level (upserted by level).
     """
 
-    case_id: str
+    case_id: Annotated[str, Field(max_length=limits.CASE_ID)]
     key: IdempotencyKey
-    event: str
+    event: Annotated[str, Field(min_length=1, max_length=limits.AUDIT_ACTION)]
     summary: str
     occurred_at: AwareDatetime
-    actor: str = "system"
+    actor: ActorName = "system"
     status: CaseStatus | None = None
-    assignee: str | None = None
+    assignee: ActorName | None = None
     rule: str | None = None
     details: dict[str, str] = Field(default_factory=dict)
     deadlines: list[CaseDeadline] = Field(default_factory=list)
@@ -133,7 +136,7 @@ class LetterInput(Payload):
 
     case_id: str
     key: IdempotencyKey
-    kind: str
+    kind: Annotated[str, Field(min_length=1, max_length=limits.LETTER_KIND)]
     appeal_level: AppealLevel | None = None
     appeal_number: int | None = None
     sequences: list[int] = Field(default_factory=list)

@@ -9,7 +9,13 @@ from __future__ import annotations
 import structlog
 from temporalio import activity
 
-from activities.case_store import CaseNotFoundError, CaseRecorder, not_found
+from activities.case_store import (
+    CaseNotFoundError,
+    CaseRecorder,
+    StoreRejectedError,
+    not_found,
+    store_rejected,
+)
 from activities.models import EscalationInput, TransitionResult
 
 log = structlog.stdlib.get_logger("priorauth.activities")
@@ -25,6 +31,8 @@ class NotifyActivities:
             written = self.recorder.record_escalation(escalation)
         except CaseNotFoundError:
             raise not_found(escalation.case_id) from None
+        except StoreRejectedError as exc:
+            raise store_rejected(escalation.case_id, escalation.key, exc) from None
         log.info(
             "case_escalation",
             case_id=escalation.case_id,

@@ -10,17 +10,24 @@ from functools import partial
 from typing import Any
 
 from sqlalchemy import Connection, Engine
+from sqlalchemy.exc import DataError, IntegrityError
 
-from activities.case_store import CaseNotFoundError
+from activities.case_store import CaseNotFoundError, StoreRejectedError
 from activities.models import EscalationInput, LetterRef, TaskSpec, TransitionRecord
 from domain.escalation import TaskQueue
 from domain.models import Case, PriorAuthRequest
 from store import cases, letters
 from store.database import read_session, transaction
-from store.errors import NotFoundError
+from store.errors import ConflictError, NotFoundError
 from store.group_commit import GroupCommit
 from store.records import TaskStatus
 from store.transitions import OpenTask, TransitionWrites
+
+# Errors no retry can mend: a constraint (IntegrityError), a value the column cannot hold
+# (DataError: too long, out of range), a conflicting idempotency key, invalid data (ValueError,
+# pydantic's ValidationError among them). Lost connections, deadlocks and serialization
+# failures (OperationalError) stay retryable.
+PERMANENT = (IntegrityError, DataError, ConflictError, ValueError)
 
 
 class StoreRecorder:
@@ -37,6 +44,8 @@ class StoreRecorder:
             return self.commits.run(partial(self._write_transition, record))
         except NotFoundError:
             raise CaseNotFoundError(record.case_id) from None
+        except PERMANENT as exc:
+            raise StoreRejectedError(type(exc).__name__) from None
 
     def _write_transition(self, record: TransitionRecord, connection: Connection) -> bool:
         with TransitionWrites(connection) as writes:
@@ -85,6 +94,8 @@ class StoreRecorder:
             return self.commits.run(partial(self._write_escalation, escalation))
         except NotFoundError:
             raise CaseNotFoundError(escalation.case_id) from None
+        except PERMANENT as exc:
+            raise StoreRejectedError(type(exc).__name__) from None
 
     def _write_escalation(self, escalation: EscalationInput, connection: Connection) -> bool:
         with TransitionWrites(connection) as writes:
@@ -161,6 +172,8 @@ class StoreRecorder:
                 )
         except NotFoundError:
             raise CaseNotFoundError(case_id) from None
+        except PERMANENT as exc:
+            raise StoreRejectedError(type(exc).__name__) from None
         return LetterRef(
             letter_id=record.letter_id,
             kind=record.kind,

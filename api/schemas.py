@@ -13,6 +13,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
+from domain import limits
 from domain.enums import ContactDirection
 from domain.models import (
     Appeal,
@@ -30,7 +31,7 @@ from store.records import AuditEvent, CaseSummary, TaskRecord
 from workflows.models import CaseView
 
 Text = Annotated[str, Field(min_length=1, max_length=5_000)]
-Name = Annotated[str, Field(min_length=1, max_length=120)]
+Name = limits.ShortText
 
 
 class Body(BaseModel):
@@ -121,8 +122,8 @@ class PeerToPeerOutcomeBody(Body):
 
     occurred_at: AwareDatetime
     summary: Text
-    counterpart: str | None = Field(default=None, max_length=200)
-    reference_number: str | None = Field(default=None, max_length=100)
+    counterpart: str | None = Field(default=None, max_length=limits.COUNTERPART)
+    reference_number: str | None = Field(default=None, max_length=limits.REFERENCE_NUMBER)
     direction: ContactDirection = ContactDirection.OUTBOUND
 
 
@@ -196,7 +197,7 @@ class LetterPreviewBody(Body):
 
 class ReassignBody(Body):
     assignee: Name | None = Field(description="null: nobody in particular (the queue)")
-    queue: str | None = Field(default=None, max_length=40)
+    queue: str | None = Field(default=None, max_length=limits.TASK_QUEUE)
 
 
 # ---------------------------------------------------------------- payer events

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 from temporalio.client import Client, WorkflowUpdateFailedError
@@ -30,11 +30,12 @@ from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
-from api.errors import FieldError
+from api.errors import FieldError, pydantic_error_body
 from api.schemas import CaseDetail, CaseOpened, LetterSummary
 from api.security import Actor
 from config.logging import get_logger
 from config.settings import Role, Settings
+from domain.deadlines import DeadlineEvent
 from domain.models import PriorAuthRequest
 from store import appeals as store_appeals
 from store import audit as store_audit
@@ -153,7 +154,12 @@ async def open_case(
     assignee: str | None,
     source: CaseSource = API_SOURCE,
 ) -> CaseOpened:
-    """Write the case (PHI stays in the store) and start its workflow; safe to repeat."""
+    """Write the case (PHI stays in the store) and start its workflow; safe to repeat.
+
+    Everything the workflow start needs is validated first: a request the workflow could not
+    take is a 422 naming the field, and nothing is stored."""
+    received_at = utcnow()
+    workflow_facts(case_id, request, received_at, assignee)
 
     def create(session: Session) -> tuple[CaseSummary, bool]:
         try:
@@ -166,7 +172,7 @@ async def open_case(
                 session=session,
                 case_id=case_id,
                 request=request,
-                received_at=utcnow(),
+                received_at=received_at,
                 assignee=assignee,
             )
         except IdempotencyConflictError:
@@ -213,6 +219,39 @@ async def open_case(
         status=summary.status.value,
         created=created,
     )
+
+
+def workflow_facts(
+    case_id: str, request: PriorAuthRequest, received_at: datetime, assignee: str | None
+) -> CaseFacts:
+    """The case workflow's input facts, or a 422 naming the field the workflow cannot take."""
+    try:
+        facts = CaseFacts.from_request(case_id, request, received_at, assignee)
+        # The workflow's first question to the deadline engine (also asked for the start's
+        # search attributes): it must not fail after the commit either.
+        facts.deadline_query(DeadlineEvent.INITIAL_REQUEST_DECISION)
+        return facts
+    except ValidationError as exc:
+        errors = []
+        for error in pydantic_error_body(exc).errors:
+            head, _, rest = error.field.partition(".")
+            field = ".".join(p for p in (_FACT_FIELDS.get(head, head), rest) if p)
+            errors.append(FieldError(field=field, message=error.message))
+        summary = "; ".join(f"{e.field}: {e.message}" for e in errors[:5])
+        raise ServiceError(422, f"invalid request: {summary}", errors) from None
+
+
+# Where a workflow fact comes from in the request body (the same name where not listed).
+_FACT_FIELDS = {
+    "payer_id": "coverage.payer.payer_id",
+    "payer_timezone": "coverage.payer.timezone",
+    "lines": "service_lines",
+    "state": "coverage.state",
+    "rating_period_start": "coverage.rating_period_start",
+    "appeal_levels": "coverage.appeal_levels",
+    "regime": "coverage.regime",
+    "case_id": "Idempotency-Key",
+}
 
 
 def default_assignee(actor: Actor, requested: str | None) -> str | None:

@@ -118,6 +118,12 @@ class Settings(BaseSettings):
     sandbox_payer_port: int = 8100
     # Regime assumed for PAS intake bundles (a PAS bundle does not say which rules govern).
     pas_default_regime: str = "medicare_advantage"
+    # The worker's reconciler (workflows.reconcile): every stored case without a running
+    # workflow is started, at worker start and then every interval (0 turns it off). Cases
+    # younger than the grace period are left to the API call still opening them.
+    reconcile_interval_seconds: float = Field(default=60.0, ge=0)
+    reconcile_grace_seconds: float = Field(default=30.0, ge=0)
+    reconcile_batch_size: int = Field(default=200, ge=1, le=5_000)
 
     @model_validator(mode="after")
     def _temporal_tls_is_complete(self) -> Settings:

@@ -22,6 +22,7 @@ from pydantic import (
     model_validator,
 )
 
+from domain import limits
 from domain.appeals import AppealLevel
 from domain.codes import (
     normalize_icd10cm,
@@ -49,8 +50,9 @@ NPI = Annotated[str, AfterValidator(normalize_npi)]
 ICD10CM = Annotated[str, AfterValidator(normalize_icd10cm)]
 StateCode = Annotated[str, AfterValidator(normalize_state)]
 TimeZoneName = Annotated[str, AfterValidator(normalize_timezone)]
-NonBlank = Annotated[str, Field(min_length=1, max_length=500)]
-ShortText = Annotated[str, Field(min_length=1, max_length=120)]
+NonBlank = Annotated[str, Field(min_length=1, max_length=limits.LONG_TEXT)]
+ShortText = limits.ShortText
+CASE_ID_PATTERN = rf"^[A-Za-z0-9][A-Za-z0-9_-]{{2,{limits.CASE_ID - 1}}}$"
 
 
 class DomainModel(BaseModel):
@@ -170,7 +172,7 @@ class ServiceLine(DomainModel):
 
     sequence: Annotated[int, Field(ge=1, le=999)]
     code_system: CodeSystem = CodeSystem.CPT_HCPCS
-    code: Annotated[str, Field(min_length=1, max_length=12)]
+    code: Annotated[str, Field(min_length=1, max_length=limits.SERVICE_CODE)]
     description: NonBlank
     units: Annotated[int, Field(ge=1, le=100_000)] = 1
     place_of_service: Annotated[str | None, Field(pattern=r"^\d{2}$")] = None
@@ -268,10 +270,10 @@ class ItemDecision(DomainModel):
     """The payer's decision on one service line, as X12 306 code plus what was authorized."""
 
     sequence: Annotated[int, Field(ge=1, le=999)]
-    review_action_code: str | None = None
+    review_action_code: Annotated[str | None, Field(max_length=limits.REVIEW_ACTION_CODE)] = None
     review_action_display: str | None = None
     outcome: ItemOutcome | None = None
-    authorization_number: str | None = None
+    authorization_number: Annotated[str | None, Field(max_length=limits.SHORT_TEXT)] = None
     approved_units: Annotated[int | None, Field(ge=0)] = None
     authorized_start: date | None = None
     authorized_end: date | None = None
@@ -344,8 +346,8 @@ class ContactLogEntry(DomainModel):
     channel: ContactChannel
     direction: ContactDirection = ContactDirection.OUTBOUND
     occurred_at: AwareDatetime
-    counterpart: str | None = Field(default=None, max_length=200)
-    reference_number: str | None = Field(default=None, max_length=100)
+    counterpart: str | None = Field(default=None, max_length=limits.COUNTERPART)
+    reference_number: str | None = Field(default=None, max_length=limits.REFERENCE_NUMBER)
     summary: Annotated[str, Field(min_length=1, max_length=5_000)]
     follow_up_due: AwareDatetime | None = None
 
@@ -362,11 +364,11 @@ class ContactLogEntry(DomainModel):
 class Case(DomainModel):
     """The read model of one case: request plus everything that happened to it."""
 
-    case_id: Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]{2,63}$")]
-    case_number: str
+    case_id: Annotated[str, Field(pattern=CASE_ID_PATTERN)]
+    case_number: Annotated[str, Field(min_length=1, max_length=limits.CASE_NUMBER)]
     request: PriorAuthRequest
     status: CaseStatus = CaseStatus.OPENED
-    assignee: str | None = None
+    assignee: limits.ActorName | None = None
     received_at: AwareDatetime
     decisions: list[PayerDecision] = Field(default_factory=list)
     contacts: list[ContactLogEntry] = Field(default_factory=list)
@@ -404,12 +406,12 @@ class Obligor(StrEnum):
 class CaseDeadline(DomainModel):
     """A due moment attached to a case, with the rule that set it (from the deadline engine)."""
 
-    key: Annotated[str, Field(min_length=1, max_length=120)]
+    key: Annotated[str, Field(min_length=1, max_length=limits.SHORT_TEXT)]
     label: ShortText
     obligor: Obligor
     due_at: AwareDatetime
     rule: str
-    rule_id: str
+    rule_id: Annotated[str, Field(max_length=limits.SHORT_TEXT)]
     convention: str
     explanation: str
     starts_at: AwareDatetime | None = None

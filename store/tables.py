@@ -22,9 +22,11 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlmodel import Field, SQLModel
 
+from domain import limits
 from store.types import UTCDateTime
 
 # Deterministic constraint names: the migration and the models agree on them on every database.
@@ -36,12 +38,12 @@ SQLModel.metadata.naming_convention = {
     "pk": "pk_%(table_name)s",
 }
 
-KEY = String(255)  # idempotency keys
+KEY = String(limits.IDEMPOTENCY_KEY)  # idempotency keys
 GENESIS_HASH = "0" * 64
 
 
 def _case_fk() -> Any:
-    return Field(sa_type=String(64), sa_column_args=[ForeignKey("cases.case_id")])
+    return Field(sa_type=String(limits.CASE_ID), sa_column_args=[ForeignKey("cases.case_id")])
 
 
 class CaseRow(SQLModel, table=True):
@@ -53,15 +55,22 @@ class CaseRow(SQLModel, table=True):
         Index(None, "payer_id"),
         Index(None, "regime"),
         Index(None, "next_due_at"),
+        # Only the cases whose workflow is not known to run: what the reconciler reads.
+        Index(
+            "ix_cases_workflow_unstarted",
+            "created_at",
+            sqlite_where=text("workflow_started_at IS NULL"),
+            postgresql_where=text("workflow_started_at IS NULL"),
+        ),
     )
 
-    case_id: str = Field(sa_type=String(64), primary_key=True)
-    case_number: str = Field(sa_type=String(32))
+    case_id: str = Field(sa_type=String(limits.CASE_ID), primary_key=True)
+    case_number: str = Field(sa_type=String(limits.CASE_NUMBER))
     status: str = Field(sa_type=String(32))
     regime: str = Field(sa_type=String(32))
-    payer_id: str = Field(sa_type=String(120))
-    payer_name: str = Field(sa_type=String(120))
-    assignee: str | None = Field(default=None, sa_type=String(120))
+    payer_id: str = Field(sa_type=String(limits.SHORT_TEXT))
+    payer_name: str = Field(sa_type=String(limits.SHORT_TEXT))
+    assignee: str | None = Field(default=None, sa_type=String(limits.ACTOR))
     urgency: str = Field(sa_type=String(16))
     # The validated PriorAuthRequest: PHI, kept here and nowhere else.
     request: dict[str, Any] = Field(sa_type=JSON)
@@ -70,6 +79,9 @@ class CaseRow(SQLModel, table=True):
     updated_at: datetime = Field(sa_type=UTCDateTime)
     next_due_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     closed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # Set once the case's workflow is known to exist (its first recorded step, or the
+    # reconciler's start): a case without it is started by `workflows.reconcile`.
+    workflow_started_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 class CaseNumberCounter(SQLModel, table=True):
@@ -91,8 +103,8 @@ class ServiceLineRow(SQLModel, table=True):
     case_id: str = _case_fk()
     sequence: int = Field(sa_type=Integer)
     code_system: str = Field(sa_type=String(20))
-    code: str = Field(sa_type=String(12))
-    description: str = Field(sa_type=String(500))
+    code: str = Field(sa_type=String(limits.SERVICE_CODE))
+    description: str = Field(sa_type=String(limits.LONG_TEXT))
     units: int = Field(sa_type=Integer)
     start_date: date | None = Field(default=None, sa_type=Date)
     end_date: date | None = Field(default=None, sa_type=Date)
@@ -104,7 +116,7 @@ class DecisionRow(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     case_id: str = _case_fk()
-    decision_id: str = Field(sa_type=String(120))
+    decision_id: str = Field(sa_type=String(limits.SHORT_TEXT))
     source: str = Field(sa_type=String(16))
     decided_at: datetime = Field(sa_type=UTCDateTime)
     received_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
@@ -122,10 +134,10 @@ class DecisionItemRow(SQLModel, table=True):
     decision_pk: int = Field(sa_type=Integer, sa_column_args=[ForeignKey("payer_decisions.id")])
     case_id: str = _case_fk()
     sequence: int = Field(sa_type=Integer)
-    review_action_code: str | None = Field(default=None, sa_type=String(16))
+    review_action_code: str | None = Field(default=None, sa_type=String(limits.REVIEW_ACTION_CODE))
     review_action_display: str | None = Field(default=None, sa_type=Text)
     outcome: str = Field(sa_type=String(32))
-    authorization_number: str | None = Field(default=None, sa_type=String(120))
+    authorization_number: str | None = Field(default=None, sa_type=String(limits.SHORT_TEXT))
     approved_units: int | None = Field(default=None, sa_type=Integer)
     authorized_start: date | None = Field(default=None, sa_type=Date)
     authorized_end: date | None = Field(default=None, sa_type=Date)
@@ -143,14 +155,14 @@ class DeadlineRow(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     case_id: str = _case_fk()
-    key: str = Field(sa_type=String(120))
+    key: str = Field(sa_type=String(limits.SHORT_TEXT))
     revision: int = Field(sa_type=Integer)
-    label: str = Field(sa_type=String(120))
+    label: str = Field(sa_type=String(limits.SHORT_TEXT))
     obligor: str = Field(sa_type=String(16))
     due_at: datetime = Field(sa_type=UTCDateTime)
     starts_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     rule: str = Field(sa_type=Text)
-    rule_id: str = Field(sa_type=String(120))
+    rule_id: str = Field(sa_type=String(limits.SHORT_TEXT))
     convention: str = Field(sa_type=Text)
     explanation: str = Field(sa_type=Text)
     met_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
@@ -186,7 +198,7 @@ class LetterRow(SQLModel, table=True):
     letter_id: str = Field(sa_type=String(64), primary_key=True)
     idempotency_key: str = Field(sa_type=KEY)
     case_id: str = _case_fk()
-    kind: str = Field(sa_type=String(64))
+    kind: str = Field(sa_type=String(limits.LETTER_KIND))
     template_version: str = Field(sa_type=String(64))
     content_type: str = Field(sa_type=String(120))
     size_bytes: int = Field(sa_type=Integer)
@@ -195,7 +207,7 @@ class LetterRow(SQLModel, table=True):
     context: dict[str, Any] = Field(sa_type=JSON)
     created_at: datetime = Field(sa_type=UTCDateTime)
     signed_off_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
-    signed_off_by: str | None = Field(default=None, sa_type=String(120))
+    signed_off_by: str | None = Field(default=None, sa_type=String(limits.ACTOR))
 
 
 class TaskRow(SQLModel, table=True):
@@ -210,18 +222,18 @@ class TaskRow(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     idempotency_key: str = Field(sa_type=KEY)
     case_id: str = _case_fk()
-    kind: str = Field(sa_type=String(40))
-    title: str = Field(sa_type=String(200))
-    assignee: str | None = Field(default=None, sa_type=String(120))
-    queue: str | None = Field(default=None, sa_type=String(64))
+    kind: str = Field(sa_type=String(limits.TASK_KIND))
+    title: str = Field(sa_type=String(limits.TASK_TITLE))
+    assignee: str | None = Field(default=None, sa_type=String(limits.ACTOR))
+    queue: str | None = Field(default=None, sa_type=String(limits.TASK_QUEUE))
     due_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     status: str = Field(sa_type=String(16))
-    deadline_key: str | None = Field(default=None, sa_type=String(120))
+    deadline_key: str | None = Field(default=None, sa_type=String(limits.SHORT_TEXT))
     note: str | None = Field(default=None, sa_type=Text)
     created_at: datetime = Field(sa_type=UTCDateTime)
     updated_at: datetime = Field(sa_type=UTCDateTime)
     completed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
-    completed_by: str | None = Field(default=None, sa_type=String(120))
+    completed_by: str | None = Field(default=None, sa_type=String(limits.ACTOR))
 
 
 class ContactRow(SQLModel, table=True):
@@ -234,11 +246,11 @@ class ContactRow(SQLModel, table=True):
     channel: str = Field(sa_type=String(16))
     direction: str = Field(sa_type=String(16))
     occurred_at: datetime = Field(sa_type=UTCDateTime)
-    counterpart: str | None = Field(default=None, sa_type=String(200))
-    reference_number: str | None = Field(default=None, sa_type=String(100))
+    counterpart: str | None = Field(default=None, sa_type=String(limits.COUNTERPART))
+    reference_number: str | None = Field(default=None, sa_type=String(limits.REFERENCE_NUMBER))
     summary: str = Field(sa_type=Text)
     follow_up_due: datetime | None = Field(default=None, sa_type=UTCDateTime)
-    recorded_by: str | None = Field(default=None, sa_type=String(120))
+    recorded_by: str | None = Field(default=None, sa_type=String(limits.ACTOR))
     created_at: datetime = Field(sa_type=UTCDateTime)
 
 

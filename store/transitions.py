@@ -75,6 +75,11 @@ def _columns(table: Table, *, but: tuple[str, ...] = ()) -> dict[str, Any]:
 # `appeals.appeal_state_fields` give exactly these columns.
 _REVISION_COLUMNS = _columns(_DEADLINES, but=("case_id", "key", "revision", "created_at"))
 _APPEAL_STATE_COLUMNS = tuple(_columns(_APPEALS, but=("case_id", "level", "created_at")))
+# A recorded step proves the case's workflow runs: the first one marks the case started, so the
+# reconciler (`workflows.reconcile`) leaves it alone.
+_STARTED = func.coalesce(
+    _CASES.c.workflow_started_at, bindparam("b_at", type_=_CASES.c.workflow_started_at.type)
+)
 
 
 class _Statements:
@@ -113,7 +118,11 @@ class _Statements:
         self.set_assignee = prepare(
             update(_CASES)
             .where(_CASES.c.case_id == bindparam("b_case_id"))
-            .values(assignee=bindparam("b_assignee"), updated_at=bindparam("b_at"))
+            .values(
+                assignee=bindparam("b_assignee"),
+                updated_at=bindparam("b_at"),
+                workflow_started_at=_STARTED,
+            )
         )
         # `closed_at` is compared against the row's status before the UPDATE: unchanged when
         # the status stays the same, else `b_closed_at` (the moment when closing, else None).
@@ -124,6 +133,7 @@ class _Statements:
                 status=bindparam("b_status"),
                 assignee=bindparam("b_assignee"),
                 updated_at=bindparam("b_at"),
+                workflow_started_at=_STARTED,
                 closed_at=case(
                     (_CASES.c.status == bindparam("b_status"), _CASES.c.closed_at),
                     else_=bindparam("b_closed_at", type_=_CASES.c.closed_at.type),

@@ -180,29 +180,79 @@ class ClockKeeper:
         self._publish_state()
         key = self._next_key()
         self._note(event, summary, actor)
+        try:
+            await self._write_transition(
+                TransitionRecord(
+                    case_id=self._case_id,
+                    key=key,
+                    event=event,
+                    summary=summary,
+                    occurred_at=workflow.now(),
+                    actor=actor,
+                    status=status if status is not None else self._current_status(),
+                    assignee=self._assignee(),
+                    rule=rule,
+                    details=details or {},
+                    deadlines=deadlines or [],
+                    tasks=tasks or [],
+                    close_tasks=close_tasks or [],
+                    decision=decision,
+                    contact=contact,
+                    appeal=appeal if appeal is not None else self._appeal_record(),
+                )
+            )
+        except ActivityError as exc:
+            if business_error_type(exc) != errors.STORE_REJECTED:
+                raise
+            await self._store_rejected(event, key)
+
+    async def _write_transition(self, record: TransitionRecord) -> None:
         await workflow.execute_activity_method(
             CaseStoreActivities.record_transition,
-            TransitionRecord(
-                case_id=self._case_id,
-                key=key,
-                event=event,
-                summary=summary,
-                occurred_at=workflow.now(),
-                actor=actor,
-                status=status if status is not None else self._current_status(),
-                assignee=self._assignee(),
-                rule=rule,
-                details=details or {},
-                deadlines=deadlines or [],
-                tasks=tasks or [],
-                close_tasks=close_tasks or [],
-                decision=decision,
-                contact=contact,
-                appeal=appeal if appeal is not None else self._appeal_record(),
-            ),
+            record,
             start_to_close_timeout=STORE_TIMEOUT,
             retry_policy=RETRY,
         )
+
+    async def _store_rejected(self, event: str, key: str) -> None:
+        """The store refused step `key` for good (a constraint, a value its column cannot
+        hold): the workflow goes on, so its lock is released and Updates keep being answered,
+        and a high-priority UR task says the case record misses the step. Existing histories
+        never reach this (their steps were stored), so it needs no patch marker."""
+        workflow.logger.warning(
+            "store_rejected", extra={"case_id": self._case_id, "key": key, "case_event": event}
+        )
+        summary = f"The store refused step {key} ({event}): the case record misses it"
+        task = self._task(
+            "store_rejected",
+            f"Needs attention: step '{event}' could not be stored; check the case record",
+            queue=TaskQueue.UR,
+            priority=Priority.HIGH,
+        )
+        note_key = self._next_key()
+        self._note("store_rejected", summary)
+        try:
+            await self._write_transition(
+                TransitionRecord(
+                    case_id=self._case_id,
+                    key=note_key,
+                    event="store_rejected",
+                    summary=summary,
+                    occurred_at=workflow.now(),
+                    status=self._current_status(),
+                    assignee=self._assignee(),
+                    details={"rejected_key": key, "rejected_event": event},
+                    tasks=[task],
+                )
+            )
+        except ActivityError as exc:
+            if business_error_type(exc) != errors.STORE_REJECTED:
+                raise
+            # Even the bare notice was refused (the case row itself cannot be written): the
+            # worker log keeps it; the case still answers.
+            workflow.logger.error(
+                "store_rejected_unrecorded", extra={"case_id": self._case_id, "key": note_key}
+            )
 
     def _task(
         self,
@@ -388,19 +438,24 @@ class ClockKeeper:
             "escalation",
             extra={"case_id": self._case_id, "rung": placed.key, "queue": rung.queue.value},
         )
-        await workflow.execute_activity_method(
-            NotifyActivities.escalate,
-            EscalationInput(
-                case_id=self._case_id,
-                key=f"{self._case_id}:rung:{placed.key}",
-                task=task,
-                summary=title,
-                occurred_at=workflow.now(),
-                rule=deadline.rule,
-            ),
-            start_to_close_timeout=STORE_TIMEOUT,
-            retry_policy=RETRY,
-        )
+        try:
+            await workflow.execute_activity_method(
+                NotifyActivities.escalate,
+                EscalationInput(
+                    case_id=self._case_id,
+                    key=f"{self._case_id}:rung:{placed.key}",
+                    task=task,
+                    summary=title,
+                    occurred_at=workflow.now(),
+                    rule=deadline.rule,
+                ),
+                start_to_close_timeout=STORE_TIMEOUT,
+                retry_policy=RETRY,
+            )
+        except ActivityError as exc:
+            if business_error_type(exc) != errors.STORE_REJECTED:
+                raise
+            await self._store_rejected("escalation", task.key)
         if EscalationAction.MISSED_DEADLINE_LETTER in rung.actions:
             ref = await self._letter(
                 LetterInput(

@@ -14,6 +14,7 @@ from typing import Annotated, Self
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
+from domain import limits
 from domain.appeals import AppealLevel
 from domain.deadlines import DeadlineEvent, DeadlineQuery
 from domain.enums import (
@@ -27,6 +28,7 @@ from domain.enums import (
 )
 from domain.escalation import EscalationLadder
 from domain.models import (
+    CASE_ID_PATTERN,
     AppealStatus,
     Attachment,
     CaseDeadline,
@@ -38,8 +40,8 @@ from domain.models import (
 )
 from integrations.gateway import AppealOutcome
 
-CaseId = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]{2,63}$")]
-Actor = Annotated[str, Field(min_length=1, max_length=120)]
+CaseId = Annotated[str, Field(pattern=CASE_ID_PATTERN)]
+Actor = limits.ActorName
 Text = Annotated[str, Field(min_length=1, max_length=5_000)]
 
 
@@ -52,7 +54,7 @@ class Model(BaseModel):
 
 class LineFacts(Model):
     sequence: Annotated[int, Field(ge=1, le=999)]
-    code: Annotated[str, Field(min_length=1, max_length=20)]
+    code: Annotated[str, Field(min_length=1, max_length=limits.SERVICE_CODE)]
     units: Annotated[int, Field(ge=1)] = 1
 
 
@@ -61,7 +63,7 @@ class CaseFacts(Model):
 
     case_id: CaseId
     regime: Regime
-    payer_id: Annotated[str, Field(min_length=1, max_length=60)]
+    payer_id: limits.ShortText
     received_at: AwareDatetime
     lines: Annotated[list[LineFacts], Field(min_length=1, max_length=50)]
     state: str | None = None
@@ -74,7 +76,7 @@ class CaseFacts(Model):
     appeal_levels: Annotated[int, Field(ge=1, le=2)] = 1
     hospitalized: bool = False
     subject_to_prior_authorization: bool = True
-    assignee: str | None = None
+    assignee: Actor | None = None
 
     @classmethod
     def from_request(

@@ -34,6 +34,7 @@ from typing import Any
 from pydantic import BaseModel, Field, ValidationError
 
 from domain.enums import DecisionSource, ItemOutcome, outcome_for_review_action
+from domain.limits import REVIEW_ACTION_CODE
 from domain.models import ItemDecision, PayerDecision, RequestForInformation
 from integrations.pas.errors import IssueCode, PasIssue, PasValidationError
 from integrations.pas.fhir import (
@@ -329,10 +330,12 @@ class _ResponseParser:
                 f"({'; '.join(e['msg'] for e in exc.errors())}); it needs human review",
                 where,
             )
+            fits = code is None or len(code) <= REVIEW_ACTION_CODE
             return ItemDecision(
                 sequence=line_sequence,
-                review_action_code=code,
-                review_action_display=display,
+                # A code longer than any X12 action code is kept as the display text only.
+                review_action_code=code if fits else None,
+                review_action_display=display if fits else label,
                 outcome=ItemOutcome.NEEDS_HUMAN_REVIEW,
             )
 

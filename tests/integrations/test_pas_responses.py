@@ -170,6 +170,22 @@ def test_review_action_codes(code: str, expected: ItemOutcome) -> None:
     assert item.review_action_code == code
 
 
+def test_a_review_action_code_longer_than_any_x12_code_waits_for_a_human() -> None:
+    """Its column holds 16 characters: the code is kept as display text, never stored half."""
+    bundle = copy.deepcopy(load("valid_pa_response_bundle.json"))
+    coding = _review_action(bundle)["extension"][1]["valueCodeableConcept"]["coding"][0]
+    coding["code"] = "NOT-AN-X12-REVIEW-ACTION-CODE"
+
+    response = parse_claim_response_details(bundle)
+
+    assert response.decision is not None
+    [item] = response.decision.items
+    assert item.outcome == ItemOutcome.NEEDS_HUMAN_REVIEW
+    assert item.review_action_code is None
+    assert "NOT-AN-X12-REVIEW-ACTION-CODE" in (item.review_action_display or "")
+    assert any("could not be read as a decision" in w.diagnostics for w in response.warnings)
+
+
 def test_item_without_review_action_needs_a_human() -> None:
     bundle = copy.deepcopy(load("valid_pa_response_bundle.json"))
     bundle["entry"][0]["resource"]["item"][0]["adjudication"][0].pop("extension")
