@@ -23,10 +23,17 @@ from store.contacts import list_contacts
 from store.decisions import list_decisions
 from store.errors import ConflictError, IdempotencyConflictError, NotFoundError
 from store.records import CaseSummary
-from store.tables import CaseNumberCounter, CaseRow, ServiceLineRow
+from store.tables import EXTERNAL_REFERENCE_MAX, CaseNumberCounter, CaseRow, ServiceLineRow
 from store.types import require_aware, utcnow
 
 CLOSED_STATUSES = frozenset({CaseStatus.CLOSED, CaseStatus.WITHDRAWN})
+
+
+def indexed_reference(reference: str | None) -> str | None:
+    """The external reference as indexed for payer lookups (a longer one is no trace number)."""
+    if reference is None or not reference.strip() or len(reference) > EXTERNAL_REFERENCE_MAX:
+        return None
+    return reference.strip()
 
 
 def next_case_number(*, session: Session, year: int) -> str:
@@ -98,6 +105,7 @@ def create_case(
             created_at=now,
             updated_at=now,
             closed_at=now if status in CLOSED_STATUSES else None,
+            external_reference=indexed_reference(request.external_reference),
         )
         session.add(row)
         session.flush()  # the case first: service lines reference it

@@ -37,6 +37,7 @@ SQLModel.metadata.naming_convention = {
 }
 
 KEY = String(255)  # idempotency keys
+EXTERNAL_REFERENCE_MAX = 255
 GENESIS_HASH = "0" * 64
 
 
@@ -53,6 +54,7 @@ class CaseRow(SQLModel, table=True):
         Index(None, "payer_id"),
         Index(None, "regime"),
         Index(None, "next_due_at"),
+        Index(None, "payer_id", "external_reference"),
     )
 
     case_id: str = Field(sa_type=String(64), primary_key=True)
@@ -70,6 +72,8 @@ class CaseRow(SQLModel, table=True):
     updated_at: datetime = Field(sa_type=UTCDateTime)
     next_due_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     closed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # The request's trace number / EHR reference, so a payer's message finds its case by index.
+    external_reference: str | None = Field(default=None, sa_type=String(EXTERNAL_REFERENCE_MAX))
 
 
 class CaseNumberCounter(SQLModel, table=True):
@@ -100,7 +104,11 @@ class ServiceLineRow(SQLModel, table=True):
 
 class DecisionRow(SQLModel, table=True):
     __tablename__ = "payer_decisions"
-    __table_args__ = (UniqueConstraint("case_id", "decision_id"),)
+    __table_args__ = (
+        UniqueConstraint("case_id", "decision_id"),
+        # Equality lookups of a payer's pre-auth reference; hash on PostgreSQL (no size limit).
+        Index(None, "payer_reference", postgresql_using="hash"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     case_id: str = _case_fk()
@@ -281,3 +289,22 @@ class AuditChainHead(SQLModel, table=True):
     id: int = Field(sa_type=Integer, primary_key=True, sa_column_kwargs={"autoincrement": False})
     last_sequence: int = Field(sa_type=BigInteger)
     last_hash: str = Field(sa_type=String(64))
+
+
+class PayerMessageRow(SQLModel, table=True):
+    """A signed payer message seen recently: (payer, message id) is applied at most once.
+
+    Rows older than the signature tolerance window are pruned: by then a replay of the message
+    is refused for its stale timestamp anyway.
+    """
+
+    __tablename__ = "payer_messages"
+    __table_args__ = (UniqueConstraint("payer_id", "message_id"), Index(None, "sent_at"))
+
+    id: int | None = Field(default=None, primary_key=True)
+    payer_id: str = Field(sa_type=String(120))
+    message_id: str = Field(sa_type=String(120))
+    sent_at: datetime = Field(sa_type=UTCDateTime)
+    received_at: datetime = Field(sa_type=UTCDateTime)
+    completed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    case_id: str | None = Field(default=None, sa_type=String(64))
