@@ -43,6 +43,7 @@ class ApiKey(BaseModel):
     name: str = Field(min_length=1, max_length=80)
     key: SecretStr
     role: Role
+    payer_id: str | None = Field(default=None, max_length=120)
 
 
 DEV_API_KEYS = [
@@ -83,7 +84,8 @@ class Settings(BaseSettings):
     api_port: int = 8000
     # Per-payer secrets for the signed webhook (payer id -> secret).
     webhook_secrets: dict[str, SecretStr] = Field(default_factory=dict)
-    webhook_tolerance_seconds: int = 300
+    # Standard Webhooks' own window is 5 minutes; this can only narrow it.
+    webhook_tolerance_seconds: int = Field(default=300, ge=1, le=300)
     # The payer's Da Vinci PAS base URL (the sandbox payer in dev).
     pas_base_url: str | None = None
     # Identifies priorauth to the payer (PAS subscription `org-identifier` filter).
