@@ -13,7 +13,12 @@ from store.database import make_engine, transaction
 from store.decisions import record_decision
 from store.migrate import upgrade
 from store.payer_cases import find_case_by_number, find_payer_case
-from store.payer_messages import claim_message, complete_message, release_message
+from store.payer_messages import (
+    SeenMessage,
+    claim_message,
+    complete_message,
+    release_message,
+)
 from store.tables import CaseRow, PayerMessageRow
 from store.types import utcnow
 from tests.store import samples
@@ -82,7 +87,7 @@ def test_an_identifier_shared_by_two_of_the_payers_cases_matches_neither(engine:
 def test_a_message_id_is_claimed_once_per_payer(engine: Engine) -> None:
     sent = utcnow()
 
-    def claim(payer_id: str, message_id: str = "msg_1") -> object:
+    def claim(payer_id: str, message_id: str = "msg_1") -> SeenMessage | None:
         with transaction(engine) as session:
             return claim_message(
                 session=session,
@@ -94,12 +99,12 @@ def test_a_message_id_is_claimed_once_per_payer(engine: Engine) -> None:
 
     assert claim("PAYER-A") is None
     in_progress = claim("PAYER-A")
-    assert in_progress is not None and not in_progress.completed  # type: ignore[attr-defined]
+    assert in_progress is not None and not in_progress.completed
     assert claim("PAYER-B") is None  # message ids are the sender's own namespace
     with transaction(engine) as session:
         complete_message(session=session, payer_id="PAYER-A", message_id="msg_1", case_id="c-1")
     done = claim("PAYER-A")
-    assert done is not None and done.completed and done.case_id == "c-1"  # type: ignore[attr-defined]
+    assert done is not None and done.completed and done.case_id == "c-1"
 
     # A failed application gives the id back, so the payer's retry is applied.
     assert claim("PAYER-A", "msg_2") is None
