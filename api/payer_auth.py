@@ -7,6 +7,10 @@ Two credentials reach the payer routes:
 - an integration (or admin) API key bound to a payer (`ApiKey.payer_id`): the sender is that
   payer, the audit actor the key's name.
 
+One exception, in the `dev` and `test` environments only: the sandbox payer's secret
+(registered as payer `SANDBOX` by `priorauth dev`) stands for every payer, since the sandbox
+answers every request the dev stack sends; in production `SANDBOX` is an ordinary payer id.
+
 Every signature failure gets the same 401 body, whatever went wrong (unknown payer, missing or
 malformed header, stale timestamp, wrong signature); the reason goes to the log only.
 
@@ -28,6 +32,7 @@ from api import service
 from api.security import authenticate
 from config.logging import get_logger
 from config.settings import Role, Settings
+from integrations.sandbox_payer.script import SANDBOX_PAYER_ID
 from integrations.webhook_signature import SignatureError, VerifiedMessage, identify_sender
 from store import payer_messages
 from store.payer_messages import SeenMessage
@@ -46,6 +51,13 @@ class PayerSender:
     payer_id: str | None
     actor: str
     message: VerifiedMessage | None = None
+    # The sandbox payer in dev/test plays every payer: its messages may reach any case.
+    any_payer: bool = False
+
+    @property
+    def scope(self) -> str | None:
+        """The payer whose cases this sender may touch; None: any (the dev sandbox only)."""
+        return None if self.any_payer else self.payer_id
 
 
 class MessageInProgressError(Exception):
@@ -65,7 +77,10 @@ def verify_payer(body: bytes, headers: Mapping[str, str], settings: Settings) ->
 def signed_sender(body: bytes, headers: Mapping[str, str], settings: Settings) -> PayerSender:
     message = verify_payer(body, headers, settings)
     payer_id = message.payer_id
-    return PayerSender(payer_id=payer_id, actor=f"payer:{payer_id}", message=message)
+    sandbox = payer_id == SANDBOX_PAYER_ID and settings.environment in ("dev", "test")
+    return PayerSender(
+        payer_id=payer_id, actor=f"payer:{payer_id}", message=message, any_payer=sandbox
+    )
 
 
 def key_sender(request: Request, api_key: str, settings: Settings) -> PayerSender:

@@ -150,7 +150,7 @@ def _identifiers(notification: PasNotification) -> tuple[list[str], list[str], l
 
 
 def find_payer_case_for(
-    notification: PasNotification, payer_id: str, session: Session
+    notification: PasNotification, payer_id: str | None, session: Session
 ) -> str | None:
     ours, others, refs = _identifiers(notification)
     return payer_cases.find_payer_case(
@@ -172,10 +172,10 @@ async def apply_notification(
         return NotificationResult(
             handled="no_decision", notification_type=notification.notification_type
         )
-    payer_id = require_payer(sender)
+    require_payer(sender)
 
     async def apply() -> NotificationResult:
-        return await _apply_decision(engine, client, notification, payer_id, sender.actor)
+        return await _apply_decision(engine, client, notification, sender)
 
     def duplicate(seen: SeenMessage) -> NotificationResult:
         return NotificationResult(
@@ -194,16 +194,17 @@ async def apply_notification(
 
 
 async def _apply_decision(
-    engine: Engine, client: Client, notification: PasNotification, payer_id: str, actor: str
+    engine: Engine, client: Client, notification: PasNotification, sender: PayerSender
 ) -> NotificationResult:
     decision = notification.decision
     assert decision is not None
-    case_id = await service.read(engine, lambda s: find_payer_case_for(notification, payer_id, s))
+    scope = sender.scope
+    case_id = await service.read(engine, lambda s: find_payer_case_for(notification, scope, s))
     if case_id is None:
         ours, others, refs = _identifiers(notification)
         log.info(
             "payer_notification_unmatched",
-            payer_id=payer_id,
+            payer_id=sender.payer_id,
             identifiers=len(ours) + len(others) + len(refs),
         )
         raise FhirError(
@@ -223,7 +224,7 @@ async def _apply_decision(
             decision=decision,
             information_request=notification.response.rfi if notification.response else None,
         ),
-        actor=actor,
+        actor=sender.actor,
         channel="pas_notification",
     )
     return NotificationResult(
@@ -257,7 +258,7 @@ async def apply_payer_event(
     except ValidationError as exc:
         problem = pydantic_error_body(exc)
         raise service.ServiceError(422, problem.detail, problem.errors) from None
-    if event.payer_id is not None and event.payer_id != payer_id:
+    if event.payer_id is not None and event.payer_id != payer_id and not sender.any_payer:
         raise service.ServiceError(
             403,
             "payer_id: the body names another payer than the one whose secret signed it",
@@ -274,7 +275,7 @@ async def apply_payer_event(
             engine,
             settings,
             sender,
-            lambda: _apply_event(engine, client, event, payer_id, sender.actor),
+            lambda: _apply_event(engine, client, event, sender.scope, sender.actor),
             duplicate,
             lambda r: r.case_id,
         )
@@ -283,7 +284,7 @@ async def apply_payer_event(
 
 
 async def _apply_event(
-    engine: Engine, client: Client, event: PayerEvent, payer_id: str, actor: str
+    engine: Engine, client: Client, event: PayerEvent, payer_id: str | None, actor: str
 ) -> PayerEventResult:
     case_id = await _event_case(engine, payer_id, event)
     if event.type == "extension":
@@ -341,11 +342,11 @@ async def _pend_all(engine: Engine, case_id: str, event: PayerEvent) -> PayerDec
     return PayerDecisionInput(decision=decision, information_request=rfi)
 
 
-async def _event_case(engine: Engine, payer_id: str, event: PayerEvent) -> str:
+async def _event_case(engine: Engine, payer_id: str | None, event: PayerEvent) -> str:
     """The signing payer's case named by the event; another payer's case is refused (403)."""
     if event.case_id:
         summary = await service.require_case(engine, event.case_id)
-        if summary.payer_id != payer_id:
+        if payer_id is not None and summary.payer_id != payer_id:
             raise service.ServiceError(403, f"case {summary.case_id} belongs to another payer")
         return summary.case_id
     if event.case_number:

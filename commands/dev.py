@@ -24,6 +24,7 @@ import typer
 
 from config.logging import configure_logging
 from config.settings import Settings, get_settings
+from integrations.sandbox_payer.script import SANDBOX_PAYER_ID
 
 
 def temporal_binary() -> str:
@@ -109,11 +110,12 @@ def _child_environment(settings: Settings, sandbox_url: str) -> dict[str, str]:
     """Children share the resolved settings; the payer is the sandbox unless one is configured."""
     env = dict(os.environ)
     env.setdefault("PRIORAUTH_PAS_BASE_URL", settings.pas_base_url or sandbox_url)
-    # The sandbox signs its notifications; the API accepts that signature as the sandbox's.
+    # The sandbox signs its notifications; the API accepts that signature as the sandbox's
+    # (which, in dev, may decide any payer's case: see api.payer_auth).
     secret = _sandbox_secret(settings)
     env["PRIORAUTH_SANDBOX_WEBHOOK_SECRET"] = secret
     webhook_secrets = {k: v.get_secret_value() for k, v in settings.webhook_secrets.items()}
-    webhook_secrets.setdefault("SANDBOX", secret)
+    webhook_secrets.setdefault(SANDBOX_PAYER_ID, secret)
     env["PRIORAUTH_WEBHOOK_SECRETS"] = json.dumps(webhook_secrets)
     env["PRIORAUTH_DATA_DIR"] = str(settings.data_dir.resolve())
     env["PRIORAUTH_DATABASE_URL"] = settings.resolved_database_url

@@ -493,3 +493,18 @@ async def test_webhook_cannot_touch_another_payers_case(stack: Stack) -> None:
         "decision": denial("WH-X"),
     }
     assert (await deliver(stack, event)).status_code == 403
+
+
+async def test_the_dev_sandbox_secret_reaches_any_payers_case(stack: Stack) -> None:
+    """In dev/test the sandbox payer (`priorauth dev` registers it as SANDBOX) plays every
+    payer; its notification reaches an EXH01 case, audited as the sandbox."""
+    stack.settings.webhook_secrets["SANDBOX"] = SecretStr("sandbox-secret-for-tests-0001")
+    case = await opened(stack)
+    event = {"event_id": "EV-SBX", "case_id": case["case_id"], "type": "decision"}
+    response = await deliver(
+        stack, {**event, "decision": denial("WH-SBX")}, secret="sandbox-secret-for-tests-0001"
+    )
+    assert response.status_code == 200, response.text
+    events = (await stack.get(f"/api/v1/cases/{case['case_id']}/timeline")).json()["events"]
+    [entry] = [e for e in events if e["action"] == "payer_decision_received"]
+    assert entry["actor"] == "payer:SANDBOX"
