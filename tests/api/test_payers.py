@@ -508,3 +508,21 @@ async def test_the_dev_sandbox_secret_reaches_any_payers_case(stack: Stack) -> N
     events = (await stack.get(f"/api/v1/cases/{case['case_id']}/timeline")).json()["events"]
     [entry] = [e for e in events if e["action"] == "payer_decision_received"]
     assert entry["actor"] == "payer:SANDBOX"
+
+
+async def test_deeply_nested_signed_bodies_are_4xx(stack: Stack) -> None:
+    """Past the signature, a body nested too deep is refused with a clear 4xx, never a 500."""
+    bind_kit_payer(stack)
+    for depth in (100, 100_000):
+        nested = b'{"a":' * depth + b"1" + b"}" * depth
+        notification = await stack.http.post(
+            "/fhir/notifications", content=nested, headers=signed(nested)
+        )
+        assert notification.status_code == 400, notification.text
+        assert "nested deeper" in notification.json()["issue"][0]["diagnostics"]
+        event = await stack.http.post(
+            "/api/v1/payer-events",
+            content=nested,
+            headers={**sign_headers(nested, PAYER_SECRET), "Content-Type": "application/json"},
+        )
+        assert event.status_code == 422, event.text
