@@ -2,26 +2,31 @@
 webhooks from payers without FHIR. Each ends in the same paths as the staff API: `open_case`
 for a request, the workflow's payer-decision / extension Updates for an answer.
 
-Finding the case of a notification, in order: the `urn:priorauth:case|<id>` identifier priorauth
-puts on every request and response; any echoed identifier value that is a case id; then the
-external reference (the Claim trace number) or the member id stored with an open case.
+Who sent a notification or event is decided by its credential before the body is parsed
+(api.payer_auth). Its case is then looked up among that payer's cases only, by index
+(store.payer_cases): the `urn:priorauth:case|<id>` identifier priorauth puts on every request,
+our case number, the request's trace number / external reference, or the payer's pre-auth
+reference. Never by member id: a notification that names none of these is a 404.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Mapping
 from typing import Any
 
 from pydantic import ValidationError
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 from temporalio.client import Client
 
 from api import service
 from api.errors import FieldError, pydantic_error_body
+from api.payer_auth import MessageInProgressError, PayerSender, once, require_payer, signed_sender
 from api.schemas import CaseOpened, NotificationResult, PayerEvent, PayerEventResult
 from api.security import Actor
+from config.logging import get_logger
 from config.settings import Settings
 from domain.enums import DecisionSource, ItemOutcome
 from domain.models import ItemDecision, PayerDecision, PriorAuthRequest
@@ -36,17 +41,15 @@ from integrations.pas import (
     parse_subscription_notification,
 )
 from integrations.pas.errors import PasIssue
-from integrations.webhook_signature import SignatureError, verify
 from store import cases as store_cases
-from store.cases import CLOSED_STATUSES
-from store.records import CaseSummary
-from store.tables import CaseRow
+from store import payer_cases
+from store.payer_messages import SeenMessage
 from workflows.models import PayerDecisionInput, PayerExtensionInput
 
 CASE_IDENTIFIER_SYSTEM = "urn:priorauth:case"
 PAS_PLAN_NAME = "Plan not stated in the PAS request"
-# How many open cases the member-id fallback reads at most (it scans stored requests).
-MEMBER_SCAN_LIMIT = 5_000
+
+log = get_logger("priorauth.api.payers")
 
 
 class FhirError(Exception):
@@ -63,11 +66,36 @@ def outcome(code: str, diagnostics: str, expression: str | None = None) -> dict[
     return {"resourceType": "OperationOutcome", "issue": [issue.to_fhir()]}
 
 
+# FHIR resources nest a few dozen levels at most; deeper is an attack on the parsers below.
+MAX_JSON_DEPTH = 64
+
+
+def _depth(value: Any) -> int:
+    """The nesting depth of parsed JSON, counted without recursion."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        node, level = stack.pop()
+        children = node.values() if isinstance(node, dict) else node
+        if isinstance(node, (dict, list)):
+            deepest = max(deepest, level)
+            stack.extend((child, level + 1) for child in children)
+    return deepest
+
+
 def load_json(body: bytes) -> Any:
     try:
-        return json.loads(body)
+        data = json.loads(body)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise FhirError(400, outcome("structure", f"the body is not JSON: {exc}")) from None
+    except RecursionError:
+        too_deep = True
+    else:
+        too_deep = _depth(data) > MAX_JSON_DEPTH
+    if too_deep:
+        raise FhirError(
+            400, outcome("structure", f"the body is nested deeper than {MAX_JSON_DEPTH} levels")
+        )
+    return data
 
 
 def plan_mappings(settings: Settings) -> PayerPlanMappings:
@@ -134,53 +162,29 @@ async def submit_pas_bundle(
 # ---------------------------------------------------------------- notifications
 
 
-def check_signature(
-    body: bytes, header: str | None, secrets: list[str], settings: Settings
-) -> None:
-    if not secrets:
-        raise service.ServiceError(401, "no webhook secret is configured for this sender")
-    try:
-        verify(body, header, secrets, tolerance=settings.webhook_tolerance_seconds)
-    except SignatureError as exc:
-        raise service.ServiceError(401, f"webhook signature refused: {exc.reason}") from None
-
-
-def all_webhook_secrets(settings: Settings) -> list[str]:
-    return [secret.get_secret_value() for secret in settings.webhook_secrets.values()]
-
-
-def find_case_for(notification: PasNotification, session: Session) -> str | None:
+def _identifiers(notification: PasNotification) -> tuple[list[str], list[str], list[str]]:
+    """(our case ids, other echoed identifier values, the payer's pre-auth references)."""
     identifiers = notification.request_identifiers
-    ours = [i for i in identifiers if i.system == CASE_IDENTIFIER_SYSTEM]
-    others = [i for i in identifiers if i.system != CASE_IDENTIFIER_SYSTEM]
-    for ident in [*ours, *others]:
-        if ident.value and session.get(CaseRow, ident.value) is not None:
-            return ident.value
-    values = {ident.value for ident in identifiers if ident.value}
-    member_id = notification.member_id
-    if not values and not member_id:
-        return None
-    # Stopgap until the store offers a lookup by external reference / member id: read the
-    # stored requests of open cases, newest first.
-    rows = session.exec(
-        select(CaseRow.case_id, CaseRow.request)
-        .where(col(CaseRow.status).not_in([s.value for s in CLOSED_STATUSES]))
-        .order_by(col(CaseRow.received_at).desc())
-        .limit(MEMBER_SCAN_LIMIT)
-    ).all()
-    by_member: str | None = None
-    for case_id, request in rows:
-        if request.get("external_reference") in values:
-            return case_id
-        member = (request.get("member") or {}).get("member_id")
-        if by_member is None and member_id and member == member_id:
-            by_member = case_id
-    return by_member
+    ours = [i.value for i in identifiers if i.system == CASE_IDENTIFIER_SYSTEM and i.value]
+    others = [i.value for i in identifiers if i.system != CASE_IDENTIFIER_SYSTEM and i.value]
+    response = notification.response
+    refs = [response.pre_auth_ref] if response is not None and response.pre_auth_ref else []
+    return ours, others, refs
+
+
+def find_payer_case_for(
+    notification: PasNotification, payer_id: str | None, session: Session
+) -> str | None:
+    ours, others, refs = _identifiers(notification)
+    return payer_cases.find_payer_case(
+        session=session, payer_id=payer_id, case_ids=ours, references=others, pre_auth_refs=refs
+    )
 
 
 async def apply_notification(
-    *, body: bytes, engine: Engine, client: Client, actor_name: str
+    *, body: bytes, engine: Engine, client: Client, settings: Settings, sender: PayerSender
 ) -> NotificationResult:
+    """Apply a PAS notification from `sender` (verified already) to that payer's case."""
     data = load_json(body)
     try:
         notification = parse_subscription_notification(data, received_at=service.utcnow())
@@ -191,13 +195,47 @@ async def apply_notification(
         return NotificationResult(
             handled="no_decision", notification_type=notification.notification_type
         )
-    case_id = await service.read(engine, lambda s: find_case_for(notification, s))
+    require_payer(sender)
+
+    async def apply() -> NotificationResult:
+        return await _apply_decision(engine, client, notification, sender)
+
+    def duplicate(seen: SeenMessage) -> NotificationResult:
+        return NotificationResult(
+            handled="duplicate",
+            case_id=seen.case_id,
+            decision_id=decision.decision_id,
+            notification_type=notification.notification_type,
+        )
+
+    try:
+        return await once(engine, settings, sender, apply, duplicate, lambda r: r.case_id)
+    except MessageInProgressError:
+        raise FhirError(
+            409, outcome("conflict", "this message id is being applied: retry later")
+        ) from None
+
+
+async def _apply_decision(
+    engine: Engine, client: Client, notification: PasNotification, sender: PayerSender
+) -> NotificationResult:
+    decision = notification.decision
+    assert decision is not None
+    scope = sender.scope
+    case_id = await service.read(engine, lambda s: find_payer_case_for(notification, scope, s))
     if case_id is None:
+        ours, others, refs = _identifiers(notification)
+        log.info(
+            "payer_notification_unmatched",
+            payer_id=sender.payer_id,
+            identifiers=len(ours) + len(others) + len(refs),
+        )
         raise FhirError(
             404,
             outcome(
                 "not-found",
-                "no open case matches the notification's request identifiers or member id",
+                "no case of this payer matches the notification's identifiers (our case id, "
+                "case number, trace number or the payer's pre-auth reference)",
                 "Bundle.entry",
             ),
         )
@@ -209,7 +247,7 @@ async def apply_notification(
             decision=decision,
             information_request=notification.response.rfi if notification.response else None,
         ),
-        actor=actor_name,
+        actor=sender.actor,
         channel="pas_notification",
     )
     return NotificationResult(
@@ -225,29 +263,53 @@ async def apply_notification(
 
 
 async def apply_payer_event(
-    *, body: bytes, signature: str | None, engine: Engine, client: Client, settings: Settings
+    *,
+    body: bytes,
+    headers: Mapping[str, str],
+    engine: Engine,
+    client: Client,
+    settings: Settings,
 ) -> PayerEventResult:
-    """Verify the payer's signature over the raw body, then apply the event to its case."""
-    try:
-        raw = json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError):
-        raw = None
-    payer_id = raw.get("payer_id") if isinstance(raw, dict) else None
-    secret = settings.webhook_secrets.get(payer_id) if isinstance(payer_id, str) else None
-    if secret is None:
-        # Same answer as a bad signature: an unsigned sender learns nothing about payer ids.
-        raise service.ServiceError(401, "webhook signature refused: unknown payer_id or no secret")
-    check_signature(body, signature, [secret.get_secret_value()], settings)
+    """Verify the payer's signature over the raw body, then parse and apply the event once.
+
+    The payer is the one whose secret signed the body; the body cannot name another.
+    """
+    sender = signed_sender(body, headers, settings)
+    payer_id = require_payer(sender)
     try:
         event = PayerEvent.model_validate_json(body)
     except ValidationError as exc:
         problem = pydantic_error_body(exc)
         raise service.ServiceError(422, problem.detail, problem.errors) from None
-    summary = await _event_case(engine, event)
-    if summary.payer_id != event.payer_id:
-        raise service.ServiceError(403, f"case {summary.case_id} belongs to another payer")
-    actor = f"payer:{event.payer_id}"
-    case_id = summary.case_id
+    if event.payer_id is not None and event.payer_id != payer_id and not sender.any_payer:
+        raise service.ServiceError(
+            403,
+            "payer_id: the body names another payer than the one whose secret signed it",
+            [FieldError(field="payer_id", message="not the signing payer")],
+        )
+
+    def duplicate(seen: SeenMessage) -> PayerEventResult:
+        return PayerEventResult(
+            case_id=seen.case_id or "", applied=False, duplicate=True, status=None
+        )
+
+    try:
+        return await once(
+            engine,
+            settings,
+            sender,
+            lambda: _apply_event(engine, client, event, sender.scope, sender.actor),
+            duplicate,
+            lambda r: r.case_id,
+        )
+    except MessageInProgressError:
+        raise service.ServiceError(409, "this message id is being applied: retry later") from None
+
+
+async def _apply_event(
+    engine: Engine, client: Client, event: PayerEvent, payer_id: str | None, actor: str
+) -> PayerEventResult:
+    case_id = await _event_case(engine, payer_id, event)
     if event.type == "extension":
         if event.extension is None:
             raise _missing("extension")
@@ -303,11 +365,28 @@ async def _pend_all(engine: Engine, case_id: str, event: PayerEvent) -> PayerDec
     return PayerDecisionInput(decision=decision, information_request=rfi)
 
 
-async def _event_case(engine: Engine, event: PayerEvent) -> CaseSummary:
+async def _event_case(engine: Engine, payer_id: str | None, event: PayerEvent) -> str:
+    """The signing payer's case named by the event; another payer's case is refused (403)."""
     if event.case_id:
-        return await service.require_case(engine, event.case_id)
+        summary = await service.require_case(engine, event.case_id)
+        if payer_id is not None and summary.payer_id != payer_id:
+            raise service.ServiceError(403, f"case {summary.case_id} belongs to another payer")
+        return summary.case_id
     if event.case_number:
-        return await service.find_case_by_number(engine, event.case_number)
+        number = event.case_number
+        found = await service.read(
+            engine,
+            lambda s: payer_cases.find_case_by_number(
+                session=s, payer_id=payer_id, case_number=number
+            ),
+        )
+        if found is None:
+            raise service.ServiceError(
+                404,
+                f"case number {number} not found among this payer's cases",
+                [FieldError(field="case_number", message="no case of this payer has it")],
+            )
+        return found
     raise service.ServiceError(
         422,
         "invalid request: case_id: give case_id or case_number",

@@ -204,13 +204,17 @@ class ReassignBody(Body):
 
 
 class PayerEvent(Body):
-    """A signed event from a payer without FHIR (see docs/api.md for the signature).
+    """A signed event from a payer without FHIR (Standard Webhooks signature, see docs/api.md).
 
     Exactly one of `case_id` / `case_number` finds the case; `type` says which of `decision`,
     `extension`, `information_request` is given.
     """
 
-    payer_id: Name
+    payer_id: Name | None = Field(
+        default=None,
+        description="Optional; the payer is the one whose secret signed the body, and a "
+        "different payer_id here is refused (403)",
+    )
     event_id: Name = Field(description="The payer's id of this event; a redelivery is a no-op")
     case_id: str | None = None
     case_number: str | None = None

@@ -28,6 +28,7 @@ from config.logging import configure_logging
 from config.payer_channel import PayerChannel
 from config.readiness import ServerRole, exit_unless_ready
 from config.settings import Settings, get_settings
+from integrations.sandbox_payer.script import SANDBOX_PAYER_ID
 
 MISSING_TEMPORAL = (
     "priorauth dev needs the Temporal dev server, which comes with the development extra "
@@ -132,11 +133,12 @@ def _child_environment(settings: Settings, channel: PayerChannel) -> dict[str, s
     env["PRIORAUTH_ENVIRONMENT"] = "dev"
     env["PRIORAUTH_PAYER_CHANNEL"] = channel.value
     env["PRIORAUTH_SANDBOX_PAYER_PORT"] = str(settings.sandbox_payer_port)
-    # The sandbox signs its notifications; the API accepts that signature as the sandbox's.
+    # The sandbox signs its notifications; the API accepts that signature as the sandbox's
+    # (which, in dev, may decide any payer's case: see api.payer_auth).
     secret = _sandbox_secret(settings)
     env["PRIORAUTH_SANDBOX_WEBHOOK_SECRET"] = secret
     webhook_secrets = {k: v.get_secret_value() for k, v in settings.webhook_secrets.items()}
-    webhook_secrets.setdefault("SANDBOX", secret)
+    webhook_secrets.setdefault(SANDBOX_PAYER_ID, secret)
     env["PRIORAUTH_WEBHOOK_SECRETS"] = json.dumps(webhook_secrets)
     env["PRIORAUTH_DATA_DIR"] = str(settings.data_dir.resolve())
     env["PRIORAUTH_DATABASE_URL"] = settings.resolved_database_url

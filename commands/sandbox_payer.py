@@ -17,7 +17,7 @@ def sandbox_payer(
         str | None,
         typer.Option(
             envvar="PRIORAUTH_SANDBOX_WEBHOOK_SECRET",
-            help="Sign notifications with this secret (HMAC-SHA256, X-Priorauth-Signature).",
+            help="Sign notifications with this secret (Standard Webhooks webhook-* headers).",
         ),
     ] = None,
 ) -> None:

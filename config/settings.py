@@ -45,6 +45,7 @@ class ApiKey(BaseModel):
     name: str = Field(min_length=1, max_length=80)
     key: SecretStr
     role: Role
+    payer_id: str | None = Field(default=None, max_length=120)
 
 
 DEV_API_KEYS = [
@@ -108,7 +109,8 @@ class Settings(BaseSettings):
     api_port: int = 8000
     # Per-payer secrets for the signed webhook (payer id -> secret).
     webhook_secrets: dict[str, SecretStr] = Field(default_factory=dict)
-    webhook_tolerance_seconds: int = 300
+    # Standard Webhooks' own window is 5 minutes; this can only narrow it.
+    webhook_tolerance_seconds: int = Field(default=300, ge=1, le=300)
     # Where submissions go (config.payer_channel); production accepts only a real payer.
     payer_channel: PayerChannel | None = None
     # The payer's Da Vinci PAS base URL (channel `pas`).

@@ -27,6 +27,9 @@ AUDIT_ACTOR = 200
 AUDIT_ACTION = 100  # the event name of a step (`case_opened`, `payer_decision`, ...)
 LONG_TEXT = 500  # service line descriptions, addresses, attachment titles
 IDEMPOTENCY_KEY = 255
+# The request's trace number / EHR reference (indexed: a payer's message finds its case by it).
+EXTERNAL_REFERENCE = 255
+PAYER_MESSAGE_ID = 120  # a payer message's `webhook-id` header
 SERVICE_CODE = 12
 REVIEW_ACTION_CODE = 16
 TASK_KIND = 40

@@ -237,7 +237,7 @@ class PriorAuthRequest(DomainModel):
     subject_to_prior_authorization: bool = True
     attachments: list[Attachment] = Field(default_factory=list)
     clinical_summary: str | None = Field(default=None, max_length=20_000)
-    external_reference: str | None = None
+    external_reference: str | None = Field(default=None, max_length=limits.EXTERNAL_REFERENCE)
 
     @model_validator(mode="after")
     def _consistent(self) -> Self:

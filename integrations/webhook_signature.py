@@ -1,161 +1,149 @@
-"""HMAC-SHA256 signatures for payer webhooks and PAS rest-hook notifications.
+"""Standard Webhooks signatures for payer webhooks and PAS rest-hook notifications.
 
-Header: `X-Priorauth-Signature: t=<unix seconds>,v1=<hex>`, where `v1` is
-HMAC-SHA256(secret, f"{t}." + raw body) with the payer's own secret. The receiver recomputes it
-over the raw bytes it got (never a re-serialized JSON), compares in constant time, and refuses
-timestamps more than `tolerance` seconds away from its clock, so a captured request cannot be
-replayed later. Several `v1=` values (and several secrets on the receiving side) allow rotating
-a secret without downtime.
+The scheme is https://www.standardwebhooks.com (library `standardwebhooks`): three headers,
+
+- `webhook-id`: the sender's message id, the same on every retry of one message;
+- `webhook-timestamp`: unix seconds when it was (re)sent;
+- `webhook-signature`: `v1,<base64 HMAC-SHA256(secret, f"{id}.{timestamp}." + raw body)>`,
+  several space-separated while the sender rotates its secret.
+
+Each secret belongs to one payer (`PRIORAUTH_WEBHOOK_SECRETS`: payer id -> secret). The receiver
+learns who sent a message only from these headers: `identify_sender` tries every payer's secret
+(all of them, whatever matched first, so the time taken says nothing about which payer) over the
+raw bytes, before anything parses the body. Every failure - a missing, malformed or non-ASCII
+header, a huge or stale timestamp, no matching secret - raises the same `SignatureError`; its
+`reason` is for the log, never for the caller.
+
+A secret written `whsec_<base64>` (the Standard Webhooks form) is used as the bytes it encodes;
+any other string is used as its UTF-8 bytes.
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
+import re
 import time
-from collections.abc import Mapping, Sequence
-from enum import StrEnum
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
 
-SIGNATURE_HEADER = "X-Priorauth-Signature"
-DEFAULT_TOLERANCE_SECONDS = 300
-SCHEME = "v1"
+from standardwebhooks import Webhook, WebhookVerificationError
 
+from domain import limits
 
-class SignatureFailure(StrEnum):
-    MISSING_HEADER = "missing_header"
-    MALFORMED = "malformed"
-    STALE = "stale"
-    MISMATCH = "mismatch"
+WEBHOOK_ID = "webhook-id"
+WEBHOOK_TIMESTAMP = "webhook-timestamp"
+WEBHOOK_SIGNATURE = "webhook-signature"
+SIGNED_HEADERS = (WEBHOOK_ID, WEBHOOK_TIMESTAMP, WEBHOOK_SIGNATURE)
+# The library refuses timestamps more than 5 minutes away; a configured tolerance can only
+# narrow that window.
+MAX_TOLERANCE_SECONDS = 300
+DEFAULT_TOLERANCE_SECONDS = MAX_TOLERANCE_SECONDS
+MESSAGE_ID_MAX = limits.PAYER_MESSAGE_ID
+_SECRET_PREFIX = "whsec_"
+_MESSAGE_ID = re.compile(rf"[A-Za-z0-9_.:\-]{{1,{MESSAGE_ID_MAX}}}")
+_TIMESTAMP = re.compile(r"[0-9]{1,12}")
+_SIGNATURE = re.compile(r"[A-Za-z0-9+/=,_\- ]{1,2048}")
 
 
 class SignatureError(Exception):
-    """A webhook whose signature cannot be trusted; `reason` says why, `failure` is the kind."""
+    """A message whose sender cannot be established. `reason` is for logs only."""
 
-    def __init__(self, reason: str, failure: SignatureFailure = SignatureFailure.MISMATCH) -> None:
+    def __init__(self, reason: str) -> None:
         super().__init__(reason)
         self.reason = reason
-        self.failure = failure
 
 
-def _key(secret: str | bytes) -> bytes:
-    key = secret.encode() if isinstance(secret, str) else secret
-    if not key:
-        raise ValueError("a webhook secret must not be empty")
-    return key
+@dataclass(frozen=True)
+class VerifiedMessage:
+    """A message whose signature holds: who sent it, its id and when it was sent."""
+
+    payer_id: str
+    message_id: str
+    sent_at: datetime
 
 
-def _as_bytes(body: bytes | str) -> bytes:
-    return body.encode() if isinstance(body, str) else body
+def webhook_for(secret: str | bytes) -> Webhook:
+    """The Standard Webhooks signer/verifier for one configured secret."""
+    if isinstance(secret, str) and not secret.startswith(_SECRET_PREFIX):
+        secret = secret.encode()
+    return Webhook(secret)
 
 
-def compute_signature(body: bytes | str, secret: str | bytes, timestamp: int) -> str:
-    """The hex HMAC-SHA256 of `f"{timestamp}." + body` under `secret`."""
-    payload = str(timestamp).encode() + b"." + _as_bytes(body)
-    return hmac.new(_key(secret), payload, hashlib.sha256).hexdigest()
-
-
-def sign(body: bytes | str, secret: str | bytes, *, timestamp: int | None = None) -> str:
-    """The `X-Priorauth-Signature` header value for `body` (for payers, the sandbox and tests)."""
-    moment = int(time.time()) if timestamp is None else timestamp
-    return f"t={moment},{SCHEME}={compute_signature(body, secret, moment)}"
-
-
-def signature_headers(
-    body: bytes | str, secret: str | bytes, *, timestamp: int | None = None
+def sign_headers(
+    body: bytes | str,
+    secret: str | bytes,
+    *,
+    message_id: str | None = None,
+    timestamp: int | None = None,
 ) -> dict[str, str]:
-    return {SIGNATURE_HEADER: sign(body, secret, timestamp=timestamp)}
+    """The three Standard Webhooks headers for `body` (for the sandbox payer and tests)."""
+    msg_id = message_id or f"msg_{uuid.uuid4().hex}"
+    moment = int(time.time()) if timestamp is None else timestamp
+    signature = webhook_for(secret).sign(msg_id, datetime.fromtimestamp(moment, UTC), body)
+    return {WEBHOOK_ID: msg_id, WEBHOOK_TIMESTAMP: str(moment), WEBHOOK_SIGNATURE: signature}
 
 
-def _parse(header: str) -> tuple[int, list[str]]:
-    timestamp: int | None = None
-    signatures: list[str] = []
-    for part in header.split(","):
-        key, sep, value = part.strip().partition("=")
-        if not sep or not value:
-            raise SignatureError(
-                f"malformed {SIGNATURE_HEADER}: expected 't=<unix seconds>,v1=<hex>'",
-                SignatureFailure.MALFORMED,
-            )
-        if key == "t":
-            if not value.isdigit():
-                raise SignatureError(
-                    f"malformed {SIGNATURE_HEADER}: t must be unix seconds",
-                    SignatureFailure.MALFORMED,
-                )
-            timestamp = int(value)
-        elif key == SCHEME:
-            signatures.append(value.lower())
-    if timestamp is None:
-        raise SignatureError(
-            f"malformed {SIGNATURE_HEADER}: no timestamp (t=...)", SignatureFailure.MALFORMED
-        )
-    if not signatures:
-        raise SignatureError(
-            f"malformed {SIGNATURE_HEADER}: no {SCHEME}= signature", SignatureFailure.MALFORMED
-        )
-    return timestamp, signatures
+def _header(headers: Mapping[str, str], name: str, pattern: re.Pattern[str]) -> str:
+    value = headers.get(name)
+    if value is None:
+        value = next((v for k, v in headers.items() if k.lower() == name), None)
+    if value is None or not pattern.fullmatch(value):
+        raise SignatureError(f"{name} missing or malformed")
+    return value
 
 
-def verify(
-    body: bytes | str,
-    header: str | None,
-    secret: str | bytes | Sequence[str | bytes],
-    *,
-    tolerance: int = DEFAULT_TOLERANCE_SECONDS,
-    now: float | None = None,
-) -> None:
-    """Check a signature header against the raw body; raise `SignatureError` if it fails.
-
-    `secret` may be a list (current and previous secret while rotating). The timestamp must be
-    within `tolerance` seconds of `now` in either direction.
-    """
-    if header is None or not header.strip():
-        raise SignatureError(f"missing {SIGNATURE_HEADER} header", SignatureFailure.MISSING_HEADER)
-    timestamp, signatures = _parse(header)
-    current = time.time() if now is None else now
-    age = current - timestamp
-    if abs(age) > tolerance:
-        where = "old" if age > 0 else "in the future"
-        raise SignatureError(
-            f"stale signature: timestamp is {abs(int(age))} s {where} "
-            f"(tolerance {tolerance} s); the request may be a replay",
-            SignatureFailure.STALE,
-        )
-    secrets = [secret] if isinstance(secret, (str, bytes)) else list(secret)
-    if not secrets:
-        raise ValueError("no webhook secret configured")
-    for candidate in secrets:
-        expected = compute_signature(body, candidate, timestamp)
-        if any(hmac.compare_digest(expected, given) for given in signatures):
-            return
-    raise SignatureError(
-        "signature mismatch: the body was altered or signed with another secret",
-        SignatureFailure.MISMATCH,
-    )
+def _timestamp(value: str, tolerance: int) -> datetime:
+    seconds = int(value)  # at most 12 digits: no overflow anywhere below
+    age = time.time() - seconds
+    if abs(age) > min(tolerance, MAX_TOLERANCE_SECONDS):
+        raise SignatureError(f"{WEBHOOK_TIMESTAMP} outside the tolerance window")
+    return datetime.fromtimestamp(seconds, UTC)
 
 
-def verify_headers(
-    body: bytes | str,
+def identify_sender(
+    body: bytes,
     headers: Mapping[str, str],
-    secret: str | bytes | Sequence[str | bytes],
+    secrets: Mapping[str, str | bytes],
     *,
     tolerance: int = DEFAULT_TOLERANCE_SECONDS,
-    now: float | None = None,
-) -> None:
-    """`verify` with the header looked up case-insensitively in a header mapping."""
-    wanted = SIGNATURE_HEADER.lower()
-    header = next((value for key, value in headers.items() if key.lower() == wanted), None)
-    verify(body, header, secret, tolerance=tolerance, now=now)
+) -> VerifiedMessage:
+    """The payer whose secret signed `body`, or `SignatureError` (one kind for every failure).
+
+    `secrets` maps payer id -> that payer's secret. Exactly one payer must match: two payers
+    sharing a secret cannot be told apart, so such a message is refused too.
+    """
+    message_id = _header(headers, WEBHOOK_ID, _MESSAGE_ID)
+    stamp = _header(headers, WEBHOOK_TIMESTAMP, _TIMESTAMP)
+    signature = _header(headers, WEBHOOK_SIGNATURE, _SIGNATURE)
+    sent_at = _timestamp(stamp, tolerance)
+    if not secrets:
+        raise SignatureError("no webhook secret is configured")
+    signed = {WEBHOOK_ID: message_id, WEBHOOK_TIMESTAMP: stamp, WEBHOOK_SIGNATURE: signature}
+    matches: list[str] = []
+    for payer_id, secret in secrets.items():
+        try:
+            webhook_for(secret).verify(body, signed, json_parse=False)
+        except WebhookVerificationError:
+            continue
+        except Exception:  # an unusable configured secret (bad base64, empty) matches nothing
+            continue
+        matches.append(payer_id)
+    if len(matches) != 1:
+        raise SignatureError("no payer secret matches" if not matches else "secret shared")
+    return VerifiedMessage(payer_id=matches[0], message_id=message_id, sent_at=sent_at)
 
 
 __all__ = [
     "DEFAULT_TOLERANCE_SECONDS",
-    "SIGNATURE_HEADER",
+    "MAX_TOLERANCE_SECONDS",
+    "SIGNED_HEADERS",
+    "WEBHOOK_ID",
+    "WEBHOOK_SIGNATURE",
+    "WEBHOOK_TIMESTAMP",
     "SignatureError",
-    "SignatureFailure",
-    "compute_signature",
-    "sign",
-    "signature_headers",
-    "verify",
-    "verify_headers",
+    "VerifiedMessage",
+    "identify_sender",
+    "sign_headers",
+    "webhook_for",
 ]

@@ -16,6 +16,7 @@ from sqlalchemy import select as core_select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, SQLModel, col, select
 
+from domain import limits
 from domain.enums import CaseStatus, Regime, Urgency
 from domain.models import Case, PriorAuthRequest
 from store._base import UNSET, Unset, insert_once, require_case
@@ -27,6 +28,13 @@ from store.tables import CaseNumberCounter, CaseRow, ServiceLineRow
 from store.types import require_aware, utcnow
 
 CLOSED_STATUSES = frozenset({CaseStatus.CLOSED, CaseStatus.WITHDRAWN})
+
+
+def indexed_reference(reference: str | None) -> str | None:
+    """The external reference as indexed for payer lookups (a longer one is no trace number)."""
+    if reference is None or not reference.strip() or len(reference) > limits.EXTERNAL_REFERENCE:
+        return None
+    return reference.strip()
 
 
 def next_case_number(*, session: Session, year: int) -> str:
@@ -98,6 +106,7 @@ def create_case(
             created_at=now,
             updated_at=now,
             closed_at=now if status in CLOSED_STATUSES else None,
+            external_reference=indexed_reference(request.external_reference),
         )
         session.add(row)
         session.flush()  # the case first: service lines reference it

@@ -62,6 +62,7 @@ class CaseRow(SQLModel, table=True):
             sqlite_where=text("workflow_started_at IS NULL"),
             postgresql_where=text("workflow_started_at IS NULL"),
         ),
+        Index(None, "payer_id", "external_reference"),
     )
 
     case_id: str = Field(sa_type=String(limits.CASE_ID), primary_key=True)
@@ -82,6 +83,8 @@ class CaseRow(SQLModel, table=True):
     # Set once the case's workflow is known to exist (its first recorded step, or the
     # reconciler's start): a case without it is started by `workflows.reconcile`.
     workflow_started_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # The request's trace number / EHR reference, so a payer's message finds its case by index.
+    external_reference: str | None = Field(default=None, sa_type=String(limits.EXTERNAL_REFERENCE))
 
 
 class CaseNumberCounter(SQLModel, table=True):
@@ -112,7 +115,11 @@ class ServiceLineRow(SQLModel, table=True):
 
 class DecisionRow(SQLModel, table=True):
     __tablename__ = "payer_decisions"
-    __table_args__ = (UniqueConstraint("case_id", "decision_id"),)
+    __table_args__ = (
+        UniqueConstraint("case_id", "decision_id"),
+        # Equality lookups of a payer's pre-auth reference; hash on PostgreSQL (no size limit).
+        Index(None, "payer_reference", postgresql_using="hash"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     case_id: str = _case_fk()
@@ -293,3 +300,22 @@ class AuditChainHead(SQLModel, table=True):
     id: int = Field(sa_type=Integer, primary_key=True, sa_column_kwargs={"autoincrement": False})
     last_sequence: int = Field(sa_type=BigInteger)
     last_hash: str = Field(sa_type=String(64))
+
+
+class PayerMessageRow(SQLModel, table=True):
+    """A signed payer message seen recently: (payer, message id) is applied at most once.
+
+    Rows older than the signature tolerance window are pruned: by then a replay of the message
+    is refused for its stale timestamp anyway.
+    """
+
+    __tablename__ = "payer_messages"
+    __table_args__ = (UniqueConstraint("payer_id", "message_id"), Index(None, "sent_at"))
+
+    id: int | None = Field(default=None, primary_key=True)
+    payer_id: str = Field(sa_type=String(limits.SHORT_TEXT))
+    message_id: str = Field(sa_type=String(limits.PAYER_MESSAGE_ID))
+    sent_at: datetime = Field(sa_type=UTCDateTime)
+    received_at: datetime = Field(sa_type=UTCDateTime)
+    completed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    case_id: str | None = Field(default=None, sa_type=String(limits.CASE_ID))

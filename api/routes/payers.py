@@ -1,9 +1,10 @@
 """Payer-facing routes: PAS `Claim/$submit` and rest-hook notifications, the signed webhook.
 
 FHIR answers are `application/fhir+json`; refusals are an OperationOutcome naming the element.
-Notifications are accepted with an integration API key or, from a payer that cannot send one
-(the sandbox payer, a PAS rest-hook), with a valid `X-Priorauth-Signature` under any configured
-payer secret.
+Notifications are accepted with an integration API key bound to a payer (`ApiKey.payer_id`)
+or, from a payer that cannot send one (the sandbox payer, a PAS rest-hook), with a Standard
+Webhooks signature under that payer's own secret. Either way the credential decides the payer;
+a decision applies only to that payer's case.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Header, Request, Response
 from fastapi.responses import JSONResponse
 
-from api import payer_input
+from api import payer_auth, payer_input
 from api.deps import EngineDep, SettingsDep, TemporalDep
 from api.errors import (
     ERRORS_AUTH,
@@ -22,10 +23,11 @@ from api.errors import (
     ERRORS_VALIDATION,
     ErrorBody,
 )
+from api.payer_auth import PayerSender
 from api.schemas import NotificationResult, PayerEvent, PayerEventResult
-from api.security import API_KEY_HEADER, Actor, authenticate, require
+from api.security import API_KEY_HEADER, Actor, require
 from config.settings import Role
-from integrations.webhook_signature import SIGNATURE_HEADER
+from integrations.webhook_signature import WEBHOOK_ID, WEBHOOK_SIGNATURE, WEBHOOK_TIMESTAMP
 
 FHIR_JSON = "application/fhir+json"
 
@@ -38,6 +40,23 @@ _FHIR_BODY: dict[str, Any] = {
         "content": {FHIR_JSON: {"schema": {"type": "object"}}, "application/json": {}},
     }
 }
+SIGNED_HEADER_PARAMETERS: list[dict[str, Any]] = [
+    {
+        "name": name,
+        "in": "header",
+        "required": True,
+        "schema": {"type": "string"},
+        "description": description,
+    }
+    for name, description in (
+        (WEBHOOK_ID, "Standard Webhooks message id; the same on every retry of one message"),
+        (WEBHOOK_TIMESTAMP, "Unix seconds when sent; at most 5 minutes from our clock"),
+        (
+            WEBHOOK_SIGNATURE,
+            "v1,<base64 HMAC-SHA256(payer secret, f'{id}.{timestamp}.' + raw body)>",
+        ),
+    )
+]
 _OPERATION_OUTCOME = {
     "content": {FHIR_JSON: {"schema": {"type": "object"}}},
 }
@@ -87,20 +106,16 @@ async def notification_sender(
     request: Request,
     settings: SettingsDep,
     api_key: Annotated[str | None, Header(alias=API_KEY_HEADER)] = None,
-    signature: Annotated[str | None, Header(alias=SIGNATURE_HEADER)] = None,
-) -> str:
-    """The actor of a notification: an integration key, or a payer that signed the body."""
-    if api_key is not None or signature is None:
-        actor = authenticate(request, api_key)
-        if actor.role not in (Role.INTEGRATION, Role.ADMIN):
-            from api.service import ServiceError
-
-            raise ServiceError(403, f"role {actor.role.value} may not post payer notifications")
-        return actor.audit_name
-    payer_input.check_signature(
-        await request.body(), signature, payer_input.all_webhook_secrets(settings), settings
-    )
-    return "payer:pas-notification"
+    webhook_id: Annotated[str | None, Header(alias=WEBHOOK_ID)] = None,
+    webhook_timestamp: Annotated[str | None, Header(alias=WEBHOOK_TIMESTAMP)] = None,
+    webhook_signature: Annotated[str | None, Header(alias=WEBHOOK_SIGNATURE)] = None,
+) -> PayerSender:
+    """The sender of a notification: a payer-bound API key, or the payer whose Standard
+    Webhooks signature over the raw body holds (decided before the body is parsed). The
+    webhook headers are declared for the API documentation; they are read raw."""
+    if api_key is not None:
+        return payer_auth.key_sender(request, api_key, settings)
+    return payer_auth.signed_sender(await request.body(), request.headers, settings)
 
 
 @router.post(
@@ -116,16 +131,22 @@ async def notification_sender(
 )
 async def pas_notification(
     request: Request,
-    sender: Annotated[str, Depends(notification_sender)],
+    sender: Annotated[PayerSender, Depends(notification_sender)],
     engine: EngineDep,
     client: TemporalDep,
+    settings: SettingsDep,
 ) -> Response:
     """R4 Subscriptions Backport rest-hook: a PAS notification bundle. The decision it carries
-    is applied to its case through the workflow; a duplicate delivery changes nothing.
-    Handshakes and heartbeats are acknowledged."""
+    is applied to the sender's own case (found by our case id, case number, trace number or
+    the payer's pre-auth reference, never by member id) through the workflow; a duplicate
+    delivery changes nothing. Handshakes and heartbeats are acknowledged."""
     try:
         result = await payer_input.apply_notification(
-            body=await request.body(), engine=engine, client=client, actor_name=sender
+            body=await request.body(),
+            engine=engine,
+            client=client,
+            settings=settings,
+            sender=sender,
         )
     except payer_input.FhirError as exc:
         return fhir(exc.outcome, exc.status)
@@ -142,18 +163,13 @@ async def pas_notification(
                 "application/json": {"schema": {"$ref": "#/components/schemas/PayerEvent"}}
             },
         },
-        "parameters": [
-            {
-                "name": SIGNATURE_HEADER,
-                "in": "header",
-                "required": True,
-                "schema": {"type": "string"},
-                "description": "t=<unix seconds>,v1=<hex HMAC-SHA256(secret, f'{t}.' + body)>",
-            }
-        ],
+        "parameters": SIGNED_HEADER_PARAMETERS,
     },
     responses={
-        401: {"model": ErrorBody, "description": "Missing, stale or wrong signature"},
+        401: {
+            "model": ErrorBody,
+            "description": "Not signed by a known payer (one answer for every failure)",
+        },
         403: {"model": ErrorBody, "description": "The case belongs to another payer"},
         **ERRORS_NOT_FOUND,
         **ERRORS_CONFLICT,
@@ -167,11 +183,12 @@ async def payer_event(
     settings: SettingsDep,
 ) -> PayerEventResult:
     """A payer without FHIR pushes a decision, an extension or a request for information,
-    signed with its own secret (see docs/api.md). Nothing is applied unless the signature over
-    the raw body holds and is fresh."""
+    signed with its own secret (Standard Webhooks, see docs/api.md). Nothing is parsed or
+    applied unless the signature over the raw body holds and is fresh; the same `webhook-id`
+    again is answered as a duplicate."""
     return await payer_input.apply_payer_event(
         body=await request.body(),
-        signature=request.headers.get(SIGNATURE_HEADER),
+        headers=request.headers,
         engine=engine,
         client=client,
         settings=settings,

@@ -3,8 +3,9 @@
 - `POST /Claim/$submit`: checks the PAS request bundle (a bad one gets 400 + OperationOutcome),
   decides every item by the script and answers with a PAS response bundle. Pended items (A4)
   are decided after `pend_seconds`; the final ClaimResponse is then POSTed to `notify_url` as
-  an R4 Subscriptions Backport `full-resource` notification, signed with
-  `X-Priorauth-Signature` when the script has a `webhook_secret`. A resent bundle (same
+  an R4 Subscriptions Backport `full-resource` notification, signed the Standard Webhooks way
+  (`webhook-id` / `webhook-timestamp` / `webhook-signature`) when the script has a
+  `webhook_secret`; a retry keeps its `webhook-id`. A resent bundle (same
   Bundle.identifier) gets the current answer again; certificationType 3 cancels (review
   action C) and stops pending decisions.
 - `POST /Claim/$inquire`: the current state of the request with the same Claim identifier
@@ -51,7 +52,7 @@ from integrations.sandbox_payer.script import (
     SandboxRule,
     SandboxScript,
 )
-from integrations.webhook_signature import signature_headers
+from integrations.webhook_signature import sign_headers
 
 FHIR_JSON = "application/fhir+json"
 
@@ -459,12 +460,15 @@ async def _decide_later(state: SandboxState, record: ClaimRecord, delay: float) 
 async def _notify(state: SandboxState, bundle: JSON) -> None:
     assert state.notify_url is not None
     body = json.dumps(bundle, separators=(",", ":")).encode()
-    headers = {"Content-Type": FHIR_JSON}
-    if state.script.webhook_secret:
-        headers.update(signature_headers(body, state.script.webhook_secret))
+    # One message id for every attempt: the receiver applies a message once (Standard Webhooks).
+    message_id = f"msg_sbx_{uuid.uuid4().hex}"
     notification = Notification(url=state.notify_url, body=bundle)
     state.notifications.append(notification)
     for attempt in range(3):
+        headers = {"Content-Type": FHIR_JSON}
+        if state.script.webhook_secret:
+            # Signed afresh per attempt: the timestamp is when this attempt is sent.
+            headers.update(sign_headers(body, state.script.webhook_secret, message_id=message_id))
         try:
             if state.notify_client is not None:
                 reply = await state.notify_client.post(

@@ -25,6 +25,10 @@ from typing import Any, Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+# The payer id the sandbox's webhook secret is registered under (`priorauth dev`). In dev and
+# test only, a message signed by it may reach any payer's case: the sandbox plays every payer.
+SANDBOX_PAYER_ID = "SANDBOX"
+
 
 class SandboxBehaviour(StrEnum):
     APPROVE = "approve"  # A1, authorization number and period

@@ -23,7 +23,15 @@ from integrations.routing import RoutingGateway
 from integrations.sandbox_payer import SandboxScript, create_sandbox_app
 from integrations.sandbox_payer.script import SandboxBehaviour, SandboxRule
 from integrations.simulated_payer import AppealBehaviour, Script, SimulatedPayer
-from tests.api.conftest import KEYS, MEMBER_ID, PAYER_SECRET, Stack, request_body, running_stack
+from tests.api.conftest import (
+    KEYS,
+    MEMBER_ID,
+    PAYER_ID,
+    PAYER_SECRET,
+    Stack,
+    request_body,
+    running_stack,
+)
 from worker import TemporalDecisionSink
 
 pytestmark = [pytest.mark.temporal, pytest.mark.postgres]
@@ -105,7 +113,7 @@ async def _run(stack: Stack) -> None:
         lambda: _receipts(stack, case_id), lambda found: len(found) >= 1, 10
     )
     assert receipts[0]["details"]["channel"] == "pas_notification"
-    assert receipts[0]["actor"] == "payer:pas-notification"
+    assert receipts[0]["actor"] == f"payer:{PAYER_ID}"  # the signer, from its secret
 
     # The UR queue sees the adverse decision; the case manager appeals.
     filed = await stack.post(

@@ -21,7 +21,7 @@ from integrations.pas.gateway import PasGateway
 from integrations.pas.responses import parse_subscription_notification
 from integrations.sandbox_payer import SandboxScript, SandboxState, create_sandbox_app
 from integrations.sandbox_payer.script import SandboxBehaviour, SandboxRule
-from integrations.webhook_signature import SIGNATURE_HEADER, verify
+from integrations.webhook_signature import WEBHOOK_ID, WEBHOOK_SIGNATURE, identify_sender
 from tests.integrations.pas_helpers import line, load, make_request
 
 SECRET = "sandbox-test-secret"
@@ -179,7 +179,9 @@ async def test_pend_then_notify_then_inquire(harness: Harness) -> None:
     await harness.sandbox.wait_idle()
     [body] = harness.receiver.bodies
     [headers] = harness.receiver.headers
-    verify(body, headers[SIGNATURE_HEADER.lower()], SECRET)
+    # Signed the Standard Webhooks way under the payer's secret (the receiver's view).
+    assert identify_sender(body, headers, {"SANDBOX": SECRET}).payer_id == "SANDBOX"
+    assert headers[WEBHOOK_ID].startswith("msg_")
     assert headers["content-type"] == "application/fhir+json"
     notification = parse_subscription_notification(json.loads(body))
     assert notification.event_number == 1
@@ -362,7 +364,7 @@ async def test_pend_then_deny_notifies_the_denial() -> None:
             await app.state.sandbox.wait_idle()
 
     [body] = receiver.bodies
-    assert SIGNATURE_HEADER.lower() not in receiver.headers[0]  # no secret, no signature
+    assert WEBHOOK_SIGNATURE not in receiver.headers[0]  # no secret, no signature
     decision = parse_subscription_notification(json.loads(body)).decision
     assert decision is not None
     [item] = decision.items

@@ -38,6 +38,7 @@ from domain.models import (
     Obligor,
     Payer,
     PayerDecision,
+    PriorAuthRequest,
     ServiceLine,
 )
 from store.records import TaskStatus
@@ -105,6 +106,9 @@ FILLERS: dict[tuple[str, str], list[Filler]] = {
     ("audit_events", "case_id"): [(TransitionRecord, "case_id")],
     ("audit_events", "actor"): [(TransitionRecord, "actor")],
     ("audit_events", "action"): [(TransitionRecord, "event")],
+    ("cases", "external_reference"): [(PriorAuthRequest, "external_reference")],
+    ("payer_messages", "payer_id"): [(Payer, "payer_id")],
+    ("payer_messages", "case_id"): [(Case, "case_id")],
 }
 WIDER = {("audit_events", "actor")}
 # Columns only the engine writes, with values of a fixed shape.
@@ -117,6 +121,7 @@ ENGINE_MADE = {
     ("audit_events", "prev_hash"): "64 hex digits",
     ("audit_events", "hash"): "64 hex digits",
     ("audit_chain_head", "last_hash"): "64 hex digits",
+    ("payer_messages", "message_id"): "the webhook-id header, checked by webhook_signature",
 }
 
 
