@@ -21,7 +21,7 @@ IdempotencyKey = Annotated[str, Field(min_length=3, max_length=200)]
 
 
 class Payload(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", hide_input_in_errors=True)
 
 
 class TaskSpec(Payload):

@@ -22,7 +22,7 @@ from temporalio.client import Client
 
 from api.errors import install_error_handlers
 from api.routes import actions, cases, health, letters, payers, queues, tools
-from config.logging import get_logger
+from config.logging import ensure_logging, get_logger
 from config.settings import Settings, get_settings
 from config.temporal import connect
 from store.database import make_engine
@@ -38,6 +38,7 @@ def create_app(
     temporal_client: Client | None = None,
 ) -> FastAPI:
     settings = settings or get_settings()
+    ensure_logging(settings.log_level, settings.log_format)  # plain uvicorn configures nothing
 
     async def connector() -> Client:
         return await connect(settings)

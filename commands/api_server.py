@@ -7,12 +7,14 @@ import contextlib
 
 import uvicorn
 
+from config.logging import configure_logging
 from config.settings import get_settings
 
 
 def api(host: str | None = None, port: int | None = None) -> None:
     """Run the API until interrupted; host and port default to the settings (127.0.0.1:8000)."""
     settings = get_settings()
+    configure_logging(settings.log_level, settings.log_format)
     # uvicorn shuts down gracefully on SIGINT, then re-raises it (and the lifespan task's
     # cancellation on top): the shutdown is done, nothing left to report.
     with contextlib.suppress(KeyboardInterrupt, asyncio.CancelledError):

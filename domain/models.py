@@ -56,7 +56,7 @@ ShortText = Annotated[str, Field(min_length=1, max_length=120)]
 class DomainModel(BaseModel):
     """Base for every domain model: unknown fields are errors, strings are trimmed."""
 
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, hide_input_in_errors=True)
 
 
 class Address(DomainModel):
