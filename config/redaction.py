@@ -75,7 +75,7 @@ def _key_alternatives() -> str:
 
 # A PHI key followed by `=` or `:` (optionally closing a quote), in any free text.
 _KEY_VALUE = re.compile(
-    rf"(?<![A-Za-z0-9_])(?:{_key_alternatives()})(?![A-Za-z0-9_])['\"]?\s*(?:=(?!=)|:)\s*",
+    rf"(?<![A-Za-z0-9_])(?:{_key_alternatives()})(?![A-Za-z0-9_])(?:\\*['\"])?\s*(?:=(?!=)|:)\s*",
     re.IGNORECASE,
 )
 # pydantic: `[type=..., input_value=<repr, maybe truncated>, input_type=dict]`.
@@ -108,12 +108,20 @@ _STOP = set(",;)]}&\n\r'\"")
 
 
 def _value_end(text: str, start: int) -> int:
-    """Where the value written at `start` ends: a quoted string, a bracketed repr (optionally
-    after a name, `Member(...)`), or a bare word run up to a delimiter."""
+    """Where the value written at `start` ends: a quoted string (its quotes maybe escaped), a
+    bracketed repr (optionally after a name, `Member(...)`), or a bare run up to a delimiter."""
     n = len(text)
     if start >= n:
         return start
     first = text[start]
+    if first == "\\":  # a quote escaped (JSON in JSON, protobuf text): \'...\', \\\"...\\\"
+        j = start
+        while j < n and text[j] == "\\":
+            j += 1
+        if j < n and text[j] in "'\"":
+            closing = text.find(text[start : j + 1], j + 1)
+            if closing != -1:
+                return closing + j + 1 - start
     if first in "'\"":
         i = start + 1
         while i < n and text[i] != first:

@@ -161,6 +161,9 @@ def test_stack_info_is_redacted(capsys: pytest.CaptureFixture[str]) -> None:
         ("born April 12, 1958", ["born"]),
         ("born 12 Apr 1958", ["born"]),
         ("Member ID: W987654321", ["Member ID"]),
+        # protobuf text format and JSON inside JSON escape their quotes
+        (r"message: \"payer refused Member(member_id=\'W987654321\', x=1)\"", ["x=1"]),
+        (r'{"body": "{\"last_name\": \"Patientson\", \"units\": 3}"}', ['\\"units']),
         ("call 555-010-7788 or testa.patientson@example.org", ["call"]),
     ],
 )
