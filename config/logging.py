@@ -47,7 +47,7 @@ class RedactingHandler(logging.StreamHandler):  # type: ignore[type-arg]
         self._to_stderr = to_stderr
         super().__init__(self.stream)
 
-    @property  # type: ignore[override]
+    @property
     def stream(self) -> TextIO:
         if self._fixed is not None:
             return self._fixed

@@ -27,6 +27,7 @@ from temporalio.converter import (
     DefaultFailureConverterWithEncodedAttributes,
     PayloadCodec,
 )
+from temporalio.runtime import LogForwardingConfig, LoggingConfig, Runtime, TelemetryConfig
 
 from config.settings import Settings
 from workflows.constants import SEARCH_ATTRIBUTES, search_attribute_cli_args
@@ -138,11 +139,29 @@ def data_converter(
     )
 
 
+# The core (Rust) SDK's warnings go to this Python logger instead of stderr, so they pass the
+# redacting formatter like every other line (config/logging.py); levels stay Temporal's.
+CORE_LOGGING = dataclasses.replace(
+    LoggingConfig.default,
+    forwarding=LogForwardingConfig(logger=logging.getLogger("temporalio.core")),
+)
+_runtime: Runtime | None = None
+
+
+def core_runtime() -> Runtime:
+    """The process's Temporal runtime (one per process), forwarding core log lines."""
+    global _runtime
+    if _runtime is None:
+        _runtime = Runtime(telemetry=TelemetryConfig(logging=CORE_LOGGING))
+    return _runtime
+
+
 async def connect(settings: Settings, converter: DataConverter | None = None) -> Client:
     return await Client.connect(
         settings.temporal_address,
         namespace=settings.temporal_namespace,
         data_converter=converter or data_converter(settings),
+        runtime=core_runtime(),
     )
 
 

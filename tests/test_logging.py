@@ -271,3 +271,26 @@ def test_every_cli_command_logs_through_the_redacting_formatter_to_stderr(
     [handler] = logging.getLogger().handlers
     assert isinstance(handler, RedactingHandler) and handler._to_stderr
     assert logging.getLogger().level == logging.DEBUG
+
+
+async def test_temporal_core_lines_are_forwarded_to_python_logging(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """The Rust core writes its warnings to stderr unless forwarded; the client every process
+    connects with forwards them to `temporalio.core`, i.e. through the redacting formatter."""
+    from temporalio.client import Client
+
+    from config import temporal
+    from config.settings import Settings
+
+    seen: dict[str, object] = {}
+
+    async def fake_connect(target: str, **options: object) -> None:
+        seen.update(options)
+
+    monkeypatch.setattr(Client, "connect", fake_connect)
+    await temporal.connect(Settings(environment="test", data_dir=tmp_path))
+    assert seen["runtime"] is temporal.core_runtime()  # one per process
+    forwarding = temporal.CORE_LOGGING.forwarding
+    assert forwarding is not None and forwarding.logger is logging.getLogger("temporalio.core")
+    assert temporal.CORE_LOGGING.filter == temporal.LoggingConfig.default.filter
