@@ -30,7 +30,7 @@ from docx import Document
 from fastapi import FastAPI
 from pydantic import BaseModel
 from sqlalchemy import Engine
-from temporalio.client import Client
+from temporalio.client import Client, WorkflowUpdateFailedError
 from temporalio.testing import WorkflowEnvironment
 
 from api.app import create_app
@@ -40,7 +40,12 @@ from integrations.gateway import GatewayReceipt, GatewaySubmission
 from integrations.simulated_payer import AppealBehaviour, Behaviour, Script, SimulatedPayer
 from tests.api.conftest import KEYS, Stack, denial, make_settings, request_body
 from worker import TemporalDecisionSink, make_worker
-from workflows.constants import appeal_workflow_id, case_workflow_id
+from workflows.constants import (
+    AppealSignal,
+    CaseUpdate,
+    appeal_workflow_id,
+    case_workflow_id,
+)
 
 pytestmark = [pytest.mark.temporal, pytest.mark.postgres]
 
@@ -216,7 +221,12 @@ async def test_phi_never_leaves_the_store(
     events = " ".join(str(line.get("event")) for line in lines)
     assert {"uvicorn.access", "uvicorn.error", "temporalio.activity", "priorauth.api"} <= loggers
     assert {"priorauth.activities", "httpx"} <= loggers
-    for expected in ("case_opened", "letter_rendered", "Completing activity as failed"):
+    for expected in (
+        "case_opened",
+        "letter_rendered",
+        "Completing activity as failed",
+        "Failed deserializing signal input",
+    ):
         assert expected in events
     assert "Exception in ASGI application" in events
     assert sum("ValidationError" in str(line.get("exception")) for line in lines) >= 2
@@ -263,6 +273,7 @@ async def _run_case(stack: Stack) -> str:
         lambda: stack.get(f"/api/v1/cases/{case_id}/letters"), lambda r: len(r.json()) >= 1, 30
     )
     letter = letters.json()[0]
+    await _bad_workflow_input(stack, case_id)
     download = await stack.get(letter["download_url"])
     assert download.status_code == 200
     preview = await stack.post(
@@ -277,6 +288,21 @@ async def _run_case(stack: Stack) -> str:
     assert signed.status_code == 200, signed.text
     await stack.eventually(lambda: stack.live_status(case_id), lambda s: s == "approved", 30)
     return case_id
+
+
+async def _bad_workflow_input(stack: Stack, case_id: str) -> None:
+    """Inputs the workflows cannot decode, sent by a client that bypasses the API: an update
+    on the case and a signal on its appeal, both carrying the member."""
+    member = phi_body()["member"]
+    case = stack.client.get_workflow_handle(case_workflow_id(case_id))
+    with pytest.raises(WorkflowUpdateFailedError) as rejected:
+        await case.execute_update(
+            CaseUpdate.ADD_NOTE, {"actor": "cm-ann", "text": 7, "member": member}
+        )
+    assert leaks(repr(rejected.value.cause)) == []
+    appeal = stack.client.get_workflow_handle(appeal_workflow_id(case_id, 1))
+    await appeal.signal(AppealSignal.PARENT_WITHDREW, member)  # dropped: not a reason
+    await asyncio.sleep(0.5)  # the worker logs the dropped signal
 
 
 async def _bad_requests(stack: Stack) -> None:
