@@ -3,7 +3,9 @@ history event (as the server stores it, read without the codec), no search attri
 workflow id carries it out.
 
 The API runs under real uvicorn (its access and error loggers included), the worker in the
-same process on the real Temporal dev server, letters rendered by `letters/`. Every logger
+same process on the real Temporal dev server, letters rendered by `letters/`. PHI enters as
+JSON and as a Da Vinci PAS bundle, in valid and invalid requests, in appeal arguments, in an
+activity's exception and in workflow inputs that cannot be decoded. Every logger
 writes at DEBUG through the production JSON formatter into one buffer, which is scanned as a
 whole, case-insensitively, for every seeded value and the birth date in its other spellings.
 """
@@ -18,7 +20,7 @@ import logging
 import socket
 import uuid
 from collections.abc import AsyncIterator, Callable
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +39,7 @@ from api.app import create_app
 from config.logging import configure_logging
 from domain.models import PriorAuthRequest
 from integrations.gateway import GatewayReceipt, GatewaySubmission
+from integrations.pas.request_builder import build_pas_request_bundle
 from integrations.simulated_payer import AppealBehaviour, Behaviour, Script, SimulatedPayer
 from tests.api.conftest import KEYS, Stack, denial, make_settings, request_body
 from worker import TemporalDecisionSink, make_worker
@@ -212,6 +215,7 @@ async def test_phi_never_leaves_the_store(
         ):
             stack = Stack(http, client, engine, settings, payer, app=None)
             case_id = await _run_case(stack)
+            pas_case_id = await _pas_requests(stack)
             await _bad_requests(stack)
         log_text = logs.getvalue()
 
@@ -235,7 +239,11 @@ async def test_phi_never_leaves_the_store(
     raw = await Client.connect(
         client.service_client.config.target_host, namespace=client.namespace
     )  # no codec: payloads as the server stores them
-    workflow_ids = [case_workflow_id(case_id), appeal_workflow_id(case_id, 1)]
+    workflow_ids = [
+        case_workflow_id(case_id),
+        appeal_workflow_id(case_id, 1),
+        case_workflow_id(pas_case_id),
+    ]
     listed = [w async for w in raw.list_workflows(f"TaskQueue = '{queue}'")]
     assert {w.id for w in listed} >= set(workflow_ids)
     for workflow in listed:
@@ -303,6 +311,33 @@ async def _bad_workflow_input(stack: Stack, case_id: str) -> None:
     appeal = stack.client.get_workflow_handle(appeal_workflow_id(case_id, 1))
     await appeal.signal(AppealSignal.PARENT_WITHDREW, member)  # dropped: not a reason
     await asyncio.sleep(0.5)  # the worker logs the dropped signal
+
+
+async def _pas_requests(stack: Stack) -> str:
+    """The same patient sent by an EHR as a Da Vinci PAS bundle, then a bundle whose patient
+    has a malformed birth date (the answer names the problem, not the value)."""
+    request = PriorAuthRequest.model_validate(phi_body())
+    bundle = build_pas_request_bundle(
+        request, case_id="ehr-phi-1", submitter_id="EHR-01", now=datetime.now(UTC)
+    )
+    headers = {"X-API-Key": KEYS["integration"], "Content-Type": "application/fhir+json"}
+    accepted = await stack.http.post("/fhir/Claim/$submit", json=bundle, headers=headers)
+    assert accepted.status_code == 200, accepted.text
+    case_id: str = [
+        i["value"]
+        for i in accepted.json()["entry"][0]["resource"]["identifier"]
+        if i["system"] == "urn:priorauth:case"
+    ][-1]
+    for entry in bundle["entry"]:
+        if entry["resource"]["resourceType"] == "Patient":
+            entry["resource"]["birthDate"] = f"{BIRTH.day}/{BIRTH.month}/{BIRTH.year}"
+    bundle["identifier"]["value"] = "ehr-phi-2"
+    refused = await stack.http.post("/fhir/Claim/$submit", json=bundle, headers=headers)
+    assert 400 <= refused.status_code < 500, refused.text
+    assert "birthDate" in refused.text
+    assert leaks(refused.text) == []
+    await stack.eventually(lambda: stack.live_status(case_id), lambda s: s == "submitted", 30)
+    return case_id
 
 
 async def _bad_requests(stack: Stack) -> None:
