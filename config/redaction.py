@@ -19,7 +19,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from datetime import date, datetime
+from datetime import date
+from functools import lru_cache
 from typing import Any
 
 from structlog.types import EventDict
@@ -55,6 +56,7 @@ PHI_KEYS = frozenset(
 _TRUSTED_KEYS = frozenset({"timestamp", "level", "logger"})
 
 
+@lru_cache(maxsize=1024)
 def _normal(key: str) -> str:
     return re.sub(r"[^a-z0-9]", "", key.lower())
 
@@ -87,22 +89,36 @@ _MONTH = (
 _YEAR = r"(?:18|19|20)\d{2}"
 _MM = r"(?:0[1-9]|1[0-2])"
 _DD = r"(?:0[1-9]|[12]\d|3[01])"
-_PATTERNS = [
-    # ISO (also the date part of a timestamp) and YYYY/MM/DD
-    re.compile(rf"(?<!\d){_YEAR}[-/]{_MM}[-/]{_DD}(?!\d)"),
-    # US: MM/DD/YYYY, M/D/YYYY, MM-DD-YYYY
-    re.compile(rf"(?<!\d)(?:0?[1-9]|1[0-2])([/-])(?:0?[1-9]|[12]\d|3[01])\1{_YEAR}(?!\d)"),
-    # compact YYYYMMDD (X12, HL7), not inside a longer id
-    re.compile(rf"(?<![0-9A-Za-z]){_YEAR}{_MM}{_DD}(?![0-9A-Za-z])"),
-    # April 12, 1958 / Apr. 12th 1958 / 12 April 1958
-    re.compile(
-        rf"\b{_MONTH}\.?\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+{_YEAR}\b|\b\d{{1,2}}\s+{_MONTH}\.?,?\s+{_YEAR}\b",
-        re.IGNORECASE,
-    ),
-    re.compile(r"\b\d{3}-\d{2}-\d{4}\b"),  # SSN
-    re.compile(r"(?<![\w])(?:\+?1[\s.-]?)?\(?\d{3}\)?[\s.-]?\d{3}[\s.-]\d{4}(?!\d)"),  # phone
-    re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+"),  # e-mail
-]
+_M = r"(?:0?[1-9]|1[0-2])"
+_D = r"(?:0?[1-9]|[12]\d|3[01])"
+# Shapes of PHI that need no key, each tried only where it can start (a digit, `(` or `+`).
+_NUMERIC = re.compile(
+    "(?=[\\d(+])(?:"
+    + "|".join(
+        [
+            # ISO (also the date part of a timestamp) and YYYY/MM/DD
+            rf"(?<!\d){_YEAR}[-/]{_MM}[-/]{_DD}(?!\d)",
+            # US: MM/DD/YYYY, M/D/YYYY, MM-DD-YYYY
+            rf"(?<!\d){_M}/{_D}/{_YEAR}(?!\d)",
+            rf"(?<!\d){_M}-{_D}-{_YEAR}(?!\d)",
+            # compact YYYYMMDD (X12, HL7), not inside a longer id
+            rf"(?<![0-9A-Za-z]){_YEAR}{_MM}{_DD}(?![0-9A-Za-z])",
+            r"(?<!\d)\d{3}-\d{2}-\d{4}(?!\d)",  # SSN
+            r"(?<![\w])(?:\+?1[\s.-]?)?\(?\d{3}\)?[\s.-]?\d{3}[\s.-]\d{4}(?!\d)",  # phone
+        ]
+    )
+    + ")"
+)
+# April 12, 1958 / Apr. 12th 1958 / 12 April 1958 (only in text with spaces)
+_WORDY_DATE = re.compile(
+    rf"\b{_MONTH}\.?\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+{_YEAR}\b"
+    rf"|\b\d{{1,2}}\s+{_MONTH}\.?,?\s+{_YEAR}\b",
+    re.IGNORECASE,
+)
+_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+_DIGITS = re.compile(r"\d\d")
+# Cheap pre-checks: a key fragment needs one of these words, in any case.
+_KEY_WORDS = tuple(sorted({w for k in PHI_KEYS for w in k.split("_")} | {"input", "dob"}))
 _OPENERS = {"(": ")", "[": "]", "{": "}"}
 _STOP = set(",;)]}&\n\r'\"")
 
@@ -155,9 +171,24 @@ def _bracket_end(text: str, start: int) -> int:
     return n  # unbalanced (a truncated repr): the rest is the value
 
 
+@lru_cache(maxsize=4096)
 def scrub_text(text: str) -> str:
-    """Mask PHI fragments inside one string (see the module docstring for what is found)."""
-    text = _INPUT_VALUE.sub(f"input_value={REDACTED}", text)
+    """Mask PHI fragments inside one string (see the module docstring for what is found).
+    Cached: log lines repeat the same short values (task queues, types, statuses)."""
+    if "input_value=" in text:
+        text = _INPUT_VALUE.sub(f"input_value={REDACTED}", text)
+    if ("=" in text or ":" in text) and any(w in text.lower() for w in _KEY_WORDS):
+        text = _mask_key_values(text)
+    if _DIGITS.search(text):
+        text = _NUMERIC.sub(REDACTED, text)
+        if " " in text:
+            text = _WORDY_DATE.sub(REDACTED, text)
+    if "@" in text:
+        text = _EMAIL.sub(REDACTED, text)
+    return text
+
+
+def _mask_key_values(text: str) -> str:
     out: list[str] = []
     pos = 0
     for match in _KEY_VALUE.finditer(text):
@@ -168,22 +199,19 @@ def scrub_text(text: str) -> str:
         out.append(REDACTED if end > match.end() else "")
         pos = end
     out.append(text[pos:])
-    text = "".join(out)
-    for pattern in _PATTERNS:
-        text = pattern.sub(REDACTED, text)
-    return text
+    return "".join(out)
 
 
 def redact_value(value: Any) -> Any:
     """Mask PHI in any value: mappings by key, sequences by item, strings by content."""
-    if value is None or isinstance(value, bool | int | float | date | datetime):
+    if isinstance(value, str):
+        return scrub_text(value)
+    if value is None or isinstance(value, bool | int | float | date):  # datetime is a date
         return value
-    if isinstance(value, Mapping):
+    if isinstance(value, dict | Mapping):
         return {k: (REDACTED if is_phi_key(k) else redact_value(v)) for k, v in value.items()}
     if isinstance(value, list | tuple | set | frozenset):
         return [redact_value(v) for v in value]
-    if isinstance(value, str):
-        return scrub_text(value)
     return scrub_text(str(value))  # a model, an exception: as the renderer would show it
 
 
