@@ -142,6 +142,10 @@ def configure_logging(
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
+    # Python warnings (pydantic's serializer warnings quote the value) become log lines too;
+    # off then on, so the hook is installed again if something (a test runner) replaced it.
+    logging.captureWarnings(False)
+    logging.captureWarnings(True)
     adopt_library_loggers()
     for name in quiet_loggers:
         logging.getLogger(name).setLevel(logging.WARNING)

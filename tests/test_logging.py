@@ -126,6 +126,21 @@ def test_console_format_redacts_tracebacks_too(capsys: pytest.CaptureFixture[str
     assert "W987654321" not in out and "1958" not in out
 
 
+def test_python_warnings_become_redacted_log_lines(capsys: pytest.CaptureFixture[str]) -> None:
+    import warnings
+
+    configure_logging("INFO", "json")
+    with warnings.catch_warnings():
+        warnings.simplefilter("always")
+        warnings.warn(
+            "serialized value may not be as expected: member_id='W987654321'", stacklevel=1
+        )
+    captured = capsys.readouterr()
+    [line] = _json_lines(captured.out)
+    assert line["logger"] == "py.warnings" and "serialized value" in str(line["event"])
+    assert "W987654321" not in captured.out + captured.err
+
+
 def test_stack_info_is_redacted(capsys: pytest.CaptureFixture[str]) -> None:
     configure_logging("INFO", "json")
     logging.getLogger("priorauth.test").info("where am i, member=%s", PHI[0], stack_info=True)
