@@ -117,8 +117,8 @@ _WORDY_DATE = re.compile(
 )
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 _DIGITS = re.compile(r"\d\d")
-# Cheap pre-checks: a key fragment needs one of these words, in any case.
-_KEY_WORDS = tuple(sorted({w for k in PHI_KEYS for w in k.split("_")} | {"input", "dob"}))
+# Cheap pre-check: a key fragment contains the longest word of its key, in any case.
+_KEY_WORDS = tuple(sorted({max(k.split("_"), key=len) for k in PHI_KEYS} | {"input", "birth"}))
 _OPENERS = {"(": ")", "[": "]", "{": "}"}
 _STOP = set(",;)]}&\n\r'\"")
 
