@@ -24,6 +24,25 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
+
+
+@app.callback()
+def _logging() -> None:
+    # Every command logs through the redacting formatter, to standard error (standard output
+    # carries the command's result); the servers (`dev`, `worker`, `api`, `sandbox-payer`)
+    # then configure logging to standard output themselves. Read from the environment, not
+    # the settings, so a command that needs no settings never fails on them.
+    import os
+
+    from config.logging import configure_logging
+
+    configure_logging(
+        os.environ.get("PRIORAUTH_LOG_LEVEL", "INFO"),
+        os.environ.get("PRIORAUTH_LOG_FORMAT", "auto"),
+        to_stderr=True,
+    )
+
+
 app.add_typer(case_app, name="case", help="Open, list, show and act on cases (through the API).")
 app.add_typer(queue_app, name="queue", help="Work queues: my cases, escalations, overdue.")
 app.command("deadline", help="Compute regulatory due moments from JSON queries.")(deadline)

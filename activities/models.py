@@ -23,7 +23,7 @@ ActorName = limits.ActorName
 
 
 class Payload(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", hide_input_in_errors=True)
 
 
 class TaskSpec(Payload):

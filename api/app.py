@@ -23,7 +23,7 @@ from temporalio.client import Client
 from api.docs_assets import install_docs
 from api.errors import install_error_handlers
 from api.routes import actions, cases, health, letters, payers, queues, tools
-from config.logging import get_logger
+from config.logging import ensure_logging, get_logger
 from config.readiness import ServerRole, exit_unless_ready, require_production_ready
 from config.settings import Settings, get_settings
 from config.temporal import connect
@@ -43,6 +43,7 @@ def create_app(
         settings = get_settings()
         exit_unless_ready(settings, ServerRole.API)
     require_production_ready(settings, ServerRole.API)
+    ensure_logging(settings.log_level, settings.log_format)  # plain uvicorn configures nothing
 
     async def connector() -> Client:
         return await connect(settings)

@@ -35,7 +35,7 @@ Name = limits.ShortText
 
 
 class Body(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, hide_input_in_errors=True)
 
 
 # ---------------------------------------------------------------- cases
@@ -69,6 +69,8 @@ class LetterSummary(BaseModel):
 
 class CaseDetail(BaseModel):
     """One case: the store's read model plus, when Temporal answers, the workflow's live view."""
+
+    model_config = ConfigDict(hide_input_in_errors=True)  # it carries the request (PHI)
 
     summary: CaseSummary
     request: PriorAuthRequest

@@ -7,6 +7,7 @@ import contextlib
 
 import uvicorn
 
+from config.logging import configure_logging
 from config.readiness import ServerRole, exit_unless_ready
 from config.settings import get_settings
 
@@ -14,6 +15,7 @@ from config.settings import get_settings
 def api(host: str | None = None, port: int | None = None) -> None:
     """Run the API until interrupted; host and port default to the settings (127.0.0.1:8000)."""
     settings = get_settings()
+    configure_logging(settings.log_level, settings.log_format)
     exit_unless_ready(settings, ServerRole.API)
     # uvicorn shuts down gracefully on SIGINT, then re-raises it (and the lifespan task's
     # cancellation on top): the shutdown is done, nothing left to report.

@@ -26,7 +26,12 @@ def sandbox_payer(
     SCRIPT is a JSON or YAML SandboxScript (default: the built-in script); pended decisions
     are POSTed as PAS subscription notifications to NOTIFY_URL.
     """
+    from config.logging import configure_logging
+    from config.settings import get_settings
     from integrations.sandbox_payer import run_sandbox_payer
+
+    settings = get_settings()
+    configure_logging(settings.log_level, settings.log_format)
 
     run_sandbox_payer(
         host=host,

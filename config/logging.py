@@ -1,66 +1,62 @@
 """structlog through the stdlib: one configuration for our code, Temporal, uvicorn and SQLAlchemy.
 
-JSON lines when stdout is not a terminal, a readable console when it is. A redaction processor
-masks PHI keys so names, birth dates and member ids never reach a log line.
+JSON lines when stdout is not a terminal, a readable console when it is. Every line, ours or a
+library's, passes one formatter whose last step before rendering is `redact_phi`
+(`config.redaction`): exceptions and stacks are turned into text first, so a traceback or a
+validation error echoing its input is scrubbed like the message itself.
+
+Every process configures logging at start (`configure_logging`: worker, CLI commands, sandbox
+payer); the API factory calls `ensure_logging`, which configures only a process nobody has
+configured yet (plain `uvicorn api.app:create_app --factory`) and routes uvicorn's own loggers
+through the root handler.
 """
 
 from __future__ import annotations
 
 import logging
-import re
 import sys
-from collections.abc import Iterable, Mapping, MutableMapping
+from collections.abc import Iterable, MutableMapping
 from typing import Any, TextIO
 
 import structlog
 from structlog.types import EventDict, Processor
 
-# Keys whose values are PHI wherever they appear (in any nesting).
-PHI_KEYS = frozenset(
-    {
-        "name",
-        "first_name",
-        "last_name",
-        "full_name",
-        "member_name",
-        "patient_name",
-        "birth_date",
-        "dob",
-        "date_of_birth",
-        "member_id",
-        "subscriber_id",
-        "ssn",
-        "address",
-        "phone",
-        "email",
-        "member",
-        "patient",
-    }
-)
-REDACTED = "[redacted]"
-_SSN = re.compile(r"\b\d{3}-\d{2}-\d{4}\b")
+from config.redaction import PHI_KEYS, REDACTED, redact_phi, scrub_text
+
+__all__ = [
+    "PHI_KEYS",
+    "REDACTED",
+    "configure_logging",
+    "ensure_logging",
+    "get_logger",
+    "logging_configured",
+    "redact_phi",
+    "scrub_text",
+]
+
+# Loggers that install their own handlers (uvicorn's default dictConfig): routed to the root.
+ADOPTED_LOGGERS = ("uvicorn", "uvicorn.error", "uvicorn.access", "uvicorn.asgi")
 
 
-def _redact_value(value: Any) -> Any:
-    if isinstance(value, Mapping):
-        return {k: (REDACTED if k in PHI_KEYS else _redact_value(v)) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_redact_value(v) for v in value]
-    if isinstance(value, str):
-        return _SSN.sub(REDACTED, value)
-    return value
+class RedactingHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """The one root handler; it marks the process as configured. With no stream given it
+    writes to whatever `sys.stdout` (or `sys.stderr`) is at the time (tests swap them)."""
 
+    def __init__(self, stream: TextIO | None = None, *, to_stderr: bool = False) -> None:
+        self._fixed = stream
+        self._to_stderr = to_stderr
+        super().__init__(self.stream)
 
-def redact_phi(_: Any, __: str, event_dict: EventDict) -> EventDict:
-    """Mask PHI keys (at any depth) and SSN-shaped strings; case ids pass untouched."""
-    for key in list(event_dict):
-        if key in PHI_KEYS:
-            event_dict[key] = REDACTED
-        elif key != "event":
-            event_dict[key] = _redact_value(event_dict[key])
-    if isinstance(event_dict.get("event"), str):
-        event_dict["event"] = _SSN.sub(REDACTED, event_dict["event"])
-    return event_dict
+    @property
+    def stream(self) -> TextIO:
+        if self._fixed is not None:
+            return self._fixed
+        return sys.stderr if self._to_stderr else sys.stdout
+
+    @stream.setter
+    def stream(self, value: TextIO) -> None:
+        if self._fixed is not None:
+            self._fixed = value
 
 
 def _flatten_temporal_extra(_: Any, __: str, event_dict: EventDict) -> EventDict:
@@ -74,16 +70,49 @@ def _flatten_temporal_extra(_: Any, __: str, event_dict: EventDict) -> EventDict
     return event_dict
 
 
+def _stack_as_text(_: Any, __: str, event_dict: EventDict) -> EventDict:
+    """A stdlib record's `stack_info` is already text: keep it as `stack` for the redactor."""
+    stack = event_dict.pop("stack_info", None)
+    if isinstance(stack, str):
+        event_dict["stack"] = stack
+    elif stack:
+        event_dict["stack_info"] = stack
+        return structlog.processors.StackInfoRenderer()(_, __, event_dict)
+    return event_dict
+
+
 def shared_processors() -> list[Processor]:
+    """What every event gets before formatting (structlog's and foreign records alike)."""
     return [
         structlog.contextvars.merge_contextvars,
         structlog.stdlib.add_log_level,
         structlog.stdlib.add_logger_name,
         structlog.stdlib.ExtraAdder(),
         _flatten_temporal_extra,
-        redact_phi,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
     ]
+
+
+def final_processors(renderer: Processor) -> list[Processor]:
+    """The formatter's chain: exception and stack to text, THEN redaction, then rendering."""
+    return [
+        structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+        _stack_as_text,
+        structlog.processors.format_exc_info,
+        redact_phi,
+        renderer,
+    ]
+
+
+def make_formatter(as_json: bool) -> structlog.stdlib.ProcessorFormatter:
+    renderer: Processor = (
+        structlog.processors.JSONRenderer()
+        if as_json
+        else structlog.dev.ConsoleRenderer(exception_formatter=structlog.dev.plain_traceback)
+    )
+    return structlog.stdlib.ProcessorFormatter(
+        foreign_pre_chain=shared_processors(), processors=final_processors(renderer)
+    )
 
 
 def configure_logging(
@@ -91,16 +120,14 @@ def configure_logging(
     fmt: str = "auto",
     quiet_loggers: Iterable[str] = (),
     stream: TextIO | None = None,
+    *,
+    to_stderr: bool = False,
 ) -> None:
-    """Configure structlog and the stdlib root logger once per process (lines go to `stream`,
-    standard output by default)."""
-    out = stream if stream is not None else sys.stdout
+    """Configure structlog and the stdlib root logger (lines go to `stream`, standard output by
+    default, standard error with `to_stderr`: commands whose output is their result). Calling
+    it again replaces the configuration: handlers are never doubled."""
+    out = stream if stream is not None else (sys.stderr if to_stderr else sys.stdout)
     as_json = fmt == "json" or (fmt == "auto" and not out.isatty())
-    renderer: Processor = (
-        structlog.processors.JSONRenderer()
-        if as_json
-        else structlog.dev.ConsoleRenderer(exception_formatter=structlog.dev.plain_traceback)
-    )
     structlog.configure(
         processors=[
             *shared_processors(),
@@ -110,25 +137,40 @@ def configure_logging(
         wrapper_class=structlog.stdlib.BoundLogger,
         cache_logger_on_first_use=True,
     )
-    formatter = structlog.stdlib.ProcessorFormatter(
-        foreign_pre_chain=shared_processors(),
-        processors=[
-            structlog.stdlib.ProcessorFormatter.remove_processors_meta,
-            structlog.processors.format_exc_info if as_json else _identity,
-            renderer,
-        ],
-    )
-    handler = logging.StreamHandler(out)
-    handler.setFormatter(formatter)
+    handler = RedactingHandler(stream, to_stderr=to_stderr)
+    handler.setFormatter(make_formatter(as_json))
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
+    # Python warnings (pydantic's serializer warnings quote the value) become log lines too;
+    # off then on, so the hook is installed again if something (a test runner) replaced it.
+    logging.captureWarnings(False)
+    logging.captureWarnings(True)
+    adopt_library_loggers()
     for name in quiet_loggers:
         logging.getLogger(name).setLevel(logging.WARNING)
 
 
-def _identity(_: Any, __: str, event_dict: EventDict) -> EventDict:
-    return event_dict
+def adopt_library_loggers() -> None:
+    """Loggers with handlers of their own (uvicorn's dictConfig) lose them and propagate to the
+    root, so their lines are formatted and redacted like ours."""
+    for name in ADOPTED_LOGGERS:
+        logger = logging.getLogger(name)
+        logger.handlers.clear()
+        logger.propagate = True
+
+
+def logging_configured() -> bool:
+    return any(isinstance(h, RedactingHandler) for h in logging.getLogger().handlers)
+
+
+def ensure_logging(level: str = "INFO", fmt: str = "auto") -> None:
+    """Configure logging unless this process already has (idempotent); always adopt uvicorn's
+    loggers, which uvicorn configures after our entry points run."""
+    if logging_configured():
+        adopt_library_loggers()
+    else:
+        configure_logging(level, fmt)
 
 
 def get_logger(name: str | None = None) -> structlog.stdlib.BoundLogger:

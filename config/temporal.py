@@ -31,6 +31,7 @@ from temporalio.converter import (
     DefaultFailureConverterWithEncodedAttributes,
     PayloadCodec,
 )
+from temporalio.runtime import LogForwardingConfig, LoggingConfig, Runtime, TelemetryConfig
 from temporalio.service import TLSConfig
 
 from config.settings import Settings
@@ -193,12 +194,30 @@ def connect_options(settings: Settings) -> dict[str, Any]:
     }
 
 
+# The core (Rust) SDK's warnings go to this Python logger instead of stderr, so they pass the
+# redacting formatter like every other line (config/logging.py); levels stay Temporal's.
+CORE_LOGGING = dataclasses.replace(
+    LoggingConfig.default,
+    forwarding=LogForwardingConfig(logger=logging.getLogger("temporalio.core")),
+)
+_runtime: Runtime | None = None
+
+
+def core_runtime() -> Runtime:
+    """The process's Temporal runtime (one per process), forwarding core log lines."""
+    global _runtime
+    if _runtime is None:
+        _runtime = Runtime(telemetry=TelemetryConfig(logging=CORE_LOGGING))
+    return _runtime
+
+
 async def connect(settings: Settings, converter: DataConverter | None = None) -> Client:
     """A client for the API, the worker and the CLI: codec, TLS / mTLS and API key from settings."""
     return await Client.connect(
         settings.temporal_address,
         data_converter=converter or data_converter(settings),
         **connect_options(settings),
+        runtime=core_runtime(),
     )
 
 

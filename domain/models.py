@@ -58,7 +58,7 @@ CASE_ID_PATTERN = rf"^[A-Za-z0-9][A-Za-z0-9_-]{{2,{limits.CASE_ID - 1}}}$"
 class DomainModel(BaseModel):
     """Base for every domain model: unknown fields are errors, strings are trimmed."""
 
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, hide_input_in_errors=True)
 
 
 class Address(DomainModel):

@@ -38,7 +38,7 @@ class SubmissionKind(StrEnum):
 class GatewaySubmission(BaseModel):
     """One submission to a payer; `submission_key` makes a retried send a no-op."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", hide_input_in_errors=True)
 
     case_id: str
     submission_key: str

@@ -54,7 +54,9 @@ DeadlineEngine = Callable[[DeadlineQuery], DeadlineResult]
 
 
 class LetterModel(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, str_strip_whitespace=True, hide_input_in_errors=True
+    )
 
 
 # ---------------------------------------------------------------- what people supply

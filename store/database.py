@@ -40,11 +40,14 @@ def normalize_url(url: str) -> URL:
 
 
 def make_engine(url: str | URL, *, echo: bool = False) -> Engine:
-    """An engine for a SQLite file (or memory) or a PostgreSQL database (psycopg 3)."""
+    """An engine for a SQLite file (or memory) or a PostgreSQL database (psycopg 3).
+
+    `hide_parameters`: statement parameters (a request's PHI) never reach a log line or the
+    text of a database error."""
     parsed = normalize_url(url) if isinstance(url, str) else url
     if parsed.get_backend_name() == "sqlite":
         return _sqlite_engine(parsed, echo=echo)
-    return create_engine(parsed, echo=echo, pool_pre_ping=True)
+    return create_engine(parsed, echo=echo, pool_pre_ping=True, hide_parameters=True)
 
 
 def _sqlite_engine(url: URL, *, echo: bool) -> Engine:
@@ -54,7 +57,7 @@ def _sqlite_engine(url: URL, *, echo: bool) -> Engine:
         options["poolclass"] = StaticPool  # one connection, or each would see its own database
     else:
         Path(url.database or "").parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(url, echo=echo, **options)
+    engine = create_engine(url, echo=echo, hide_parameters=True, **options)
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:

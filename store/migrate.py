@@ -11,6 +11,7 @@ SQLite the write lock of `BEGIN IMMEDIATE`, so migrations never run twice in par
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -124,7 +125,13 @@ def head_revision() -> str | None:
 
 
 def main(argv: list[str] | None = None) -> None:
+    from config.logging import configure_logging
     from config.settings import get_settings
+
+    configure_logging(
+        os.environ.get("PRIORAUTH_LOG_LEVEL", "INFO"),
+        os.environ.get("PRIORAUTH_LOG_FORMAT", "auto"),
+    )
 
     args = sys.argv[1:] if argv is None else argv
     settings = get_settings()

@@ -14,7 +14,7 @@ from domain.enums import CaseStatus, Regime, Urgency
 
 
 class Record(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", hide_input_in_errors=True)
 
 
 class CaseSummary(Record):

@@ -46,7 +46,7 @@ Text = Annotated[str, Field(min_length=1, max_length=5_000)]
 
 
 class Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, hide_input_in_errors=True)
 
 
 # ---------------------------------------------------------------- case input

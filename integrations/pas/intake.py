@@ -137,7 +137,7 @@ class PayerPlanMappings(BaseModel):
 
 
 class PasIdentifier(BaseModel):
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, hide_input_in_errors=True)
 
     system: str | None = None
     value: str
@@ -163,6 +163,8 @@ class PasCode(BaseModel):
 
 class PasParty(BaseModel):
     """A resource the Claim points at (patient, insurer, requesting provider), as found."""
+
+    model_config = ConfigDict(hide_input_in_errors=True)
 
     reference: str
     resource_type: str
@@ -207,6 +209,8 @@ class PasDiagnosis(BaseModel):
 
 class PasIntake(BaseModel):
     """A PAS request bundle that passed the PAS rules, with the case request if one can be made."""
+
+    model_config = ConfigDict(hide_input_in_errors=True)
 
     kind: Literal["submit", "inquiry"]
     transaction_identifier: PasIdentifier | None = None

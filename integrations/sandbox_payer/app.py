@@ -500,4 +500,5 @@ def run_sandbox_payer(
     script = SandboxScript.from_file(script_path) if script_path else SandboxScript.default()
     if webhook_secret:
         script = script.model_copy(update={"webhook_secret": webhook_secret})
-    uvicorn.run(create_sandbox_app(script, notify_url), host=host, port=port, log_level="info")
+    # log_config=None: uvicorn's lines go through the caller's logging set-up (config.logging).
+    uvicorn.run(create_sandbox_app(script, notify_url), host=host, port=port, log_config=None)
