@@ -30,7 +30,7 @@ import structlog
 import uvicorn
 from docx import Document
 from fastapi import FastAPI
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 from sqlalchemy import Engine
 from temporalio.client import Client, WorkflowUpdateFailedError
 from temporalio.testing import WorkflowEnvironment
@@ -135,14 +135,22 @@ class LooseMember(BaseModel):
 def add_failing_routes(app: FastAPI) -> None:
     """Two bugs a request can hit: a domain model and a foreign model failing on PHI."""
 
+    # A pydantic error reaching the API's handlers is answered 422 (api.errors); these bugs
+    # wrap it, so it reaches the log as the cause in an unhandled exception's traceback.
     @app.post("/test/domain-bug")
     async def domain_bug(body: dict[str, Any]) -> None:
-        PriorAuthRequest.model_validate({**body, "member": {**body["member"], "birth_date": 7}})
+        try:
+            PriorAuthRequest.model_validate({**body, "member": {**body["member"], "birth_date": 7}})
+        except ValidationError as exc:
+            raise RuntimeError("mapping the request failed") from exc
 
     @app.post("/test/foreign-bug")
     async def foreign_bug(body: dict[str, Any]) -> None:
         member = body["member"]
-        LooseMember.model_validate({**member, "units": f"{member['first_name']} {LAST}"})
+        try:
+            LooseMember.model_validate({**member, "units": f"{member['first_name']} {LAST}"})
+        except ValidationError as exc:
+            raise RuntimeError("mapping the member failed") from exc
 
 
 @contextlib.contextmanager
