@@ -37,6 +37,7 @@ SQLModel.metadata.naming_convention = {
 }
 
 KEY = String(255)  # idempotency keys
+DEFAULT_TEAM = "default"  # the team of cases opened before teams existed
 GENESIS_HASH = "0" * 64
 
 
@@ -53,6 +54,10 @@ class CaseRow(SQLModel, table=True):
         Index(None, "payer_id"),
         Index(None, "regime"),
         Index(None, "next_due_at"),
+        # Case managers list their teams' cases: the team first, then what listings filter on.
+        Index(None, "team", "next_due_at"),
+        Index(None, "team", "status", "next_due_at"),
+        Index(None, "team", "assignee", "next_due_at"),
     )
 
     case_id: str = Field(sa_type=String(64), primary_key=True)
@@ -62,6 +67,10 @@ class CaseRow(SQLModel, table=True):
     payer_id: str = Field(sa_type=String(120))
     payer_name: str = Field(sa_type=String(120))
     assignee: str | None = Field(default=None, sa_type=String(120))
+    # The team whose case managers see and act on the case (api.security.case_scope).
+    team: str = Field(
+        default=DEFAULT_TEAM, sa_type=String(64), sa_column_kwargs={"server_default": DEFAULT_TEAM}
+    )
     urgency: str = Field(sa_type=String(16))
     # The validated PriorAuthRequest: PHI, kept here and nowhere else.
     request: dict[str, Any] = Field(sa_type=JSON)
@@ -281,3 +290,21 @@ class AuditChainHead(SQLModel, table=True):
     id: int = Field(sa_type=Integer, primary_key=True, sa_column_kwargs={"autoincrement": False})
     last_sequence: int = Field(sa_type=BigInteger)
     last_hash: str = Field(sa_type=String(64))
+
+
+class PhiReadRow(SQLModel, table=True):
+    """Append-only (triggers of revision 0005): who read which case's PHI, when, through what.
+
+    Kept apart from the hash-chained `audit_events`: a read changes nothing in the case, and
+    one row per read would make every GET serialize on the chain head.
+    """
+
+    __tablename__ = "phi_reads"
+    __table_args__ = (Index(None, "case_id", "id"), Index(None, "actor", "id"))
+
+    id: int | None = Field(default=None, primary_key=True)
+    read_at: datetime = Field(sa_type=UTCDateTime)
+    actor: str = Field(sa_type=String(200))
+    case_id: str = Field(sa_type=String(64))
+    route: str = Field(sa_type=String(200))
+    request_id: str | None = Field(default=None, sa_type=String(64))
