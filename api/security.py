@@ -141,10 +141,11 @@ def case_access(*roles: Role) -> Callable[..., Coroutine[Any, Any, CaseAccess]]:
     scope check. Out of scope and nonexistent answer the same 404."""
     role_check = require(*roles)
 
+    # A default, not Annotated: with postponed annotations FastAPI could not see `role_check`.
     async def _check(
         request: Request,
         case_id: Annotated[str, Path(max_length=64)],
-        actor: Annotated[Actor, Depends(role_check)],
+        actor: Actor = Depends(role_check),  # noqa: B008
     ) -> CaseAccess:
         engine: Engine = request.app.state.engine
         try:

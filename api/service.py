@@ -189,7 +189,7 @@ async def open_case(
             actor=actor.audit_name,
             summary=source.summary,
             case_id=case_id,
-            details={"channel": source.channel, "team": team},
+            details={"channel": source.channel},
         )
         return store_cases.get_case_summary(session=session, case_id=case_id), not existed
 
