@@ -9,7 +9,9 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, event, text
 from sqlalchemy.exc import IntegrityError
+from typer.testing import CliRunner
 
+from commands.audit import audit_app
 from store.database import connection_transaction, read_session
 from store.migrate import current_revision, head_revision, upgrade_engine
 from store.phi_reads import list_reads, record_reads, record_reads_now
@@ -124,3 +126,19 @@ def test_the_migration_goes_down_and_up_again(engine: Engine) -> None:
     _fill(engine)  # SQLite's triggers are per row: a DELETE of no row would not fire them
     with pytest.raises(IntegrityError, match=APPEND_ONLY), engine.begin() as connection:
         connection.execute(text("DELETE FROM phi_reads"))
+
+
+def test_the_audit_reads_command_lists_them(engine: Engine, database_url: str) -> None:
+    _fill(engine)
+    result = CliRunner().invoke(
+        audit_app, ["reads", "--case-id", "case-2", "--database-url", database_url]
+    )
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert len(lines) == 2
+    assert lines[0].endswith("ur_staff:bob  case-2  GET /x")
+    assert lines[1] == "(1 of 1 reads)"
+    alice = CliRunner().invoke(
+        audit_app, ["reads", "--reader", "case_manager:alice", "--database-url", database_url]
+    )
+    assert "case_manager:alice  case-1  GET /api/v1/cases/{case_id}  request r1" in alice.output
