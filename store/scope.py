@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import false
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col
 
 from store.errors import NotFoundError
 from store.tables import CaseRow
@@ -59,11 +59,3 @@ def require_case_in_scope(session: Session, case_id: str, scope: CaseScope) -> C
     if row is None or not scope.admits(row):
         raise NotFoundError("case", case_id)
     return row
-
-
-def case_ids_in_scope(session: Session, case_ids: list[str], scope: CaseScope) -> set[str]:
-    """Which of `case_ids` the scope admits (one query)."""
-    if not case_ids:
-        return set()
-    query = select(CaseRow.case_id).where(col(CaseRow.case_id).in_(case_ids), *scope.conditions())
-    return set(session.exec(query).all())
