@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
+import structlog
 from fastapi import Request
 from pydantic import BaseModel
 from sqlalchemy.engine import Engine
@@ -292,7 +293,9 @@ class Reader:
     def of(cls, actor: Actor, request: Request) -> Reader:
         route = request.scope.get("route")
         template = getattr(route, "path", None) or request.url.path
-        return cls(actor, f"{request.method} {template}", request.headers.get("X-Request-ID"))
+        # The id the request's log lines carry (the middleware binds it; the client may set it).
+        request_id = structlog.contextvars.get_contextvars().get("request_id")
+        return cls(actor, f"{request.method} {template}", request_id)
 
 
 async def record_phi_read(engine: Engine, reader: Reader, *case_ids: str) -> None:

@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import false
-from sqlmodel import Session, col
+from sqlalchemy.orm import defer
+from sqlmodel import Session, col, select
 
 from store.errors import NotFoundError
 from store.tables import CaseRow
@@ -54,8 +55,13 @@ EVERY_CASE = CaseScope()
 
 
 def require_case_in_scope(session: Session, case_id: str, scope: CaseScope) -> CaseRow:
-    """The case row; `NotFoundError` when there is none or it lies outside `scope`."""
-    row = session.get(CaseRow, case_id)
+    """The case row without its request (no PHI is loaded); `NotFoundError` when there is no
+    such case or it lies outside `scope`."""
+    row = session.exec(
+        select(CaseRow)
+        .options(defer(CaseRow.request))  # type: ignore[arg-type]
+        .where(CaseRow.case_id == case_id)
+    ).first()
     if row is None or not scope.admits(row):
         raise NotFoundError("case", case_id)
     return row
