@@ -58,6 +58,7 @@ class CaseRow(SQLModel, table=True):
         Index(None, "team", "next_due_at"),
         Index(None, "team", "status", "next_due_at"),
         Index(None, "team", "assignee", "next_due_at"),
+        Index(None, "team", "case_number"),  # case-number search within the caller's teams
     )
 
     case_id: str = Field(sa_type=String(64), primary_key=True)

@@ -38,6 +38,7 @@ TEAM_INDEXES = {
     "ix_cases_team_next_due_at": ["team", "next_due_at"],
     "ix_cases_team_status_next_due_at": ["team", "status", "next_due_at"],
     "ix_cases_team_assignee_next_due_at": ["team", "assignee", "next_due_at"],
+    "ix_cases_team_case_number": ["team", "case_number"],
 }
 
 
