@@ -22,6 +22,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
+import structlog
+from fastapi import Request
 from pydantic import BaseModel, ValidationError
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
@@ -43,6 +45,7 @@ from store import cases as store_cases
 from store import contacts as store_contacts
 from store import deadlines as store_deadlines
 from store import letters as store_letters
+from store import phi_reads as store_phi_reads
 from store import tasks as store_tasks
 from store.database import read_session, transaction
 from store.errors import IdempotencyConflictError, NotFoundError
@@ -153,6 +156,7 @@ async def open_case(
     case_id: str,
     assignee: str | None,
     source: CaseSource = API_SOURCE,
+    team: str | None = None,
 ) -> CaseOpened:
     """Write the case (PHI stays in the store) and start its workflow; safe to repeat.
 
@@ -160,6 +164,7 @@ async def open_case(
     take is a 422 naming the field, and nothing is stored."""
     received_at = utcnow()
     workflow_facts(case_id, request, received_at, assignee)
+    team = case_team(actor, team)
 
     def create(session: Session) -> tuple[CaseSummary, bool]:
         try:
@@ -174,6 +179,7 @@ async def open_case(
                 request=request,
                 received_at=received_at,
                 assignee=assignee,
+                team=team,
             )
         except IdempotencyConflictError:
             raise ServiceError(
@@ -254,6 +260,19 @@ _FACT_FIELDS = {
 }
 
 
+def case_team(actor: Actor, requested: str | None) -> str:
+    """The team a new case goes to: the one asked for, which must be one of the caller's own
+    (UR staff and admins may name any team), else the caller's first team."""
+    if requested is None:
+        return actor.teams[0]
+    if requested not in actor.teams and actor.role not in (Role.UR_STAFF, Role.ADMIN):
+        message = f"not one of your teams ({', '.join(actor.teams)})"
+        raise ServiceError(
+            403, f"team {requested!r} is {message}", [FieldError(field="team", message=message)]
+        )
+    return requested
+
+
 def default_assignee(actor: Actor, requested: str | None) -> str | None:
     """Cases a case manager opens land on their own queue unless they name someone."""
     if requested:
@@ -299,7 +318,46 @@ async def live_view(client: Client | None, case_id: str) -> tuple[CaseView | Non
     return view, None
 
 
-async def case_detail(*, engine: Engine, client: Client | None, case_id: str) -> CaseDetail:
+@dataclass(frozen=True)
+class Reader:
+    """Who reads PHI and through what: the actor and the request (route template, request id)."""
+
+    actor: Actor
+    route: str
+    request_id: str | None
+
+    @classmethod
+    def of(cls, actor: Actor, request: Request) -> Reader:
+        route = request.scope.get("route")
+        template = getattr(route, "path", None) or request.url.path
+        # The id the request's log lines carry (the middleware binds it; the client may set it).
+        request_id = structlog.contextvars.get_contextvars().get("request_id")
+        return cls(actor, f"{request.method} {template}", request_id)
+
+
+async def record_phi_read(engine: Engine, reader: Reader, *case_ids: str) -> None:
+    """Record that `reader` is being shown these cases' PHI (one INSERT, committed) before the
+    response leaves: if it cannot be recorded, the PHI is not sent."""
+    await asyncio.to_thread(
+        store_phi_reads.record_reads_now,
+        engine,
+        actor=reader.actor.audit_name,
+        case_ids=case_ids,
+        route=reader.route,
+        request_id=reader.request_id,
+    )
+
+
+async def case_detail(
+    *, engine: Engine, client: Client | None, case_id: str, reader: Reader
+) -> CaseDetail:
+    """The case as the store has it plus the live status; the read is recorded (PHI)."""
+
+    async def load_and_record() -> CaseDetail:
+        detail = await read(engine, load)
+        await record_phi_read(engine, reader, case_id)
+        return detail
+
     def load(session: Session) -> CaseDetail:
         case = store_cases.get_case(session=session, case_id=case_id)
         return CaseDetail(
@@ -317,7 +375,7 @@ async def case_detail(*, engine: Engine, client: Client | None, case_id: str) ->
             workflow_id=case_workflow_id(case_id),
         )
 
-    detail, (view, problem) = await asyncio.gather(read(engine, load), live_view(client, case_id))
+    detail, (view, problem) = await asyncio.gather(load_and_record(), live_view(client, case_id))
     return detail.model_copy(update={"live": view, "live_error": problem})
 
 

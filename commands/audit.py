@@ -1,5 +1,6 @@
-"""`priorauth audit`: check the tamper-evident audit trail, read a case's timeline, and sign
-anchors of the chain head to keep outside the database (store.anchor)."""
+"""`priorauth audit`: check the tamper-evident audit trail, read a case's timeline, sign
+anchors of the chain head to keep outside the database (store.anchor), and list who read which
+case's PHI (`audit reads`)."""
 
 from __future__ import annotations
 
@@ -24,6 +25,7 @@ from store.anchor import (
 from store.audit import timeline, verify_chain
 from store.database import make_engine, normalize_url, read_session
 from store.migrate import current_revision
+from store.phi_reads import list_reads
 
 audit_app = typer.Typer(
     help="Inspect the tamper-evident audit trail (hash-chained, append-only).",
@@ -197,6 +199,33 @@ def show_timeline(case_id: str, database_url: DatabaseUrl = None) -> None:
             f"{event.sequence:>8}  {event.occurred_at.isoformat()}  {event.actor}  "
             f"{event.action}: {event.summary}{rule}"
         )
+
+
+@audit_app.command("reads")
+def reads(
+    case_id: Annotated[str | None, typer.Option("--case-id", help="Only this case.")] = None,
+    reader: Annotated[
+        str | None, typer.Option(help="Only this reader, e.g. case_manager:alice.")
+    ] = None,
+    limit: Annotated[int, typer.Option(min=1, max=500)] = 50,
+    offset: Annotated[int, typer.Option(min=0)] = 0,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Who read which case's PHI, when and through which route, newest first."""
+    engine = _engine(database_url)
+    try:
+        with read_session(engine) as session:
+            page = list_reads(
+                session=session, case_id=case_id, actor=reader, limit=limit, offset=offset
+            )
+    finally:
+        engine.dispose()
+    for item in page.items:
+        typer.echo(
+            f"{item.read_at.isoformat()}  {item.actor}  {item.case_id}  {item.route}"
+            + (f"  request {item.request_id}" if item.request_id else "")
+        )
+    typer.echo(f"({len(page.items)} of {page.total} reads)")
 
 
 def _engine(database_url: str | None) -> Engine:

@@ -1,6 +1,6 @@
 """`priorauth case`: open, list, show and act on cases through the HTTP API.
 
-    priorauth case open request.json [--assignee NAME] [--idempotency-key KEY]
+    priorauth case open request.json [--assignee NAME] [--team TEAM] [--idempotency-key KEY]
     priorauth case list [--status denied] [--overdue] [--q 000123] [--json]
     priorauth case show CASE_ID
     priorauth case decide CASE_ID decision.json
@@ -106,6 +106,9 @@ def open_case(
     idempotency_key: Annotated[
         str | None, typer.Option(help="Repeat the command with the same key: same case.")
     ] = None,
+    team: Annotated[
+        str | None, typer.Option(help="One of your teams; default: your first team.")
+    ] = None,
     as_json: JsonFlag = False,
 ) -> None:
     """Open a case from a request file; the case's workflow starts at once."""
@@ -114,8 +117,16 @@ def open_case(
         PriorAuthRequest.model_validate(data)
     except ValidationError as exc:
         fail(f"{file} is not a valid request:", describe(exc).splitlines())
-    path = "/api/v1/cases" + (f"?assignee={assignee}" if assignee else "")
-    opened = call(lambda c: c.post(path, data, idempotency_key=idempotency_key))
+    params = {"assignee": assignee, "team": team}
+    opened = call(
+        lambda c: c.request(
+            "POST",
+            "/api/v1/cases",
+            json=data,
+            params=params,
+            headers={"Idempotency-Key": idempotency_key} if idempotency_key else None,
+        )
+    )
     emit(
         opened,
         as_json,

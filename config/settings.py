@@ -8,12 +8,13 @@ from __future__ import annotations
 from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from config.payer_channel import NON_PRODUCTION_ENVIRONMENTS, PayerChannel
+from domain import limits
 
 DEFAULT_DATA_DIR = Path("var")
 
@@ -39,12 +40,19 @@ class Role(StrEnum):
     ADMIN = "admin"
 
 
+DEFAULT_TEAM = "default"
+TEAM_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
+TeamName = Annotated[str, Field(min_length=1, max_length=limits.TEAM, pattern=TEAM_PATTERN)]
+
+
 class ApiKey(BaseModel):
     """One API key: who it is (recorded in the audit trail as the actor) and what it may do."""
 
     name: str = Field(min_length=1, max_length=80)
     key: SecretStr
     role: Role
+    # The teams whose cases a case_manager key sees; the first is where its new cases go.
+    teams: list[TeamName] = Field(default_factory=lambda: [DEFAULT_TEAM], min_length=1)
     payer_id: str | None = Field(default=None, max_length=120)
 
 

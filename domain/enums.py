@@ -140,3 +140,4 @@ class DecisionSource(StrEnum):
     WEBHOOK = "webhook"
     MANUAL = "manual"
     SANDBOX = "sandbox"
+    API = "api"  # pushed by an integration key through the REST API

@@ -24,7 +24,7 @@ from store.contacts import list_contacts
 from store.decisions import list_decisions
 from store.errors import ConflictError, IdempotencyConflictError, NotFoundError
 from store.records import CaseSummary
-from store.tables import CaseNumberCounter, CaseRow, ServiceLineRow
+from store.tables import DEFAULT_TEAM, CaseNumberCounter, CaseRow, ServiceLineRow
 from store.types import require_aware, utcnow
 
 CLOSED_STATUSES = frozenset({CaseStatus.CLOSED, CaseStatus.WITHDRAWN})
@@ -66,11 +66,13 @@ def create_case(
     case_number: str | None = None,
     assignee: str | None = None,
     status: CaseStatus = CaseStatus.OPENED,
+    team: str = DEFAULT_TEAM,
 ) -> Case:
     """Create the case, or return it if `case_id` exists with the same request.
 
     Raises `IdempotencyConflictError` when `case_id` exists with a different request. Without
-    `case_number` the next number of `received_at`'s year (UTC) is allocated.
+    `case_number` the next number of `received_at`'s year (UTC) is allocated. `team` is whose
+    case managers see it (a replay keeps the team the case was created with).
     """
     received = require_aware(received_at, "received_at")
     # Validates the id (and everything else) before anything is written.
@@ -100,6 +102,7 @@ def create_case(
             payer_id=request.coverage.payer.payer_id,
             payer_name=request.coverage.payer.name,
             assignee=assignee,
+            team=team,
             urgency=request.urgency.value,
             request=payload,
             received_at=received,
@@ -192,6 +195,7 @@ def case_summary(row: CaseRow) -> CaseSummary:
         payer_id=row.payer_id,
         payer_name=row.payer_name,
         assignee=row.assignee,
+        team=row.team,
         urgency=Urgency(row.urgency),
         received_at=row.received_at,
         next_due_at=row.next_due_at,

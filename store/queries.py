@@ -1,8 +1,9 @@
 """Case listings for the API and the UR pages: filters, sorting and pagination.
 
 Every filter maps to an indexed column (status, assignee, payer_id, regime, next_due_at,
-case_number; service code through `case_service_lines`), and the count runs on the same
-filtered set, so a page of 10,000+ cases costs two indexed queries.
+case_number; service code through `case_service_lines`; the caller's scope through team or
+payer_id), and the count runs on the same filtered set, so a page of 10,000+ cases costs two
+indexed queries.
 """
 
 from __future__ import annotations
@@ -16,17 +17,25 @@ from sqlmodel import Session, col, select
 from store._base import check_page
 from store.cases import CLOSED_STATUSES, case_summary
 from store.records import CaseFilter, CasePage, CaseSort
+from store.scope import EVERY_CASE, CaseScope
 from store.tables import CaseRow, ServiceLineRow
 from store.types import require_aware
 
 
 def list_cases(
-    *, session: Session, filters: CaseFilter | None = None, limit: int = 50, offset: int = 0
+    *,
+    session: Session,
+    filters: CaseFilter | None = None,
+    limit: int = 50,
+    offset: int = 0,
+    scope: CaseScope = EVERY_CASE,
 ) -> CasePage:
-    """One page of case summaries matching every given filter, and how many match in all."""
+    """One page of case summaries matching every given filter, and how many match in all.
+
+    Only cases within `scope` (the caller's teams or payer) are counted and listed."""
     check_page(limit, offset)
     filters = filters or CaseFilter()
-    conditions = _conditions(filters)
+    conditions = [*scope.conditions(), *_conditions(filters)]
     total = session.exec(select(func.count()).select_from(CaseRow).where(*conditions)).one()
     if filters.sort == CaseSort.NEWEST:
         order: list[Any] = [col(CaseRow.received_at).desc()]

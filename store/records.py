@@ -27,6 +27,7 @@ class CaseSummary(Record):
     payer_id: str
     payer_name: str
     assignee: str | None
+    team: str
     urgency: Urgency
     received_at: AwareDatetime
     next_due_at: AwareDatetime | None
@@ -171,3 +172,21 @@ class VerifyResult(Record):
     @property
     def ok(self) -> bool:
         return self.broken is None
+
+
+class PhiRead(Record):
+    """Who read which case's PHI, when, and through which route (store.phi_reads)."""
+
+    read_id: int
+    read_at: AwareDatetime
+    actor: str
+    case_id: str
+    route: str
+    request_id: str | None
+
+
+class PhiReadPage(Record):
+    items: list[PhiRead]
+    total: int
+    limit: int
+    offset: int

@@ -39,6 +39,7 @@ SQLModel.metadata.naming_convention = {
 }
 
 KEY = String(limits.IDEMPOTENCY_KEY)  # idempotency keys
+DEFAULT_TEAM = "default"  # the team of cases opened before teams existed
 GENESIS_HASH = "0" * 64
 
 
@@ -63,6 +64,11 @@ class CaseRow(SQLModel, table=True):
             postgresql_where=text("workflow_started_at IS NULL"),
         ),
         Index(None, "payer_id", "external_reference"),
+        # Case managers list their teams' cases: the team first, then what listings filter on.
+        Index(None, "team", "next_due_at"),
+        Index(None, "team", "status", "next_due_at"),
+        Index(None, "team", "assignee", "next_due_at"),
+        Index(None, "team", "case_number"),  # case-number search within the caller's teams
     )
 
     case_id: str = Field(sa_type=String(limits.CASE_ID), primary_key=True)
@@ -72,6 +78,12 @@ class CaseRow(SQLModel, table=True):
     payer_id: str = Field(sa_type=String(limits.SHORT_TEXT))
     payer_name: str = Field(sa_type=String(limits.SHORT_TEXT))
     assignee: str | None = Field(default=None, sa_type=String(limits.ACTOR))
+    # The team whose case managers see and act on the case (api.security.case_scope).
+    team: str = Field(
+        default=DEFAULT_TEAM,
+        sa_type=String(limits.TEAM),
+        sa_column_kwargs={"server_default": DEFAULT_TEAM},
+    )
     urgency: str = Field(sa_type=String(16))
     # The validated PriorAuthRequest: PHI, kept here and nowhere else.
     request: dict[str, Any] = Field(sa_type=JSON)
@@ -319,3 +331,21 @@ class PayerMessageRow(SQLModel, table=True):
     received_at: datetime = Field(sa_type=UTCDateTime)
     completed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     case_id: str | None = Field(default=None, sa_type=String(limits.CASE_ID))
+
+
+class PhiReadRow(SQLModel, table=True):
+    """Append-only (triggers of revision 0005): who read which case's PHI, when, through what.
+
+    Kept apart from the hash-chained `audit_events`: a read changes nothing in the case, and
+    one row per read would make every GET serialize on the chain head.
+    """
+
+    __tablename__ = "phi_reads"
+    __table_args__ = (Index(None, "case_id", "id"), Index(None, "actor", "id"))
+
+    id: int | None = Field(default=None, primary_key=True)
+    read_at: datetime = Field(sa_type=UTCDateTime)
+    actor: str = Field(sa_type=String(limits.AUDIT_ACTOR))
+    case_id: str = Field(sa_type=String(limits.CASE_ID))
+    route: str = Field(sa_type=String(200))
+    request_id: str | None = Field(default=None, sa_type=String(limits.REQUEST_ID))

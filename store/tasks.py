@@ -16,6 +16,7 @@ from sqlmodel.sql.expression import Select, SelectOfScalar
 from store._base import UNSET, Unset, check_page, insert_once, require_case
 from store.errors import InvalidTransitionError, NotFoundError
 from store.records import TaskPage, TaskRecord, TaskStatus
+from store.scope import EVERY_CASE, CaseScope
 from store.tables import CaseRow, TaskRow
 from store.types import require_aware, utcnow
 
@@ -178,12 +179,16 @@ def ur_queue(
     due_before: datetime | None = None,
     limit: int = 50,
     offset: int = 0,
+    scope: CaseScope = EVERY_CASE,
 ) -> TaskPage:
-    """Open tasks, most urgent first (by due moment; tasks without one last)."""
+    """Open tasks, most urgent first (by due moment; tasks without one last), of the cases
+    within `scope` only."""
     check_page(limit, offset)
     count: SelectOfScalar[int] = select(func.count()).select_from(TaskRow)
+    if not scope.unrestricted:
+        count = count.join(CaseRow, col(TaskRow.case_id) == col(CaseRow.case_id))
     query = _with_case_number()
-    conditions: list[Any] = [TaskRow.status == TaskStatus.OPEN.value]
+    conditions: list[Any] = [TaskRow.status == TaskStatus.OPEN.value, *scope.conditions()]
     if queue is not None:
         conditions.append(TaskRow.queue == queue)
     if assignee is not None:

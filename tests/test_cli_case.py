@@ -83,3 +83,28 @@ def test_unreadable_file_and_api_refusals(tmp_path: Path, monkeypatch: pytest.Mo
     _serve(monkeypatch, httpx.Response(503, json={"detail": "Temporal is unreachable"}))
     down = runner.invoke(app, ["case", "appeal", "c-1"])
     assert down.exit_code == 1 and "Temporal is unreachable" in down.output
+
+
+def test_open_names_the_team_and_the_idempotency_key(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seen = _serve(
+        monkeypatch,
+        httpx.Response(201, json={"case_id": "c-1", "case_number": "PA-2026-000042"}),
+    )
+    result = runner.invoke(
+        app,
+        [
+            "case",
+            "open",
+            str(_write(tmp_path, request_data())),
+            "--team",
+            "ortho",
+            "--idempotency-key",
+            "k-1",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert seen[0].url.params["team"] == "ortho"
+    assert "assignee" not in seen[0].url.params
+    assert seen[0].headers["Idempotency-Key"] == "k-1"

@@ -264,6 +264,9 @@ class PayerDecisionInput(Model):
 
     decision: PayerDecision
     information_request: RequestForInformation | None = None
+    # Who delivered it, from the caller's credential (e.g. `staff:case_manager:alice`); None:
+    # the payer channel named by `decision.source` (`payer:<source>`).
+    actor: Actor | None = None
 
 
 class PayerExtensionInput(Model):

@@ -692,13 +692,13 @@ class PriorAuthCase(ClockKeeper):
     @workflow.update(name=CaseUpdate.PAYER_DECISION)
     async def record_payer_decision(self, input: PayerDecisionInput) -> CaseView:
         async with self._lock:
-            return await self._apply_payer_decision(input)
+            return await self._apply_payer_decision(input, actor=input.actor)
 
     async def _apply_payer_decision(
         self, input: PayerDecisionInput, *, actor: str | None = None
     ) -> CaseView:
-        """Apply one payer response (the caller holds the lock); `actor` defaults to the
-        decision's channel (`payer:<source>`)."""
+        """Apply one payer response (the caller holds the lock); `actor` (the credential that
+        delivered it) defaults to the decision's channel (`payer:<source>`)."""
         decision = input.decision
         actor = actor or f"payer:{decision.source.value}"
         if decision.decision_id in self._st.decision_ids or self._st.phase == Phase.DONE:

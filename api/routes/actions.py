@@ -41,7 +41,7 @@ from api.schemas import (
     SignOffBody,
     SupplyInformationBody,
 )
-from api.security import Actor, Staff, StaffOrIntegration
+from api.security import Actor, AnyRoleCase, StaffCase
 from domain.enums import ContactChannel
 from domain.models import ContactLogEntry
 from store import cases as store_cases
@@ -70,7 +70,6 @@ RESPONSES: dict[int | str, dict[str, object]] = {
     **ERRORS_UNAVAILABLE,
 }
 IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=200)]
-CaseId = Annotated[str, Path(max_length=64)]
 
 
 async def _update(
@@ -95,14 +94,14 @@ async def _update(
 
 @router.post("/supply-information", response_model=ActionResult, responses=RESPONSES)
 async def supply_information(
-    case_id: CaseId,
+    access: StaffCase,
     body: SupplyInformationBody,
-    actor: Staff,
     engine: EngineDep,
     client: TemporalDep,
     idempotency_key: IdempotencyKey = None,
 ) -> ActionResult:
     """Answer the payer's request for information; the case is resubmitted with the documents."""
+    case_id, actor = access.case_id, access.actor
     arg = SupplyInformationInput(
         submission_id=idempotency_key or uuid.uuid4().hex,
         actor=actor.audit_name,
@@ -116,24 +115,36 @@ async def supply_information(
 
 @router.post("/decisions", response_model=ActionResult, responses=RESPONSES)
 async def record_payer_decision(
-    case_id: CaseId,
+    access: AnyRoleCase,
     body: PayerDecisionBody,
-    actor: StaffOrIntegration,
     engine: EngineDep,
     client: TemporalDep,
 ) -> ActionResult:
     """Record a payer decision entered by hand (or pushed by an integration).
 
-    The same `decision_id` again changes nothing."""
+    The decision's source and the actor in the audit trail come from the API key (a person's
+    entry is `manual` by `staff:<role>:<name>`); a `decision.source` naming anything else is
+    refused with 422. The same `decision_id` again changes nothing."""
+    case_id, actor = access.case_id, access.actor
+    source, credited = actor.decision_credit
+    if "source" in body.decision.model_fields_set and body.decision.source != source:
+        message = f"is set from your API key ({source.value}); leave it out"
+        raise service.ServiceError(
+            422,
+            f"invalid request: decision.source: {message}",
+            [FieldError(field="decision.source", message=message)],
+        )
     await check_sequences(engine, case_id, [i.sequence for i in body.decision.items])
     view = await service.apply_payer_decision(
         engine=engine,
         client=client,
         case_id=case_id,
         arg=PayerDecisionInput(
-            decision=body.decision, information_request=body.information_request
+            decision=body.decision.model_copy(update={"source": source}),
+            information_request=body.information_request,
+            actor=credited,
         ),
-        actor=actor.audit_name,
+        actor=credited,
         channel="api",
     )
     return ActionResult(case_id=case_id, view=view)
@@ -141,13 +152,13 @@ async def record_payer_decision(
 
 @router.post("/extensions", response_model=ActionResult, responses=RESPONSES)
 async def record_payer_extension(
-    case_id: CaseId,
+    access: AnyRoleCase,
     body: PayerExtensionBody,
-    actor: StaffOrIntegration,
     engine: EngineDep,
     client: TemporalDep,
 ) -> ActionResult:
     """The payer takes its extension (or names a new date): the decision deadline moves."""
+    case_id, actor = access.case_id, access.actor
     view = await service.apply_payer_extension(
         engine=engine,
         client=client,
@@ -160,14 +171,14 @@ async def record_payer_extension(
 
 @router.post("/peer-to-peer", response_model=ActionResult, responses=RESPONSES)
 async def request_peer_to_peer(
-    case_id: CaseId,
+    access: StaffCase,
     body: PeerToPeerRequestBody,
-    actor: Staff,
     engine: EngineDep,
     client: TemporalDep,
     idempotency_key: IdempotencyKey = None,
 ) -> ActionResult:
     """Ask for a peer-to-peer review with a physician reviewer (after an adverse decision)."""
+    case_id, actor = access.case_id, access.actor
     arg = PeerToPeerInput(
         actor=actor.audit_name, note=body.note, preferred_windows=body.preferred_windows
     )
@@ -178,14 +189,14 @@ async def request_peer_to_peer(
 
 @router.post("/peer-to-peer/outcome", response_model=ActionResult, responses=RESPONSES)
 async def record_peer_to_peer(
-    case_id: CaseId,
+    access: StaffCase,
     body: PeerToPeerOutcomeBody,
-    actor: Staff,
     engine: EngineDep,
     client: TemporalDep,
     idempotency_key: IdempotencyKey = None,
 ) -> ActionResult:
     """Record how the peer-to-peer call went (a contact-log entry of channel peer_to_peer)."""
+    case_id, actor = access.case_id, access.actor
     contact = ContactLogEntry(
         channel=ContactChannel.PEER_TO_PEER,
         direction=body.direction,
@@ -202,14 +213,14 @@ async def record_peer_to_peer(
 
 @router.post("/appeals", response_model=ActionResult, responses=RESPONSES)
 async def file_appeal(
-    case_id: CaseId,
+    access: StaffCase,
     body: FileAppealBody,
-    actor: Staff,
     engine: EngineDep,
     client: TemporalDep,
     idempotency_key: IdempotencyKey = None,
 ) -> ActionResult:
     """Appeal the adverse decision: the appeal workflow drafts the letter for sign-off."""
+    case_id, actor = access.case_id, access.actor
     if body.sequences is not None:
         await check_sequences(engine, case_id, body.sequences, field="sequences")
     arg = FileAppealInput(
@@ -227,16 +238,16 @@ async def file_appeal(
     "/appeals/{appeal_number}/sign-off", response_model=AppealSignedOff, responses=RESPONSES
 )
 async def sign_off_appeal(
-    case_id: CaseId,
+    access: StaffCase,
     appeal_number: Annotated[int, Path(ge=1, le=5)],
     body: SignOffBody,
-    actor: Staff,
     engine: EngineDep,
     client: TemporalDep,
 ) -> AppealSignedOff:
     """Sign the appeal letter off; the appeal is then submitted to the payer.
 
     Integrations may not sign letters off."""
+    case_id, actor = access.case_id, access.actor
     view = await service.sign_off_appeal(
         engine=engine,
         client=client,
@@ -257,10 +268,9 @@ async def sign_off_appeal(
     "/appeals/{appeal_number}/decision", response_model=AppealSignedOff, responses=RESPONSES
 )
 async def record_appeal_decision(
-    case_id: CaseId,
+    access: AnyRoleCase,
     appeal_number: Annotated[int, Path(ge=1, le=5)],
     body: AppealDecisionBody,
-    actor: StaffOrIntegration,
     engine: EngineDep,
     client: TemporalDep,
 ) -> AppealSignedOff:
@@ -268,6 +278,7 @@ async def record_appeal_decision(
 
     Overturned approves the case; upheld offers the next level the regime gives, with its
     filing window. The same `decision_id` again changes nothing."""
+    case_id, actor = access.case_id, access.actor
     view = await service.record_appeal_decision(
         engine=engine,
         client=client,
@@ -292,47 +303,49 @@ async def record_appeal_decision(
 
 @router.post("/withdraw", response_model=ActionResult, responses=RESPONSES)
 async def withdraw(
-    case_id: CaseId, body: ReasonBody, actor: Staff, engine: EngineDep, client: TemporalDep
+    access: StaffCase, body: ReasonBody, engine: EngineDep, client: TemporalDep
 ) -> ActionResult:
     """Withdraw the case (the payer is sent a cancellation when a decision is outstanding)."""
+    case_id, actor = access.case_id, access.actor
     arg = WithdrawInput(actor=actor.audit_name, reason=body.reason)
     return await _update(engine, client, case_id, actor, CaseUpdate.WITHDRAW, arg, None)
 
 
 @router.post("/assign", response_model=ActionResult, responses=RESPONSES)
 async def assign(
-    case_id: CaseId, body: AssignBody, actor: Staff, engine: EngineDep, client: TemporalDep
+    access: StaffCase, body: AssignBody, engine: EngineDep, client: TemporalDep
 ) -> ActionResult:
     """Give the case to someone (their API key name puts it on their `queues/mine`)."""
+    case_id, actor = access.case_id, access.actor
     arg = AssignInput(actor=actor.audit_name, assignee=body.assignee)
     return await _update(engine, client, case_id, actor, CaseUpdate.ASSIGN, arg, None)
 
 
 @router.post("/notes", response_model=ActionResult, responses=RESPONSES)
 async def add_note(
-    case_id: CaseId,
+    access: StaffCase,
     body: NoteBody,
-    actor: Staff,
     engine: EngineDep,
     client: TemporalDep,
     idempotency_key: IdempotencyKey = None,
 ) -> ActionResult:
     """Add a note to the case's timeline."""
+    case_id, actor = access.case_id, access.actor
     arg = NoteInput(actor=actor.audit_name, text=body.text)
     return await _update(engine, client, case_id, actor, CaseUpdate.ADD_NOTE, arg, idempotency_key)
 
 
 @router.post("/contacts", response_model=ActionResult, responses=RESPONSES)
 async def record_contact(
-    case_id: CaseId,
+    access: StaffCase,
     body: ContactLogEntry,
-    actor: Staff,
     engine: EngineDep,
     client: TemporalDep,
     idempotency_key: IdempotencyKey = None,
 ) -> ActionResult:
     """Log a call, portal check, fax or letter with the payer (calls and faxes need the
     reference number)."""
+    case_id, actor = access.case_id, access.actor
     if body.occurred_at > service.utcnow() + service.CLOCK_SKEW:
         raise service.ServiceError(
             422,
@@ -347,9 +360,10 @@ async def record_contact(
 
 @router.post("/accept-denial", response_model=ActionResult, responses=RESPONSES)
 async def accept_denial(
-    case_id: CaseId, body: ReasonBody, actor: Staff, engine: EngineDep, client: TemporalDep
+    access: StaffCase, body: ReasonBody, engine: EngineDep, client: TemporalDep
 ) -> ActionResult:
     """Accept the adverse decision without appealing; the case closes."""
+    case_id, actor = access.case_id, access.actor
     arg = AcceptDenialInput(actor=actor.audit_name, reason=body.reason)
     return await _update(engine, client, case_id, actor, CaseUpdate.ACCEPT_DENIAL, arg, None)
 

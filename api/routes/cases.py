@@ -17,7 +17,8 @@ from api.errors import (
     ERRORS_VALIDATION,
 )
 from api.schemas import CaseDetail, CaseOpened, Timeline
-from api.security import AnyRole, StaffOrIntegration
+from api.security import AnyRole, AnyRoleCase, StaffOrIntegration
+from config.settings import TEAM_PATTERN
 from domain.enums import CaseStatus, Regime
 from domain.models import PriorAuthRequest
 from store import audit as store_audit
@@ -60,10 +61,21 @@ async def open_case(
         str | None,
         Query(max_length=120, description="Default: the calling case manager's key name"),
     ] = None,
+    team: Annotated[
+        str | None,
+        Query(
+            min_length=1,
+            max_length=64,
+            pattern=TEAM_PATTERN,
+            description="The team the case belongs to: one of the caller's teams (UR staff and "
+            "admins: any); default: the caller's first team",
+        ),
+    ] = None,
 ) -> CaseOpened:
     """Open a prior-authorization case and start its workflow.
 
     An invalid request is refused with 422 naming every bad field; nothing is stored or started.
+    A team that is not the caller's is refused with 403.
     """
     opened = await service.open_case(
         engine=engine,
@@ -73,6 +85,7 @@ async def open_case(
         actor=actor,
         case_id=service.case_id_for(actor, idempotency_key),
         assignee=service.default_assignee(actor, assignee),
+        team=team,
     )
     if not opened.created:
         response.status_code = status.HTTP_200_OK
@@ -95,7 +108,9 @@ async def search_cases(
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> CasePage:
-    """Cases matching every filter given, most urgent first (or newest), one page at a time."""
+    """Cases matching every filter given, most urgent first (or newest), one page at a time.
+
+    Only the cases the caller may see: a case manager's teams, an integration key's payer."""
     filters = CaseFilter(
         status=status_,
         assignee=assignee,
@@ -108,7 +123,10 @@ async def search_cases(
         sort=sort,
     )
     return await service.read(
-        engine, lambda s: list_cases(session=s, filters=filters, limit=limit, offset=offset)
+        engine,
+        lambda s: list_cases(
+            session=s, filters=filters, limit=limit, offset=offset, scope=actor.scope
+        ),
     )
 
 
@@ -117,11 +135,16 @@ async def search_cases(
     response_model=CaseDetail,
     responses={**ERRORS_AUTH, **ERRORS_NOT_FOUND},
 )
-async def get_case(case_id: str, engine: EngineDep, actor: AnyRole, request: Request) -> CaseDetail:
+async def get_case(access: AnyRoleCase, engine: EngineDep, request: Request) -> CaseDetail:
     """The case from the store (request, decisions, deadlines with citations, appeals, tasks,
-    letters, contact log) plus the workflow's live status when Temporal answers."""
+    letters, contact log) plus the workflow's live status when Temporal answers.
+
+    Carries PHI: the read is recorded (who, which case, when, this route)."""
     return await service.case_detail(
-        engine=engine, client=request.app.state.temporal, case_id=case_id
+        engine=engine,
+        client=request.app.state.temporal,
+        case_id=access.case_id,
+        reader=service.Reader.of(access.actor, request),
     )
 
 
@@ -130,10 +153,13 @@ async def get_case(case_id: str, engine: EngineDep, actor: AnyRole, request: Req
     response_model=Timeline,
     responses={**ERRORS_AUTH, **ERRORS_NOT_FOUND},
 )
-async def case_timeline(case_id: str, engine: EngineDep, actor: AnyRole) -> Timeline:
-    """Every audit event of the case, in order: who did what, when, why and under which rule."""
-    await service.require_case(engine, case_id)
+async def case_timeline(access: AnyRoleCase, engine: EngineDep, request: Request) -> Timeline:
+    """Every audit event of the case, in order: who did what, when, why and under which rule.
+
+    Notes and contact summaries are free text that may name the patient: the read is recorded."""
+    case_id = access.case_id
     events = await service.read(engine, lambda s: store_audit.timeline(session=s, case_id=case_id))
+    await service.record_phi_read(engine, service.Reader.of(access.actor, request), case_id)
     return Timeline(case_id=case_id, events=events)
 
 

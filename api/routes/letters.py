@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import asyncio
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Request, Response
 from sqlmodel import Session
 
 from api import service
 from api.deps import EngineDep, SettingsDep
 from api.errors import ERRORS_AUTH, ERRORS_NOT_FOUND, ErrorBody, FieldError
 from api.schemas import LetterPreviewBody, LetterSummary
-from api.security import AnyRole, Staff
+from api.security import AnyRoleCase, StaffCase
 from domain.models import Case, CaseDeadline
 from letters import (
     LetterInputError,
@@ -38,9 +38,9 @@ DOCX_RESPONSE: dict[int | str, dict[str, object]] = {
 
 
 @router.get("", response_model=list[LetterSummary], responses={**ERRORS_AUTH, **ERRORS_NOT_FOUND})
-async def list_case_letters(case_id: str, engine: EngineDep, actor: AnyRole) -> list[LetterSummary]:
-    """The case's stored letters, oldest first (metadata; download each by its URL)."""
-    await service.require_case(engine, case_id)
+async def list_case_letters(access: AnyRoleCase, engine: EngineDep) -> list[LetterSummary]:
+    """The case's stored letters, oldest first (metadata, no PHI; download each by its URL)."""
+    case_id = access.case_id
     records = await service.read(
         engine, lambda s: store_letters.list_letters(session=s, case_id=case_id)
     )
@@ -53,22 +53,22 @@ async def list_case_letters(case_id: str, engine: EngineDep, actor: AnyRole) -> 
     responses={**DOCX_RESPONSE, **ERRORS_AUTH, **ERRORS_NOT_FOUND},
 )
 async def download_letter(
-    case_id: str, letter_id: str, engine: EngineDep, actor: Staff
+    access: StaffCase, letter_id: str, engine: EngineDep, request: Request
 ) -> Response:
-    """Download the stored letter (.docx); the checksum is verified on the way out."""
+    """Download the stored letter (.docx); the checksum is verified on the way out.
 
-    def load(session: Session) -> tuple[LetterRecord, bytes, str]:
+    Carries PHI: the read is recorded."""
+    case_id = access.case_id
+
+    def load(session: Session) -> tuple[LetterRecord, bytes]:
         record = store_letters.get_letter(session=session, letter_id=letter_id)
         if record.case_id != case_id:
             raise service.not_found("letter", letter_id)
-        number = store_cases.get_case_summary(session=session, case_id=case_id).case_number
-        return (
-            record,
-            store_letters.get_letter_content(session=session, letter_id=letter_id),
-            number,
-        )
+        return record, store_letters.get_letter_content(session=session, letter_id=letter_id)
 
-    record, content, number = await service.read(engine, load)
+    record, content = await service.read(engine, load)
+    await service.record_phi_read(engine, service.Reader.of(access.actor, request), case_id)
+    number = access.case.case_number
     extension = "docx" if record.content_type == DOCX_CONTENT_TYPE else "bin"
     return _document(content, record.content_type, f"{number}-{record.kind}.{extension}")
 
@@ -84,13 +84,16 @@ async def download_letter(
     },
 )
 async def preview_letter(
-    case_id: str,
+    access: StaffCase,
     body: LetterPreviewBody,
     engine: EngineDep,
     settings: SettingsDep,
-    actor: Staff,
+    request: Request,
 ) -> Response:
-    """Render a letter of `kind` for the case as it stands now, without storing it."""
+    """Render a letter of `kind` for the case as it stands now, without storing it.
+
+    Carries PHI: the read is recorded."""
+    case_id, actor = access.case_id, access.actor
 
     def load(session: Session) -> tuple[Case, list[CaseDeadline], str]:
         case = store_cases.get_case(session=session, case_id=case_id)
@@ -122,6 +125,7 @@ async def preview_letter(
         raise service.ServiceError(422, f"inconsistent letter input: {exc}") from None
     except LetterTemplateError as exc:
         raise service.ServiceError(500, f"letter template error: {exc}") from None
+    await service.record_phi_read(engine, service.Reader.of(actor, request), case_id)
     return _document(content, DOCX_CONTENT_TYPE, f"{number}-{body.kind.value}-preview.docx")
 
 

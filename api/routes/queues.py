@@ -21,9 +21,10 @@ from domain.enums import CaseStatus
 from domain.escalation import TaskQueue
 from store import audit as store_audit
 from store import tasks as store_tasks
-from store.errors import InvalidTransitionError
+from store.errors import InvalidTransitionError, NotFoundError
 from store.queries import list_cases
 from store.records import CaseFilter, CasePage, TaskPage, TaskRecord
+from store.scope import require_case_in_scope
 
 router = APIRouter(prefix="/api/v1", tags=["queues"])
 
@@ -41,10 +42,14 @@ def is_escalation(task: TaskRecord) -> bool:
 async def my_cases(
     engine: EngineDep, actor: Staff, limit: Limit = 50, offset: Offset = 0
 ) -> CasePage:
-    """Open cases assigned to the caller (the API key's name), most urgent first."""
+    """Open cases assigned to the caller (the API key's name) within the caller's teams, most
+    urgent first."""
     filters = CaseFilter(status=OPEN_STATUSES, assignee=actor.name)
     return await service.read(
-        engine, lambda s: list_cases(session=s, filters=filters, limit=limit, offset=offset)
+        engine,
+        lambda s: list_cases(
+            session=s, filters=filters, limit=limit, offset=offset, scope=actor.scope
+        ),
     )
 
 
@@ -56,18 +61,21 @@ async def escalations(
     limit: Limit = 50,
     offset: Offset = 0,
 ) -> TaskPage:
-    """Open escalation tasks, the one due soonest first."""
+    """Open escalation tasks of the cases the caller may see, the one due soonest first."""
     if queue is not None and queue.value not in ESCALATION_QUEUES:
         queue = None
+    scope = actor.scope
 
     def load(session: Session) -> TaskPage:
         if queue is not None:
             return store_tasks.ur_queue(
-                session=session, queue=queue.value, limit=limit, offset=offset
+                session=session, queue=queue.value, limit=limit, offset=offset, scope=scope
             )
         # Both queues, merged in due order: one page of each, then cut.
         pages = [
-            store_tasks.ur_queue(session=session, queue=name, limit=limit + offset, offset=0)
+            store_tasks.ur_queue(
+                session=session, queue=name, limit=limit + offset, offset=0, scope=scope
+            )
             for name in sorted(ESCALATION_QUEUES)
         ]
         merged = sorted(
@@ -88,10 +96,14 @@ async def escalations(
 async def overdue(
     engine: EngineDep, actor: Staff, limit: Limit = 50, offset: Offset = 0
 ) -> CasePage:
-    """Open cases whose next deadline has passed, the longest overdue first."""
+    """Open cases (of those the caller may see) whose next deadline has passed, the longest
+    overdue first."""
     filters = CaseFilter(overdue_as_of=service.utcnow())
     return await service.read(
-        engine, lambda s: list_cases(session=s, filters=filters, limit=limit, offset=offset)
+        engine,
+        lambda s: list_cases(
+            session=s, filters=filters, limit=limit, offset=offset, scope=actor.scope
+        ),
     )
 
 
@@ -111,7 +123,7 @@ async def complete_task(task_id: TaskId, engine: EngineDep, actor: Staff) -> Tas
     Escalation tasks (UR / supervisor queues): UR staff and admins only."""
 
     def complete(session: Session) -> TaskRecord:
-        task = store_tasks.get_task(session=session, task_id=task_id)
+        task = _task_in_scope(session, actor, task_id)
         _may_complete(actor, task)
         try:
             done = store_tasks.complete_task(
@@ -140,7 +152,7 @@ async def reassign_task(
     """Give an open task to someone else (or back to its queue)."""
 
     def reassign(session: Session) -> TaskRecord:
-        task = store_tasks.get_task(session=session, task_id=task_id)
+        task = _task_in_scope(session, actor, task_id)
         _may_complete(actor, task)
         try:
             moved = (
@@ -166,6 +178,16 @@ async def reassign_task(
         return moved
 
     return await service.write(engine, reassign)
+
+
+def _task_in_scope(session: Session, actor: Actor, task_id: int) -> TaskRecord:
+    """The task, if its case lies within the caller's scope; else "task not found" (404)."""
+    task = store_tasks.get_task(session=session, task_id=task_id)
+    try:
+        require_case_in_scope(session, task.case_id, actor.scope)
+    except NotFoundError:
+        raise NotFoundError("task", task_id) from None
+    return task
 
 
 def _may_complete(actor: Actor, task: TaskRecord) -> None:

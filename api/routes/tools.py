@@ -1,15 +1,18 @@
-"""The deadline calculator and the audit-chain check behind HTTP."""
+"""The deadline calculator, the audit-chain check and the PHI read log behind HTTP."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, HTTPException, status
+from typing import Annotated
+
+from fastapi import APIRouter, HTTPException, Query, status
 
 from api.deps import ReadSession
 from api.errors import ERRORS_AUTH, ERRORS_VALIDATION, ErrorBody
 from api.security import Admin, AnyRole
 from domain.deadlines import DeadlineError, DeadlineQuery, DeadlineResult, compute_deadline
 from store.audit import verify_chain
-from store.records import VerifyResult
+from store.phi_reads import list_reads
+from store.records import PhiReadPage, VerifyResult
 
 router = APIRouter(prefix="/api/v1")
 
@@ -41,3 +44,23 @@ def calculate_deadline(query: DeadlineQuery, actor: AnyRole) -> DeadlineResult:
 def audit_verify(session: ReadSession, actor: Admin) -> VerifyResult:
     """Walk the tamper-evident audit chain and report the first broken link, if any."""
     return verify_chain(session=session)
+
+
+@router.get(
+    "/audit/phi-reads",
+    tags=["audit"],
+    response_model=PhiReadPage,
+    responses={**ERRORS_AUTH, **ERRORS_VALIDATION},
+)
+def audit_phi_reads(
+    session: ReadSession,
+    actor: Admin,
+    case_id: Annotated[str | None, Query(max_length=64)] = None,
+    reader: Annotated[
+        str | None, Query(max_length=200, description="The reader, e.g. case_manager:alice")
+    ] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> PhiReadPage:
+    """Who read which case's PHI, when and through which route, newest first (admin)."""
+    return list_reads(session=session, case_id=case_id, actor=reader, limit=limit, offset=offset)

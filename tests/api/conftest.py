@@ -30,7 +30,7 @@ from temporalio.testing import WorkflowEnvironment
 from api import service
 from api.app import create_app
 from api.security import Actor
-from config.settings import DEV_API_KEYS, Settings
+from config.settings import DEV_API_KEYS, ApiKey, Role, Settings
 from config.temporal import data_converter
 from integrations.gateway import PayerGateway
 from integrations.simulated_payer import Behaviour, Script, SimulatedPayer
@@ -48,6 +48,14 @@ KEYS = {
     "integration": "dev-integration-key",
     "admin": "dev-admin-key",
 }
+# Keys of the scope tests (tests/api/test_scope.py): teams and payer bindings.
+SCOPE_KEYS = {
+    "team_a": "team-a-case-manager-key",
+    "team_b": "team-b-case-manager-key",
+    "other_payer": "other-payer-integration-key",
+    "unbound": "unbound-integration-key",
+}
+OTHER_PAYER_ID = "OTH02"
 MEMBER_ID = "W123456789"
 DENIAL_REASON = "Conservative therapy for 12 weeks is not documented (policy MP-101 §3.2)"
 
@@ -82,7 +90,7 @@ class Stack:
     app: Any
 
     def headers(self, role: str, **extra: str) -> dict[str, str]:
-        return {"X-API-Key": KEYS[role], **extra}
+        return {"X-API-Key": {**KEYS, **SCOPE_KEYS}[role], **extra}
 
     async def post(self, path: str, body: Any, role: str = "case_manager", **headers: str) -> Any:
         return await self.http.post(path, json=body, headers=self.headers(role, **headers))
@@ -117,16 +125,35 @@ class Stack:
         return live["status"] if live else None
 
 
+def api_keys() -> list[ApiKey]:
+    """The dev keys (the integration key bound to PAYER_ID, whose cases the tests open) and the
+    scope tests' keys."""
+    keys = [
+        key.model_copy(update={"payer_id": PAYER_ID}) if key.role == Role.INTEGRATION else key
+        for key in DEV_API_KEYS
+    ]
+
+    def key(name: str, role: Role, **fields: Any) -> ApiKey:
+        return ApiKey(name=name, key=SecretStr(SCOPE_KEYS[name]), role=role, **fields)
+
+    return [
+        *keys,
+        key("team_a", Role.CASE_MANAGER, teams=["team-a"]),
+        key("team_b", Role.CASE_MANAGER, teams=["team-b", "team-b2"]),
+        key("other_payer", Role.INTEGRATION, payer_id=OTHER_PAYER_ID),
+        key("unbound", Role.INTEGRATION),
+    ]
+
+
 def make_settings(database_url: str, task_queue: str, tmp_path: Path) -> Settings:
     return Settings(
         environment="test",
         data_dir=tmp_path,
         database_url=database_url,
+        api_keys=api_keys(),
         task_queue=task_queue,
         webhook_secrets={PAYER_ID: SecretStr(PAYER_SECRET)},
         webhook_tolerance_seconds=300,
-        # The test environment has no built-in keys: the suite configures the documented ones.
-        api_keys=DEV_API_KEYS,
     )
 
 

@@ -39,6 +39,7 @@ ROUTES: list[tuple[str, str, set[str]]] = [
     ("POST", "/api/v1/tasks/1/reassign", STAFF),
     ("POST", "/api/v1/deadlines/calculate", ALL),
     ("GET", "/api/v1/audit/verify", {"admin"}),
+    ("GET", "/api/v1/audit/phi-reads", {"admin"}),
     ("POST", "/fhir/Claim/$submit", {"integration", "admin"}),
     ("POST", "/fhir/notifications", {"integration", "admin"}),
 ]

@@ -21,7 +21,15 @@ from integrations.webhook_signature import (
     WEBHOOK_TIMESTAMP,
     sign_headers,
 )
-from tests.api.conftest import KEYS, PAYER_ID, PAYER_SECRET, Stack, denial, request_body
+from tests.api.conftest import (
+    KEYS,
+    PAYER_ID,
+    PAYER_SECRET,
+    SCOPE_KEYS,
+    Stack,
+    denial,
+    request_body,
+)
 from tests.integrations.pas_helpers import CONFORMANT, load
 
 pytestmark = [pytest.mark.temporal, pytest.mark.postgres]
@@ -264,7 +272,7 @@ async def test_a_payer_cannot_decide_another_payers_case(stack: Stack) -> None:
 async def test_a_key_bound_to_no_payer_cannot_apply_decisions(stack: Stack) -> None:
     await kit_case(stack)
     body = kit_notification([{"system": "urn:x:trace", "value": KIT_TRACE}])
-    headers = {"X-API-Key": KEYS["integration"], "Content-Type": FHIR_JSON}
+    headers = {"X-API-Key": SCOPE_KEYS["unbound"], "Content-Type": FHIR_JSON}
     response = await stack.http.post("/fhir/notifications", content=body, headers=headers)
     assert response.status_code == 403
     assert "not bound to a payer" in response.json()["detail"]

@@ -64,7 +64,10 @@ def _guards(engine: Engine) -> set[str]:
     with engine.connect() as connection:
         if engine.dialect.name == "sqlite":
             found = connection.execute(
-                text("SELECT name FROM sqlite_master WHERE type = 'trigger'")
+                text(
+                    "SELECT name FROM sqlite_master "
+                    "WHERE type = 'trigger' AND tbl_name = 'audit_events'"
+                )
             ).scalars()
             return set(found)
         triggers = connection.execute(

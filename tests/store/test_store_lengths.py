@@ -109,6 +109,7 @@ FILLERS: dict[tuple[str, str], list[Filler]] = {
     ("cases", "external_reference"): [(PriorAuthRequest, "external_reference")],
     ("payer_messages", "payer_id"): [(Payer, "payer_id")],
     ("payer_messages", "case_id"): [(Case, "case_id")],
+    ("phi_reads", "case_id"): [(Case, "case_id")],
 }
 WIDER = {("audit_events", "actor")}
 # Columns only the engine writes, with values of a fixed shape.
@@ -122,6 +123,10 @@ ENGINE_MADE = {
     ("audit_events", "hash"): "64 hex digits",
     ("audit_chain_head", "last_hash"): "64 hex digits",
     ("payer_messages", "message_id"): "the webhook-id header, checked by webhook_signature",
+    ("cases", "team"): "a team name (config.settings.TeamName, at most limits.TEAM)",
+    ("phi_reads", "actor"): "the caller's audit name (`role:name`, at most limits.AUDIT_ACTOR)",
+    ("phi_reads", "route"): "the route's path template",
+    ("phi_reads", "request_id"): "the X-Request-ID, checked by api.limits (limits.REQUEST_ID)",
 }
 
 

@@ -149,7 +149,7 @@ def test_tables_marked_by_an_append_only_trigger_get_select_and_insert_only(
             )
         )
     grants = grant_runtime(engine, runtime_role)
-    assert set(grants.append_only) == {"audit_events", "payer_messages_log"}
+    assert set(grants.append_only) == {"audit_events", "phi_reads", "payer_messages_log"}
     assert "cases" in grants.read_write and "alembic_version" not in grants.read_write
     runtime = make_engine(url_text(make_url(database_url).set(username=runtime_role)))
     try:
