@@ -21,6 +21,7 @@ from sqlalchemy.engine import Engine
 from temporalio.client import Client
 
 from api.errors import install_error_handlers
+from api.limits import install_input_limits
 from api.routes import actions, cases, health, letters, payers, queues, tools
 from config.logging import get_logger
 from config.settings import Settings, get_settings
@@ -73,6 +74,7 @@ def create_app(
     )
     install_error_handlers(app)
     app.middleware("http")(_request_context)
+    install_input_limits(app, settings)
     app.include_router(health.router)
     for module in (cases, actions, letters, queues, payers, tools):
         app.include_router(module.router)

@@ -91,6 +91,11 @@ class Settings(BaseSettings):
     sandbox_payer_port: int = 8100
     # Regime assumed for PAS intake bundles (a PAS bundle does not say which rules govern).
     pas_default_regime: str = "medicare_advantage"
+    # Request limits (api/limits.py): bytes of a request body on FHIR routes (PAS bundles,
+    # `/fhir/...`) and on every other route, and how deeply a JSON body may nest.
+    max_fhir_body_bytes: int = Field(default=5 * 1024 * 1024, ge=1024, le=100 * 1024 * 1024)
+    max_body_bytes: int = Field(default=256 * 1024, ge=1024, le=100 * 1024 * 1024)
+    max_json_depth: int = Field(default=32, ge=4, le=512)
 
     @model_validator(mode="after")
     def _production_needs_real_config(self) -> Settings:

@@ -6,6 +6,7 @@ leaves the open state once: done or cancelled, with who and when in `completed_b
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime
 from typing import Any
 
@@ -178,14 +179,18 @@ def ur_queue(
     due_before: datetime | None = None,
     limit: int = 50,
     offset: int = 0,
+    queues: Collection[str] | None = None,
 ) -> TaskPage:
-    """Open tasks, most urgent first (by due moment; tasks without one last)."""
+    """Open tasks, most urgent first (by due moment; tasks without one last); `queues` keeps
+    the tasks of any of those queues (paged in the database, like `queue`)."""
     check_page(limit, offset)
     count: SelectOfScalar[int] = select(func.count()).select_from(TaskRow)
     query = _with_case_number()
     conditions: list[Any] = [TaskRow.status == TaskStatus.OPEN.value]
     if queue is not None:
         conditions.append(TaskRow.queue == queue)
+    if queues is not None:
+        conditions.append(col(TaskRow.queue).in_(sorted(queues)))
     if assignee is not None:
         conditions.append(TaskRow.assignee == assignee)
     if due_before is not None:

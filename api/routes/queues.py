@@ -14,6 +14,7 @@ from sqlmodel import Session
 from api import service
 from api.deps import EngineDep
 from api.errors import ERRORS_AUTH, ERRORS_CONFLICT, ERRORS_NOT_FOUND, ERRORS_VALIDATION
+from api.paging import Limit, Offset
 from api.schemas import ReassignBody
 from api.security import Actor, Staff
 from config.settings import Role
@@ -29,8 +30,6 @@ router = APIRouter(prefix="/api/v1", tags=["queues"])
 
 OPEN_STATUSES = [s for s in CaseStatus if s not in (CaseStatus.CLOSED, CaseStatus.WITHDRAWN)]
 ESCALATION_QUEUES = frozenset({TaskQueue.UR.value, TaskQueue.SUPERVISOR.value})
-Limit = Annotated[int, Query(ge=1, le=500)]
-Offset = Annotated[int, Query(ge=0)]
 
 
 def is_escalation(task: TaskRecord) -> bool:
@@ -65,20 +64,10 @@ async def escalations(
             return store_tasks.ur_queue(
                 session=session, queue=queue.value, limit=limit, offset=offset
             )
-        # Both queues, merged in due order: one page of each, then cut.
-        pages = [
-            store_tasks.ur_queue(session=session, queue=name, limit=limit + offset, offset=0)
-            for name in sorted(ESCALATION_QUEUES)
-        ]
-        merged = sorted(
-            (task for page in pages for task in page.items),
-            key=lambda t: (t.due_at is None, t.due_at or t.created_at, t.task_id),
-        )
-        return TaskPage(
-            items=merged[offset : offset + limit],
-            total=sum(page.total for page in pages),
-            limit=limit,
-            offset=offset,
+        # Both queues in one query, paged by the database (merging a page of each queue here
+        # asked the store for limit + offset rows, past its page size: a 500).
+        return store_tasks.ur_queue(
+            session=session, queues=ESCALATION_QUEUES, limit=limit, offset=offset
         )
 
     return await service.read(engine, load)
