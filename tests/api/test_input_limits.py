@@ -180,9 +180,7 @@ async def test_depth_counts_structure_not_brackets_in_strings(stack: Stack) -> N
 
 async def test_nul_characters_are_refused_and_store_nothing(stack: Stack) -> None:
     body = json.dumps(request_body(clinical_summary="before\u0000after")).encode()
-    response = await stack.http.post(
-        "/api/v1/cases", content=body, headers=json_headers(stack)
-    )
+    response = await stack.http.post("/api/v1/cases", content=body, headers=json_headers(stack))
     assert_problem(response, 422, "body", "NUL characters")
     escaped_backslash = json.dumps(request_body(clinical_summary="C:\\u0000dir")).encode()
     assert b"\\\\u0000" in escaped_backslash  # text, not a NUL: accepted
@@ -226,7 +224,7 @@ async def test_escalations_page_past_the_first_page_of_each_queue(stack: Stack) 
     seed_escalations(stack, 260)
     everything: list[str] = []
     for offset in range(0, 520, 200):
-        page = (await stack.get("/api/v1/queues/escalations", "ur_staff", limit=200, offset=offset))
+        page = await stack.get("/api/v1/queues/escalations", "ur_staff", limit=200, offset=offset)
         assert page.status_code == 200, page.text
         assert page.json()["total"] == 520
         everything += [task["title"] for task in page.json()["items"]]
