@@ -9,8 +9,9 @@ Two pure ASGI middlewares (no `BaseHTTPMiddleware`), installed by `install_input
   lying `Content-Length` cannot get past it: over the route's limit the answer is 413 and the
   route never runs. FHIR routes (`/fhir/...`, PAS bundles) have a larger limit than the rest.
   A body within the limit is then scanned for JSON nesting depth (a bracket count that skips
-  strings, no parsing) and a `\\u0000` escape (PostgreSQL text cannot hold NUL); a NUL in the
-  path or query string is refused too. Only then is the body handed, whole, to the route.
+  strings, no parsing), numbers of more than 1,000 digits (Python's parser raises a ValueError
+  past 4,300) and a `\\u0000` escape (PostgreSQL text cannot hold NUL); a NUL in the path or
+  query string is refused too. Only then is the body handed, whole, to the route.
 
 Refusals use the API's error shapes: an `ErrorBody` problem body on JSON routes, an
 OperationOutcome (`application/fhir+json`) on FHIR routes, each naming the field.
@@ -41,17 +42,25 @@ _BRACKETS_TO_SQUARE = bytes.maketrans(b"{}", b"[]")
 _BRACKET_RUN = re.compile(rb"\[+|\]+")
 # A \u0000 escape preceded by an even number of backslashes (an odd count escapes the `\`).
 _NUL_ESCAPE = re.compile(rb"(?<!\\)(?:\\\\)*\\u0000")
+# Python refuses to convert integers of more than 4,300 digits (a ValueError, not a JSON error).
+MAX_NUMBER_DIGITS = 1000
+_LONG_NUMBER = re.compile(rb"[0-9]{%d}" % (MAX_NUMBER_DIGITS + 1))
 
 
-def json_depth(body: bytes) -> int:
-    """How deeply arrays and objects nest in `body` (0 for a scalar), without parsing it.
-
-    Brackets inside strings do not count. Malformed JSON gets a number too (the parser refuses
-    it afterwards); unclosed brackets count as open. Linear in the body's size.
-    """
+def outside_strings(body: bytes) -> bytes:
+    """The bytes of a JSON text that are not inside a string (structure, numbers, literals)."""
     # Drop escaped backslashes, then escaped quotes: every `"` left delimits a string.
     plain = body.replace(b"\\\\", b"").replace(b'\\"', b"")
-    brackets = b"".join(plain.split(b'"')[::2]).translate(_BRACKETS_TO_SQUARE, _NOT_BRACKETS)
+    return b"".join(plain.split(b'"')[::2])
+
+
+def json_depth(structure: bytes) -> int:
+    """How deeply arrays and objects nest (0 for a scalar), given `outside_strings(body)`.
+
+    Malformed JSON gets a number too (the parser refuses it afterwards); unclosed brackets
+    count as open. Linear in the body's size.
+    """
+    brackets = structure.translate(_BRACKETS_TO_SQUARE, _NOT_BRACKETS)
     # Removing every empty pair `[]` lowers the depth by exactly one; cheap while it shrinks a
     # lot (a typical body is mostly leaves). Then count the rest run by run.
     peeled = 0
@@ -202,8 +211,8 @@ class BodyLimits:
         body = b"".join(chunks)
 
         if body:
-            depth = json_depth(body)
-            if depth > self.max_json_depth:
+            structure = outside_strings(body)
+            if json_depth(structure) > self.max_json_depth:
                 await refuse(
                     send,
                     path=path,
@@ -211,6 +220,16 @@ class BodyLimits:
                     field="body",
                     message=f"JSON nested deeper than {self.max_json_depth} levels",
                     fhir_code="too-costly",
+                )
+                return
+            if _LONG_NUMBER.search(structure) is not None:
+                await refuse(
+                    send,
+                    path=path,
+                    status=bad_status,
+                    field="body",
+                    message=f"a JSON number has more than {MAX_NUMBER_DIGITS:,} digits",
+                    fhir_code="too-long",
                 )
                 return
             if has_nul_escape(body):

@@ -31,7 +31,7 @@ from config.temporal import data_converter
 from store.database import make_engine
 from store.migrate import upgrade
 from store.scratch import scratch_postgres_database
-from tests.api.conftest import KEYS, TEST_CODEC_KEYS, running_stack
+from tests.api.conftest import KEYS, TEST_CODEC_KEYS, request_body, running_stack
 from tests.api.fuzzing import Figures, fuzz
 from workflows.constants import search_attribute_cli_args
 
@@ -56,6 +56,8 @@ async def run(examples: int, seed: int, url: str, tmp: Path) -> Figures:
     engine = make_engine(url)
     try:
         async with running_stack(env, engine, url, tmp) as stack:
+            opened = await stack.post("/api/v1/cases", request_body())
+            assert opened.status_code == 201, opened.text
             loop = asyncio.get_running_loop()
             return await asyncio.to_thread(
                 fuzz,
@@ -65,6 +67,7 @@ async def run(examples: int, seed: int, url: str, tmp: Path) -> Figures:
                 keys=KEYS,
                 examples=examples,
                 seed=seed,
+                case_id=opened.json()["case_id"],
             )
     finally:
         engine.dispose()

@@ -22,6 +22,7 @@ from typing import Any
 import httpx
 import schemathesis
 from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import strategies as st
 from hypothesis.errors import Unsatisfiable
 from schemathesis.checks import not_a_server_error
 from schemathesis.generation import GenerationMode
@@ -117,18 +118,25 @@ def fuzz(
     keys: dict[str, str],
     examples: int,
     seed: int | None = None,
+    case_id: str | None = None,
     skip: Callable[[Any, str | None], bool] | None = None,
     tolerated: Callable[[ServerError], bool] | None = None,
 ) -> Figures:
     """Run `examples` generated requests per operation, role and generation mode (blocking:
-    call it from a thread other than `loop`'s). `tolerated` marks known 5xx kept out of
-    `Figures.errors` (they are still counted in the statuses)."""
+    call it from a thread other than `loop`'s). With `case_id` (an open case), about half the
+    requests to `/cases/{case_id}/...` name that case, so actions reach its workflow.
+    `tolerated` marks known 5xx kept out of `Figures.errors` (still counted in the statuses)."""
     figures = Figures()
     schema = load_schema(app)
     started = time.perf_counter()
     for operation in operations(schema):
         for mode in MODES:
             strategy = operation.as_strategy(generation_mode=mode)
+            if case_id is not None and "{case_id}" in operation.path:
+                real = operation.as_strategy(
+                    generation_mode=mode, path_parameters={"case_id": case_id}
+                )
+                strategy = st.one_of(strategy, real)
             for role in ROLES:
                 if skip is not None and skip(operation, role):
                     continue

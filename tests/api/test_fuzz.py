@@ -13,7 +13,7 @@ import os
 
 import pytest
 
-from tests.api.conftest import KEYS, Stack
+from tests.api.conftest import KEYS, Stack, request_body
 from tests.api.fuzzing import fuzz
 
 pytestmark = [pytest.mark.temporal]
@@ -22,9 +22,17 @@ EXAMPLES = int(os.environ.get("PRIORAUTH_FUZZ_EXAMPLES", "4"))
 
 
 async def test_no_request_gets_a_server_error(stack: Stack) -> None:
+    opened = await stack.post("/api/v1/cases", request_body())
+    assert opened.status_code == 201, opened.text
     loop = asyncio.get_running_loop()
     figures = await asyncio.to_thread(
-        fuzz, app=stack.app, http=stack.http, loop=loop, keys=KEYS, examples=EXAMPLES
+        fuzz,
+        app=stack.app,
+        http=stack.http,
+        loop=loop,
+        keys=KEYS,
+        examples=EXAMPLES,
+        case_id=opened.json()["case_id"],
     )
     print(figures.summary())
     assert figures.requests > 0

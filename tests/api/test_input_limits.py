@@ -175,6 +175,19 @@ async def test_depth_counts_structure_not_brackets_in_strings(stack: Stack) -> N
     assert ok.status_code == 201, ok.text
 
 
+@pytest.mark.parametrize("route", ["/api/v1/cases", *FHIR_ROUTES, "/api/v1/payer-events"])
+async def test_numbers_too_long_to_convert_are_refused(stack: Stack, route: str) -> None:
+    headers = {**stack.headers("integration"), "Content-Type": "application/json"}
+    body = b'{"resourceType": "Bundle", "total": ' + b"7" * 5000 + b"}"
+    response = await stack.http.post(route, content=body, headers=headers)
+    if route.startswith("/fhir/"):
+        assert_outcome(response, 400, "too-long", "more than 1,000 digits")
+    else:
+        assert_problem(response, 422, "body", "more than 1,000 digits")
+    in_a_string = json.dumps(request_body(clinical_summary="7" * 5000)).encode()
+    assert (await stack.http.post(route, content=in_a_string, headers=headers)).status_code < 500
+
+
 # ---------------------------------------------------------------- NUL characters
 
 
