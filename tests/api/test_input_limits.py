@@ -294,6 +294,16 @@ async def test_query_values_out_of_range_name_the_parameter(stack: Stack) -> Non
     assert [e["field"] for e in escalation.json()["errors"]] == ["queue"]
 
 
+@pytest.mark.parametrize("action", ["complete", "reassign"])
+async def test_task_ids_past_the_column_range_are_422(stack: Stack, action: str) -> None:
+    for task_id, status in [(2**31 - 1, 404), (2**31, 422), (10**40, 422), (0, 422)]:
+        body = {"assignee": None} if action == "reassign" else {}
+        response = await stack.post(f"/api/v1/tasks/{task_id}/{action}", body, "ur_staff")
+        assert response.status_code == status, (task_id, response.text)
+        if status == 422:
+            assert "task_id" in [e["field"] for e in response.json()["errors"]]
+
+
 # ---------------------------------------------------------------- headers
 
 
