@@ -30,7 +30,10 @@ from starlette.middleware import Middleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.errors import ErrorBody, FieldError
+from config.logging import get_logger
 from config.settings import Settings
+
+log = get_logger("priorauth.api")
 
 FHIR_PREFIX = "/fhir/"
 REQUEST_ID_HEADER = b"x-request-id"
@@ -123,6 +126,14 @@ class RequestIdGuard:
         if scope["type"] == "http":
             for name, value in scope["headers"]:
                 if name == REQUEST_ID_HEADER and REQUEST_ID.fullmatch(value) is None:
+                    # Outside the request-id middleware: this is the request's only log line.
+                    log.info(
+                        "request",
+                        method=scope["method"],
+                        path=scope["path"],
+                        status=400,
+                        refused="X-Request-ID",
+                    )
                     await refuse(
                         send,
                         path=scope["path"],
