@@ -304,6 +304,14 @@ async def test_task_ids_past_the_column_range_are_422(stack: Stack, action: str)
             assert "task_id" in [e["field"] for e in response.json()["errors"]]
 
 
+async def test_empty_letter_id_on_sign_off_is_422(stack: Stack) -> None:
+    opened = await stack.post("/api/v1/cases", request_body())
+    case_id = opened.json()["case_id"]
+    response = await stack.post(f"/api/v1/cases/{case_id}/appeals/1/sign-off", {"letter_id": ""})
+    assert response.status_code == 422, response.text
+    assert [e["field"] for e in response.json()["errors"]] == ["letter_id"]
+
+
 # ---------------------------------------------------------------- headers
 
 
