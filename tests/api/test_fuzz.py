@@ -18,7 +18,7 @@ from tests.api.fuzzing import fuzz
 
 pytestmark = [pytest.mark.temporal]
 
-EXAMPLES = int(os.environ.get("PRIORAUTH_FUZZ_EXAMPLES", "3"))
+EXAMPLES = int(os.environ.get("PRIORAUTH_FUZZ_EXAMPLES", "4"))
 
 
 async def test_no_request_gets_a_server_error(stack: Stack) -> None:
