@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install lock run test lint typecheck check bench clean
+.PHONY: install lock run test lint typecheck check bench fuzz clean
 
 $(STAMP): pyproject.toml constraints.txt
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "priorauth needs Python 3.11 or newer (set PYTHON=python3.11)")'
@@ -48,6 +48,10 @@ bench: install
 	$(BIN)/python bench/letters.py
 	$(BIN)/python bench/cases.py 100
 	$(BIN)/python bench/api.py
+
+## API fuzz, the long run (schemathesis, every route and role); FUZZ_ARGS="--examples 50 --seed 1".
+fuzz: install
+	$(BIN)/python bench/fuzz.py $(FUZZ_ARGS)
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

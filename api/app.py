@@ -22,6 +22,7 @@ from temporalio.client import Client
 
 from api.docs_assets import install_docs
 from api.errors import install_error_handlers
+from api.limits import install_input_limits
 from api.routes import actions, cases, health, letters, payers, queues, tools
 from config.logging import ensure_logging, get_logger
 from config.readiness import ServerRole, exit_unless_ready, require_production_ready
@@ -82,6 +83,7 @@ def create_app(
     install_docs(app)
     install_error_handlers(app)
     app.middleware("http")(_request_context)
+    install_input_limits(app, settings)
     app.include_router(health.router)
     for module in (cases, actions, letters, queues, payers, tools):
         app.include_router(module.router)

@@ -140,6 +140,7 @@ class FileAppealBody(Body):
 class SignOffBody(Body):
     letter_id: str | None = Field(
         default=None,
+        min_length=1,  # as SignOffInput: "" passed here and failed there (a 500, found by fuzz)
         max_length=120,
         description="The letter awaiting sign-off; default: the one the appeal is waiting on",
     )

@@ -134,6 +134,11 @@ class Settings(BaseSettings):
     reconcile_interval_seconds: float = Field(default=60.0, ge=0)
     reconcile_grace_seconds: float = Field(default=30.0, ge=0)
     reconcile_batch_size: int = Field(default=200, ge=1, le=5_000)
+    # Request limits (api/limits.py): bytes of a request body on FHIR routes (PAS bundles,
+    # `/fhir/...`) and on every other route, and how deeply a JSON body may nest.
+    max_fhir_body_bytes: int = Field(default=5 * 1024 * 1024, ge=1024, le=100 * 1024 * 1024)
+    max_body_bytes: int = Field(default=256 * 1024, ge=1024, le=100 * 1024 * 1024)
+    max_json_depth: int = Field(default=32, ge=4, le=512)
 
     @model_validator(mode="after")
     def _temporal_tls_is_complete(self) -> Settings:

@@ -14,6 +14,9 @@ from store.tables import CaseRow
 
 T = TypeVar("T")
 MAX_PAGE = 500
+# Deepest page a listing serves: past it, narrow the filters (a huge OFFSET would overflow the
+# database's 64-bit integer and scans every skipped row).
+MAX_OFFSET = 1_000_000
 
 
 class Unset(Enum):
@@ -60,5 +63,5 @@ def require_case(session: Session, case_id: str) -> CaseRow:
 def check_page(limit: int, offset: int) -> None:
     if not 1 <= limit <= MAX_PAGE:
         raise ValueError(f"limit must be between 1 and {MAX_PAGE}")
-    if offset < 0:
-        raise ValueError("offset must not be negative")
+    if not 0 <= offset <= MAX_OFFSET:
+        raise ValueError(f"offset must be between 0 and {MAX_OFFSET}")

@@ -6,6 +6,7 @@ leaves the open state once: done or cancelled, with who and when in `completed_b
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime
 from typing import Any
 
@@ -180,9 +181,11 @@ def ur_queue(
     limit: int = 50,
     offset: int = 0,
     scope: CaseScope = EVERY_CASE,
+    queues: Collection[str] | None = None,
 ) -> TaskPage:
     """Open tasks, most urgent first (by due moment; tasks without one last), of the cases
-    within `scope` only."""
+    within `scope` only; `queues` keeps the tasks of any of those queues (paged in the
+    database, like `queue`)."""
     check_page(limit, offset)
     count: SelectOfScalar[int] = select(func.count()).select_from(TaskRow)
     if not scope.unrestricted:
@@ -191,6 +194,8 @@ def ur_queue(
     conditions: list[Any] = [TaskRow.status == TaskStatus.OPEN.value, *scope.conditions()]
     if queue is not None:
         conditions.append(TaskRow.queue == queue)
+    if queues is not None:
+        conditions.append(col(TaskRow.queue).in_(sorted(queues)))
     if assignee is not None:
         conditions.append(TaskRow.assignee == assignee)
     if due_before is not None:

@@ -16,6 +16,7 @@ from api.errors import (
     ERRORS_UNAVAILABLE,
     ERRORS_VALIDATION,
 )
+from api.paging import Limit, Offset
 from api.schemas import CaseDetail, CaseOpened, Timeline
 from api.security import AnyRole, AnyRoleCase, StaffOrIntegration
 from config.settings import TEAM_PATTERN
@@ -105,8 +106,8 @@ async def search_cases(
     overdue: Annotated[bool, Query(description="Open cases past their next due moment")] = False,
     q: Annotated[str | None, Query(max_length=64, description="Case-number text search")] = None,
     sort: CaseSort = CaseSort.DUE,
-    limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    limit: Limit = 50,
+    offset: Offset = 0,
 ) -> CasePage:
     """Cases matching every filter given, most urgent first (or newest), one page at a time.
 

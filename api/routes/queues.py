@@ -14,6 +14,7 @@ from sqlmodel import Session
 from api import service
 from api.deps import EngineDep
 from api.errors import ERRORS_AUTH, ERRORS_CONFLICT, ERRORS_NOT_FOUND, ERRORS_VALIDATION
+from api.paging import Limit, Offset
 from api.schemas import ReassignBody
 from api.security import Actor, Staff
 from config.settings import Role
@@ -30,8 +31,6 @@ router = APIRouter(prefix="/api/v1", tags=["queues"])
 
 OPEN_STATUSES = [s for s in CaseStatus if s not in (CaseStatus.CLOSED, CaseStatus.WITHDRAWN)]
 ESCALATION_QUEUES = frozenset({TaskQueue.UR.value, TaskQueue.SUPERVISOR.value})
-Limit = Annotated[int, Query(ge=1, le=500)]
-Offset = Annotated[int, Query(ge=0)]
 
 
 def is_escalation(task: TaskRecord) -> bool:
@@ -71,22 +70,14 @@ async def escalations(
             return store_tasks.ur_queue(
                 session=session, queue=queue.value, limit=limit, offset=offset, scope=scope
             )
-        # Both queues, merged in due order: one page of each, then cut.
-        pages = [
-            store_tasks.ur_queue(
-                session=session, queue=name, limit=limit + offset, offset=0, scope=scope
-            )
-            for name in sorted(ESCALATION_QUEUES)
-        ]
-        merged = sorted(
-            (task for page in pages for task in page.items),
-            key=lambda t: (t.due_at is None, t.due_at or t.created_at, t.task_id),
-        )
-        return TaskPage(
-            items=merged[offset : offset + limit],
-            total=sum(page.total for page in pages),
+        # Both queues in one query, paged by the database (merging a page of each queue here
+        # asked the store for limit + offset rows, past its page size: a 500).
+        return store_tasks.ur_queue(
+            session=session,
+            queues=ESCALATION_QUEUES,
             limit=limit,
             offset=offset,
+            scope=scope,
         )
 
     return await service.read(engine, load)
@@ -113,7 +104,8 @@ TASK_RESPONSES: dict[int | str, dict[str, object]] = {
     **ERRORS_CONFLICT,
     **ERRORS_VALIDATION,
 }
-TaskId = Annotated[int, Path(ge=1)]
+# Task ids are INTEGER columns: a larger id overflowed on PostgreSQL (a 500, found by the fuzz).
+TaskId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 
 
 @router.post("/tasks/{task_id}/complete", response_model=TaskRecord, responses=TASK_RESPONSES)

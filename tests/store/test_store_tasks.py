@@ -154,3 +154,23 @@ def test_ur_queue_lists_open_tasks_most_urgent_first(engine: Engine, case_ids: l
         assert [t.title for t in due_soon.items] == ["Review 1", "Review 3"]
         with pytest.raises(ValueError):
             ur_queue(session=session, limit=0)
+
+
+def test_ur_queue_pages_several_queues_in_due_order(engine: Engine, case_ids: list[str]) -> None:
+    with transaction(engine) as session:
+        for index in range(6):
+            create_task(
+                session=session,
+                idempotency_key=f"m{index}",
+                case_id=case_ids[0],
+                kind=TaskKind.UR_QUEUE,
+                title=f"Task {index}",
+                due_at=T0 + samples.hours(index),
+                queue=["ur", "supervisor", "assignee"][index % 3],
+            )
+    with transaction(engine) as session:
+        page = ur_queue(session=session, queues={"ur", "supervisor"}, limit=2, offset=1)
+        assert [t.title for t in page.items] == ["Task 1", "Task 3"]
+        assert page.total == 4
+        with pytest.raises(ValueError, match="offset"):
+            ur_queue(session=session, queues={"ur"}, offset=1_000_001)
