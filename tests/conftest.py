@@ -9,6 +9,7 @@ database migrated to the latest revision. Every test runs with PRIORAUTH_ENVIRON
 
 from __future__ import annotations
 
+import logging
 import os
 import secrets
 from collections.abc import Iterator
@@ -19,6 +20,7 @@ from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import URL
 from sqlalchemy.exc import OperationalError
 
+from config.logging import RedactingHandler
 from store.database import make_engine, normalize_url
 from store.migrate import upgrade
 from store.scratch import scratch_postgres_database
@@ -86,3 +88,16 @@ def engine(database_url: str) -> Iterator[Engine]:
         yield engine
     finally:
         engine.dispose()
+
+
+@pytest.fixture(autouse=True)
+def _logging_set_up_by_a_test_ends_with_it() -> Iterator[None]:
+    """A test that configures logging (an API app under test does) must not leave its handler
+    behind: it writes to the standard output of whatever runs next, such as a command whose
+    output a later test parses."""
+    root = logging.getLogger()
+    before = set(root.handlers)
+    yield
+    for handler in root.handlers[:]:
+        if isinstance(handler, RedactingHandler) and handler not in before:
+            root.removeHandler(handler)

@@ -8,7 +8,9 @@ from fastapi import APIRouter, HTTPException, Query, status
 
 from api.deps import ReadSession
 from api.errors import ERRORS_AUTH, ERRORS_VALIDATION, ErrorBody
+from api.paging import Limit, Offset
 from api.security import Admin, AnyRole
+from domain import limits
 from domain.deadlines import DeadlineError, DeadlineQuery, DeadlineResult, compute_deadline
 from store.audit import verify_chain
 from store.phi_reads import list_reads
@@ -55,12 +57,13 @@ def audit_verify(session: ReadSession, actor: Admin) -> VerifyResult:
 def audit_phi_reads(
     session: ReadSession,
     actor: Admin,
-    case_id: Annotated[str | None, Query(max_length=64)] = None,
+    case_id: Annotated[str | None, Query(max_length=limits.CASE_ID)] = None,
     reader: Annotated[
-        str | None, Query(max_length=200, description="The reader, e.g. case_manager:alice")
+        str | None,
+        Query(max_length=limits.AUDIT_ACTOR, description="The reader, e.g. case_manager:alice"),
     ] = None,
-    limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    limit: Limit = 50,
+    offset: Offset = 0,
 ) -> PhiReadPage:
     """Who read which case's PHI, when and through which route, newest first (admin)."""
     return list_reads(session=session, case_id=case_id, actor=reader, limit=limit, offset=offset)

@@ -308,14 +308,16 @@ async def test_hostile_headers_get_one_401_and_change_nothing(stack: Stack, path
     body = json.dumps(event).encode()
     nested = b"[" * 100_000 + b"]" * 100_000
     answers = set()
-    cases = {**hostile_headers(body), "deeply nested body": {}}
-    for name, headers in cases.items():
-        content = nested if name == "deeply nested body" else body
-        response = await stack.http.post(path, content=content, headers=headers)
+    for name, headers in hostile_headers(body).items():
+        response = await stack.http.post(path, content=body, headers=headers)
         assert response.status_code == 401, (name, response.text)
         answers.add(response.text)
     assert len(answers) == 1  # unknown payer, missing header and bad signature look alike
     assert UNSIGNED in answers.pop()
+    # A body too deep to parse is refused by the input limits before anything reads it.
+    deep = await stack.http.post(path, content=nested, headers={})
+    assert deep.status_code in (400, 422), deep.text
+    assert "nested deeper" in deep.text
     live = (await stack.case(case["case_id"]))["live"]
     assert live["decision_ids"] == []
 
@@ -533,4 +535,5 @@ async def test_deeply_nested_signed_bodies_are_4xx(stack: Stack) -> None:
             content=nested,
             headers={**sign_headers(nested, PAYER_SECRET), "Content-Type": "application/json"},
         )
-        assert event.status_code == 422, event.text
+        # The deepest body is also past the size limit of a JSON route (api.limits).
+        assert event.status_code == (422 if len(nested) <= 256 * 1024 else 413), event.text
