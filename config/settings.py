@@ -13,6 +13,8 @@ from typing import Literal
 from pydantic import BaseModel, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from domain.polling import PollSchedule
+
 DEFAULT_DATA_DIR = Path("var")
 
 
@@ -91,6 +93,11 @@ class Settings(BaseSettings):
     sandbox_payer_port: int = 8100
     # Regime assumed for PAS intake bundles (a PAS bundle does not say which rules govern).
     pas_default_regime: str = "medicare_advantage"
+    # When a case asks the payer (`$inquire`) while its decision is awaited, for a lost
+    # notification: PRIORAUTH_POLLING__FIRST / __EARLY_EVERY / __EARLY_PERIOD / __LATE_EVERY /
+    # __MAX_GAP as ISO 8601 durations such as PT5M (default: 5 min, then every 30 min for 6 h,
+    # then hourly). New cases take the schedule at their start.
+    polling: PollSchedule = Field(default_factory=PollSchedule)
 
     @model_validator(mode="after")
     def _production_needs_real_config(self) -> Settings:
