@@ -13,7 +13,7 @@
 - Drill controls (`/sandbox/...`, for fault drills and tests, see docs/security.d/drills.md):
   `GET /sandbox/claims` counts what the payer saw per request (distinct submissions, resent
   posts, inquiries, notifications sent and dropped); `POST /sandbox/claims/{key}/decide` makes
-  a new decision without notifying; `POST /sandbox/claims/{key}/notify/{version}` sends (again)
+  new decisions without notifying; `POST /sandbox/claims/{key}/notify/{version}` sends (again)
   the notification of any decision it made, old ones included.
 
 Not a real payer: no authentication, state in memory, no Subscription resource management
@@ -432,31 +432,40 @@ def _add_drill_controls(app: FastAPI, state: SandboxState) -> None:
 
     @app.post("/sandbox/claims/{key}/decide")
     async def decide(key: str, request: Request) -> JSONResponse:
-        """A new decision on every item (body `{"behaviour": "approve"}`), not notified."""
+        """New decisions on every item, in order, not notified (body `{"behaviours": ["approve",
+        "deny"]}`). They are `step_seconds` apart (default 1, PAS instants have whole seconds),
+        the last one now unless the request's previous decision is too recent for that."""
         record = claim(key)
         if isinstance(record, JSONResponse):
             return record
         try:
-            behaviour = SandboxBehaviour(json.loads(await request.body())["behaviour"])
+            body = json.loads(await request.body())
+            behaviours = [SandboxBehaviour(b) for b in body["behaviours"]]
+            step = timedelta(seconds=float(body.get("step_seconds", 1.0)))
         except (ValueError, KeyError, TypeError):
-            return _problem(400, "invalid", 'body must be {"behaviour": <sandbox behaviour>}')
+            return _problem(
+                400, "invalid", 'body must be {"behaviours": [<sandbox behaviour>, ...]}'
+            )
         now = state.clock()
         record.final = None
-        record.results = [
-            _decide(
-                item,
-                state.script.rule_for(record.intake.member_id, item.product_or_service.code),
-                behaviour,
-                key=key,
-                today=now.date(),
-                authorized_days=state.script.authorized_days,
-            )
-            for item in record.intake.items
-        ]
-        record.version += 1
-        record.created = now
-        record.remember()
-        return JSONResponse({"version": record.version})
+        versions = []
+        for left, behaviour in reversed(list(enumerate(reversed(behaviours)))):
+            record.results = [
+                _decide(
+                    item,
+                    state.script.rule_for(record.intake.member_id, item.product_or_service.code),
+                    behaviour,
+                    key=key,
+                    today=now.date(),
+                    authorized_days=state.script.authorized_days,
+                )
+                for item in record.intake.items
+            ]
+            record.version += 1
+            record.created = max(now - left * step, record.created + step)
+            record.remember()
+            versions.append(record.version)
+        return JSONResponse({"versions": versions})
 
     @app.post("/sandbox/claims/{key}/notify/{version}")
     async def notify(key: str, version: int) -> JSONResponse:

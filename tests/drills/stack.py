@@ -122,6 +122,10 @@ class Stack:
                 "PRIORAUTH_PAS_BASE_URL": self.payer_url,
                 "PRIORAUTH_SANDBOX_WEBHOOK_SECRET": self.webhook_secret,
                 "PRIORAUTH_WEBHOOK_SECRETS": json.dumps({"SANDBOX": self.webhook_secret}),
+                # Reconciliation polls within seconds, so a lost notification is found in
+                # the drill's time (production: 5 minutes, then every 30).
+                "PRIORAUTH_POLLING__FIRST": "PT3S",
+                "PRIORAUTH_POLLING__EARLY_EVERY": "PT3S",
                 "PRIORAUTH_LOG_FORMAT": "json",
                 "PYTHONUNBUFFERED": "1",
             }
@@ -242,10 +246,10 @@ class Stack:
 
     def stop(self) -> None:
         """End every process this stack started, newest first (SIGINT, then SIGKILL)."""
-        for name, process in reversed(list(self.processes.items())):
+        for process in reversed(list(self.processes.values())):
             if process.poll() is None:
                 process.send_signal(signal.SIGINT)
-        for name, process in reversed(list(self.processes.items())):
+        for process in reversed(list(self.processes.values())):
             try:
                 process.wait(timeout=15)
             except subprocess.TimeoutExpired:
