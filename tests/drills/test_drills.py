@@ -15,6 +15,7 @@ and the audit chain verifies. The figures go to the terminal summary ("fault dri
 from __future__ import annotations
 
 import asyncio
+import re
 import time
 from collections import Counter
 from dataclasses import dataclass
@@ -34,21 +35,32 @@ from workflows.prior_auth_flow import INQUIRY_ACTOR
 
 pytestmark = [pytest.mark.temporal]
 
-# What the sandbox payer does with each service code (tests/drills/conftest.py SANDBOX_SCRIPT):
-# the state the case must reach and how many payer decisions it applies on the way.
-BY_CODE = {
-    "27447": (CaseStatus.APPROVED, 1),  # approved in the synchronous answer
-    "97110": (CaseStatus.APPROVED, 2),  # pended, then approved by rest-hook notification
-    "E0601": (CaseStatus.DENIED, 1),  # denied in the synchronous answer
-}
-MID_FLIGHT_CASES = 24
-SETTLE_SECONDS = 150.0  # a killed worker's payer call is retried after its 60 s timeout
+SYNC = "payer:pas"  # the audit actor of an answer the payer gave to the submission itself
 
 
 @dataclass
 class Expected:
+    """The state a case must reach, how many payer decisions it applies on the way (fewer
+    when a later one arrives before an earlier one: the earlier is then never news), and who
+    must have delivered the last one (None: any channel)."""
+
     status: CaseStatus
-    decisions: int
+    decisions: tuple[int, int]
+    last_by: str | None = None
+
+
+# What the sandbox payer does with each service code (tests/drills/conftest.py SANDBOX_SCRIPT).
+BY_CODE = {
+    # Approved or denied in the answer to the submission: delivered by the submission itself,
+    # never left for a reconciliation poll to find.
+    "27447": Expected(CaseStatus.APPROVED, (1, 1), SYNC),
+    "E0601": Expected(CaseStatus.DENIED, (1, 1), SYNC),
+    # Pended (A4), then approved by rest-hook notification (or by inquiry if that was lost).
+    "97110": Expected(CaseStatus.APPROVED, (1, 2)),
+}
+APPLIED = "payer_decision"  # the audit action of an applied payer decision
+MID_FLIGHT_CASES = 24
+SETTLE_SECONDS = 150.0  # a killed worker's payer call is retried after its 60 s timeout
 
 
 @dataclass
@@ -56,13 +68,20 @@ class Outcome:
     reached: list[str]
     lost: dict[str, str]
     submissions: dict[str, int]
-    decisions: dict[str, list[tuple[str, str]]]  # case -> [(action, actor)] of payer decisions
+    # case -> [(action, decision id, actor)] of the payer decisions in its audit trail
+    decisions: dict[str, list[tuple[str, str, str]]]
     chain_ok: bool
     claims: dict[str, dict[str, Any]]
 
     @property
     def duplicated(self) -> int:
         return sum(max(0, n - 1) for n in self.submissions.values())
+
+
+def _decision_id(summary: str) -> str:
+    found = re.match(r"Payer decision (\S+?):? ", summary)
+    assert found, summary
+    return found.group(1)
 
 
 def case_request(member_id: str, code: str) -> dict[str, Any]:
@@ -110,9 +129,9 @@ async def settle(
     with read_session(store) as session:
         decisions = {
             case_id: [
-                (e.action, e.actor)
+                (e.action, _decision_id(e.summary), e.actor)
                 for e in audit.timeline(session=session, case_id=case_id)
-                if e.action.startswith("payer_decision")
+                if e.action.startswith(APPLIED)
             ]
             for case_id in expected
         }
@@ -152,13 +171,21 @@ def assert_nothing_lost_or_doubled(
         + stack.log(stack.worker_name)[-4000:]
     )
     assert outcome.submissions == dict.fromkeys(expected, 1), "the payer saw a case twice or never"
-    applied = {c: sum(a == "payer_decision" for a, _ in d) for c, d in outcome.decisions.items()}
-    assert applied == {c: e.decisions for c, e in expected.items()}, outcome.decisions
+    for case_id, want in expected.items():
+        applied = [
+            (d, actor) for action, d, actor in outcome.decisions[case_id] if action == APPLIED
+        ]
+        ids = [d for d, _ in applied]
+        assert len(set(ids)) == len(ids), f"{case_id}: a payer decision applied twice: {ids}"
+        low, high = want.decisions
+        assert low <= len(applied) <= high, f"{case_id}: {outcome.decisions[case_id]}"
+        if want.last_by is not None:
+            assert applied[-1][1] == want.last_by, f"{case_id}: {outcome.decisions[case_id]}"
     assert outcome.chain_ok
 
 
 def expected_for(opened: dict[str, tuple[str, str]]) -> dict[str, Expected]:
-    return {case_id: Expected(*BY_CODE[code]) for case_id, (_, code) in opened.items()}
+    return {case_id: BY_CODE[code] for case_id, (_, code) in opened.items()}
 
 
 async def mid_flight(stack: Stack, opened: dict[str, tuple[str, str]]) -> int:
@@ -210,7 +237,7 @@ async def test_c_lost_notification_is_recovered_by_inquiry(
     started = time.monotonic()
     # The payer pends, decides a second later, and its notification never leaves.
     opened = await open_cases(stack, [(f"LOSTNOTE{i:02d}", "97110") for i in range(4)])
-    expected = {c: Expected(CaseStatus.APPROVED, 2) for c in opened}
+    expected = {c: Expected(CaseStatus.APPROVED, (2, 2), INQUIRY_ACTOR) for c in opened}
     outcome = await settle(stack, store, expected, seconds=60)
     record(drill_figures, "c: notification lost", backend, outcome, started)
     assert_nothing_lost_or_doubled(outcome, expected, stack)
@@ -218,8 +245,6 @@ async def test_c_lost_notification_is_recovered_by_inquiry(
         claim = outcome.claims[case_id]
         assert (claim["dropped"], claim["notified"]) == (1, 0)  # nothing reached the API
         assert claim["inquiries"] >= 1
-        # The approval came from asking the payer.
-        assert outcome.decisions[case_id][-1] == ("payer_decision", INQUIRY_ACTOR)
 
 
 async def test_d_duplicate_and_out_of_order_notifications_apply_once_newest_wins(
@@ -228,7 +253,7 @@ async def test_d_duplicate_and_out_of_order_notifications_apply_once_newest_wins
     started = time.monotonic()
     # The payer pends (A4) and stays silent until told to decide.
     opened = await open_cases(stack, [(f"QUIET{i:02d}", "27447") for i in range(3)])
-    pended = {c: Expected(CaseStatus.PENDED, 1) for c in opened}
+    pended = {c: Expected(CaseStatus.PENDED, (1, 1), SYNC) for c in opened}
     outcome = await settle(stack, store, pended, seconds=60)
     assert outcome.lost == {}
     for case_id in opened:
@@ -240,12 +265,13 @@ async def test_d_duplicate_and_out_of_order_notifications_apply_once_newest_wins
         for version in (newer, older, newer):
             sent = await stack.payer("POST", f"{path}/notify/{version}")
             assert sent["status_code"] == 200, sent
-    expected = {c: Expected(CaseStatus.DENIED, 2) for c in opened}
+    expected = {c: Expected(CaseStatus.DENIED, (2, 2)) for c in opened}
     outcome = await settle(stack, store, expected, seconds=30)
     record(drill_figures, "d: notifications twice, out of order", backend, outcome, started)
     assert_nothing_lost_or_doubled(outcome, expected, stack)
     for case_id in opened:
-        actions = Counter(action for action, _ in outcome.decisions[case_id])
+        trail = outcome.decisions[case_id]
+        actions = Counter(a for a, _, _ in trail if a in (APPLIED, "payer_decision_stale"))
         # The pended answer and the denial applied once each (the denial by notification or,
         # if a reconciliation poll came first, by inquiry); the older approval, arriving after
         # the denial, is kept for the record only.
