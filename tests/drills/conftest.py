@@ -56,6 +56,7 @@ class DrillFigures:
     duplicated: int
     chain_ok: bool
     seconds: float
+    note: str = ""
 
 
 FIGURES = pytest.StashKey[list[DrillFigures]]()
@@ -73,12 +74,12 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     terminalreporter.section("fault drills")
     terminalreporter.write_line(
         f"{'drill':<40}{'store':<12}{'cases':>6}{'reached':>9}{'lost':>6}"
-        f"{'duplicated':>12}{'chain':>7}{'seconds':>9}"
+        f"{'duplicated':>12}{'chain':>7}{'seconds':>9}  note"
     )
     for f in figures:
         terminalreporter.write_line(
             f"{f.drill:<40}{f.backend:<12}{f.cases:>6}{f.reached:>9}{f.lost:>6}"
-            f"{f.duplicated:>12}{'ok' if f.chain_ok else 'BROKEN':>7}{f.seconds:>9.1f}"
+            f"{f.duplicated:>12}{'ok' if f.chain_ok else 'BROKEN':>7}{f.seconds:>9.1f}  {f.note}"
         )
 
 

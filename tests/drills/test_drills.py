@@ -77,6 +77,29 @@ class Outcome:
     def duplicated(self) -> int:
         return sum(max(0, n - 1) for n in self.submissions.values())
 
+    @property
+    def resent(self) -> int:
+        """Posts the payer got again under a transaction it had seen (a retried activity)."""
+        return sum(
+            max(0, self.claims[c]["posts"] - self.claims[c]["submissions"])
+            for c in self.submissions
+            if c in self.claims
+        )
+
+    @property
+    def by_inquiry(self) -> int:
+        """Cases whose last decision was found by asking the payer (`$inquire`)."""
+        return sum(
+            1
+            for trail in self.decisions.values()
+            if [actor for action, _, actor in trail if action == APPLIED][-1:] == [INQUIRY_ACTOR]
+        )
+
+    def note(self, prefix: str = "") -> str:
+        return (
+            f"{prefix}{self.resent} resent with the same key, {self.by_inquiry} decided by $inquire"
+        )
+
 
 def _decision_id(summary: str) -> str:
     found = re.match(r"Payer decision (\S+?):? ", summary)
@@ -147,7 +170,12 @@ async def settle(
 
 
 def record(
-    figures: list[DrillFigures], drill: str, backend: str, outcome: Outcome, started: float
+    figures: list[DrillFigures],
+    drill: str,
+    backend: str,
+    outcome: Outcome,
+    started: float,
+    note: str = "",
 ) -> None:
     figures.append(
         DrillFigures(
@@ -159,6 +187,7 @@ def record(
             duplicated=outcome.duplicated,
             chain_ok=outcome.chain_ok,
             seconds=time.monotonic() - started,
+            note=outcome.note(note),
         )
     )
 
@@ -208,13 +237,14 @@ async def test_a_worker_killed_mid_flight_loses_and_doubles_nothing(
 ) -> None:
     started = time.monotonic()
     opened = await open_cases(stack, mixed("KILL", MID_FLIGHT_CASES))
-    await mid_flight(stack, opened)
+    seen = await mid_flight(stack, opened)
     stack.kill_worker()
     stack.start_worker()
     await stack.wait_worker_ready()
     expected = expected_for(opened)
     outcome = await settle(stack, store, expected, seconds=SETTLE_SECONDS)
-    record(drill_figures, "a: worker SIGKILL mid-flight", backend, outcome, started)
+    note = f"killed with {seen} of {len(opened)} at the payer; "
+    record(drill_figures, "a: worker SIGKILL mid-flight", backend, outcome, started, note)
     assert_nothing_lost_or_doubled(outcome, expected, stack)
 
 
@@ -223,11 +253,12 @@ async def test_b_temporal_restarted_mid_flight_loses_and_doubles_nothing(
 ) -> None:
     started = time.monotonic()
     opened = await open_cases(stack, mixed("RESTART", MID_FLIGHT_CASES))
-    await mid_flight(stack, opened)
+    seen = await mid_flight(stack, opened)
     await stack.restart_temporal()
     expected = expected_for(opened)
     outcome = await settle(stack, store, expected, seconds=SETTLE_SECONDS)
-    record(drill_figures, "b: Temporal restart mid-flight", backend, outcome, started)
+    note = f"stopped with {seen} of {len(opened)} at the payer; "
+    record(drill_figures, "b: Temporal restart mid-flight", backend, outcome, started, note)
     assert_nothing_lost_or_doubled(outcome, expected, stack)
 
 
@@ -239,7 +270,9 @@ async def test_c_lost_notification_is_recovered_by_inquiry(
     opened = await open_cases(stack, [(f"LOSTNOTE{i:02d}", "97110") for i in range(4)])
     expected = {c: Expected(CaseStatus.APPROVED, (2, 2), INQUIRY_ACTOR) for c in opened}
     outcome = await settle(stack, store, expected, seconds=60)
-    record(drill_figures, "c: notification lost", backend, outcome, started)
+    dropped = sum(outcome.claims[c]["dropped"] for c in opened)
+    note = f"{dropped} notifications dropped; "
+    record(drill_figures, "c: notification lost", backend, outcome, started, note)
     assert_nothing_lost_or_doubled(outcome, expected, stack)
     for case_id in opened:
         claim = outcome.claims[case_id]
@@ -267,7 +300,9 @@ async def test_d_duplicate_and_out_of_order_notifications_apply_once_newest_wins
             assert sent["status_code"] == 200, sent
     expected = {c: Expected(CaseStatus.DENIED, (2, 2)) for c in opened}
     outcome = await settle(stack, store, expected, seconds=30)
-    record(drill_figures, "d: notifications twice, out of order", backend, outcome, started)
+    kept = sum(a == "payer_decision_stale" for c in opened for a, _, _ in outcome.decisions[c])
+    note = f"{3 * len(opened)} notifications, {kept} older kept as stale; "
+    record(drill_figures, "d: notifications twice, out of order", backend, outcome, started, note)
     assert_nothing_lost_or_doubled(outcome, expected, stack)
     for case_id in opened:
         trail = outcome.decisions[case_id]
@@ -276,3 +311,5 @@ async def test_d_duplicate_and_out_of_order_notifications_apply_once_newest_wins
         # if a reconciliation poll came first, by inquiry); the older approval, arriving after
         # the denial, is kept for the record only.
         assert actions == {"payer_decision": 2, "payer_decision_stale": 1}, actions
+        stale = {d for a, d, _ in trail if a == "payer_decision_stale"}
+        assert not stale & {d for a, d, _ in trail if a == APPLIED}
