@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import secrets
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 
 import pytest
@@ -124,7 +124,7 @@ async def stack(
 
 
 @pytest.fixture(scope="module")
-def store(drill_database: str) -> AsyncIterator[Engine]:
+def store(drill_database: str) -> Iterator[Engine]:
     engine = make_engine(drill_database)
     try:
         yield engine
