@@ -10,14 +10,15 @@ from __future__ import annotations
 
 import asyncio
 import signal
-from collections.abc import Callable, Coroutine
+from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 from typing import Any
 
 import structlog
 from sqlalchemy import Engine
-from temporalio.client import Client, WorkflowUpdateFailedError
+from temporalio.client import Client, WorkflowUpdateStage
+from temporalio.service import RPCError, RPCStatusCode
 from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
@@ -37,7 +38,7 @@ from integrations.gateway import AppealOutcome, PayerGateway
 from integrations.simulated_payer import SimulatedPayer
 from workflows.appeal import AppealWorkflow
 from workflows.constants import appeal_workflow_id, case_workflow_id
-from workflows.models import AppealDecisionInput, PayerDecisionInput
+from workflows.models import AppealDecisionInput, CaseOptions, PayerDecisionInput
 from workflows.prior_auth import PriorAuthWorkflow
 
 log = structlog.stdlib.get_logger("priorauth.worker")
@@ -55,56 +56,37 @@ WORKFLOW_RUNNER = SandboxedWorkflowRunner(
 class TemporalDecisionSink:
     """Delivers payer responses as Updates on the case (or appeal) workflow, like a webhook.
 
-    Delivery runs in the background: a gateway may hand over a synchronous answer from inside
-    the submit activity, and the case workflow holds its lock until that activity returns, so
-    waiting for the Update there would deadlock. The Update id (`payer-<decision id>`) makes a
+    A delivery returns once the workflow has *accepted* the Update (the server has it in the
+    history), not when it has applied it: a gateway hands over a synchronous answer from
+    inside the submit activity, and the case workflow holds its lock until that activity
+    returns, so waiting for the Update to complete there would deadlock. Accepted first, the
+    answer survives a worker killed right after the submission: the activity completes only
+    once its answer is durable, and a failed delivery (the server unreachable) fails the
+    activity, whose retry delivers again. The Update id (`payer-<decision id>`) makes a
     repeated delivery a no-op.
     """
 
     def __init__(self, client: Client) -> None:
         self.client = client
-        self._deliveries: set[asyncio.Task[None]] = set()
 
     async def payer_decision(
-        self, case_id: str, decision: PayerDecision, rfi: RequestForInformation | None
-    ) -> None:
-        self._background(self._deliver_decision(case_id, decision, rfi))
-
-    def _background(self, delivery: Coroutine[Any, Any, None]) -> None:
-        task = asyncio.get_running_loop().create_task(delivery)
-        self._deliveries.add(task)
-        task.add_done_callback(self._deliveries.discard)
-
-    async def _deliver_decision(
         self, case_id: str, decision: PayerDecision, rfi: RequestForInformation | None
     ) -> None:
         handle = self.client.get_workflow_handle_for(
             PriorAuthWorkflow.run, case_workflow_id(case_id)
         )
-        try:
-            # The typed stubs see the async handler's coroutine; the value is not needed.
-            _ = await handle.execute_update(
+        await self._accepted(
+            handle.start_update(
                 PriorAuthWorkflow.record_payer_decision,
                 PayerDecisionInput(decision=decision, information_request=rfi),
                 id=f"payer-{decision.decision_id}",
-            )
-        except WorkflowUpdateFailedError:
-            log.warning("payer_decision_rejected", case_id=case_id)
-
-    async def appeal_decision(
-        self,
-        case_id: str,
-        level_number: int,
-        decision_id: str,
-        outcome: AppealOutcome,
-        decided_at: datetime,
-        note: str | None,
-    ) -> None:
-        self._background(
-            self._deliver_appeal(case_id, level_number, decision_id, outcome, decided_at, note)
+                wait_for_stage=WorkflowUpdateStage.ACCEPTED,
+            ),
+            "payer_decision_rejected",
+            case_id,
         )
 
-    async def _deliver_appeal(
+    async def appeal_decision(
         self,
         case_id: str,
         level_number: int,
@@ -116,16 +98,29 @@ class TemporalDecisionSink:
         handle = self.client.get_workflow_handle_for(
             AppealWorkflow.run, appeal_workflow_id(case_id, level_number)
         )
-        try:
-            _ = await handle.execute_update(
+        await self._accepted(
+            handle.start_update(
                 AppealWorkflow.record_appeal_decision,
                 AppealDecisionInput(
                     decision_id=decision_id, outcome=outcome, decided_at=decided_at, note=note
                 ),
                 id=f"payer-{decision_id}",
-            )
-        except WorkflowUpdateFailedError:
-            log.warning("appeal_decision_rejected", case_id=case_id)
+                wait_for_stage=WorkflowUpdateStage.ACCEPTED,
+            ),
+            "appeal_decision_rejected",
+            case_id,
+        )
+
+    @staticmethod
+    async def _accepted(start: Awaitable[object], rejected: str, case_id: str) -> None:
+        """Wait for the Update to be accepted (or refused by its validator: then it completes
+        at once, as a failure, and nothing changed on the case)."""
+        try:
+            await start
+        except RPCError as exc:
+            if exc.status != RPCStatusCode.NOT_FOUND:
+                raise
+            log.warning(rejected, case_id=case_id, reason="workflow closed")
 
 
 def activities_for(
@@ -234,6 +229,8 @@ def start_reconciler(
             grace=timedelta(seconds=settings.reconcile_grace_seconds),
             batch=settings.reconcile_batch_size,
             stop=stop,
+            # Started as the API starts them (api.service.open_case).
+            options=CaseOptions(polling=settings.polling),
         )
     )
 

@@ -62,6 +62,7 @@ from workflows.models import (
     AppealDecisionInput,
     AppealView,
     CaseFacts,
+    CaseOptions,
     CaseView,
     PayerDecisionInput,
     PayerExtensionInput,
@@ -205,6 +206,7 @@ async def open_case(
             client,
             facts,
             task_queue=settings.task_queue,
+            options=CaseOptions(polling=settings.polling),
             id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
             id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
         )

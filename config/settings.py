@@ -15,6 +15,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from config.payer_channel import NON_PRODUCTION_ENVIRONMENTS, PayerChannel
 from domain import limits
+from domain.polling import PollSchedule
 
 DEFAULT_DATA_DIR = Path("var")
 
@@ -139,6 +140,11 @@ class Settings(BaseSettings):
     max_fhir_body_bytes: int = Field(default=5 * 1024 * 1024, ge=1024, le=100 * 1024 * 1024)
     max_body_bytes: int = Field(default=256 * 1024, ge=1024, le=100 * 1024 * 1024)
     max_json_depth: int = Field(default=32, ge=4, le=512)
+    # When a case asks the payer (`$inquire`) while its decision is awaited, for a lost
+    # notification: PRIORAUTH_POLLING__FIRST / __EARLY_EVERY / __EARLY_PERIOD / __LATE_EVERY /
+    # __MAX_GAP as ISO 8601 durations such as PT5M (default: 5 min, then every 30 min for 6 h,
+    # then hourly). New cases take the schedule at their start.
+    polling: PollSchedule = Field(default_factory=PollSchedule)
 
     @model_validator(mode="after")
     def _temporal_tls_is_complete(self) -> Settings:

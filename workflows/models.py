@@ -38,6 +38,7 @@ from domain.models import (
     PriorAuthRequest,
     RequestForInformation,
 )
+from domain.polling import PollSchedule
 from integrations.gateway import AppealOutcome
 
 CaseId = Annotated[str, Field(pattern=CASE_ID_PATTERN)]
@@ -135,6 +136,8 @@ class CaseOptions(Model):
     ladder: EscalationLadder = Field(default_factory=EscalationLadder)
     # Let the payer decide without us submitting (tests, or a request the payer already has).
     submit_to_payer: bool = True
+    # When to ask the payer while its decision is awaited (`domain.polling`).
+    polling: PollSchedule = Field(default_factory=PollSchedule)
 
 
 class Phase(StrEnum):

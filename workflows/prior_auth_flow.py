@@ -651,7 +651,7 @@ class PriorAuthCase(ClockKeeper):
         st = self._st
         if st.poll_from is None or st.phase not in _AWAITING or self._withdraw is not None:
             return None
-        at = next_poll_at(st.poll_from, st.last_poll_at)
+        at = next_poll_at(st.poll_from, st.last_poll_at, self._options.polling)
         clock = [d.due_at for d in self._active_deadlines() if d.key == INITIAL_DECISION]
         if clock and at >= clock[0]:
             return None

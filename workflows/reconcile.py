@@ -43,7 +43,7 @@ from store import tasks as store_tasks
 from store.database import connection_transaction, read_session, session_on
 from store.errors import NotFoundError
 from store.unstarted import UnstartedCase, mark_started, unstarted_cases
-from workflows.models import CaseFacts
+from workflows.models import CaseFacts, CaseOptions
 from workflows.start import start_case
 
 log = structlog.stdlib.get_logger("priorauth.reconcile")
@@ -78,6 +78,7 @@ async def reconcile_once(
     grace: timedelta = timedelta(seconds=30),
     batch: int = DEFAULT_BATCH,
     now: datetime | None = None,
+    options: CaseOptions | None = None,
 ) -> ReconcilePass:
     """One pass over the unmarked cases created more than `grace` before `now`."""
     cutoff = (now or datetime.now(UTC)) - grace
@@ -90,7 +91,7 @@ async def reconcile_once(
             return done
         after = (page[-1].created_at, page[-1].case_id)
         outcomes = await asyncio.gather(
-            *(_reconcile(client, engine, case, task_queue, gate) for case in page),
+            *(_reconcile(client, engine, case, task_queue, gate, options) for case in page),
             return_exceptions=True,
         )
         known = [case.case_id for case, o in zip(page, outcomes, strict=True) if o in _KNOWN]
@@ -128,7 +129,12 @@ def _mark(engine: Engine, case_ids: list[str]) -> None:
 
 
 async def _reconcile(
-    client: Client, engine: Engine, case: UnstartedCase, task_queue: str, gate: asyncio.Semaphore
+    client: Client,
+    engine: Engine,
+    case: UnstartedCase,
+    task_queue: str,
+    gate: asyncio.Semaphore,
+    options: CaseOptions | None = None,
 ) -> str:
     """ "started", "marked" (a workflow exists or existed), or "" (left unstarted)."""
     if case.status != CaseStatus.OPENED:
@@ -148,6 +154,7 @@ async def _reconcile(
                 client,
                 facts,
                 task_queue=task_queue,
+                options=options,
                 id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
                 id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
             )
@@ -187,13 +194,14 @@ async def reconcile_forever(
     grace: timedelta,
     stop: asyncio.Event,
     batch: int = DEFAULT_BATCH,
+    options: CaseOptions | None = None,
 ) -> None:
     """A pass now, then one every `interval`, until `stop` is set. A failed pass is logged
     (its error type only) and the next one tries again."""
     while not stop.is_set():
         try:
             done = await reconcile_once(
-                client, engine, task_queue=task_queue, grace=grace, batch=batch
+                client, engine, task_queue=task_queue, grace=grace, batch=batch, options=options
             )
             if done.started or done.marked or done.unstartable or done.failed:
                 log.info(

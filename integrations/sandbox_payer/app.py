@@ -11,6 +11,11 @@
 - `POST /Claim/$inquire`: the current state of the request with the same Claim identifier
   (else the member's latest request), as a PAS inquiry response bundle; 404 if unknown.
 - `GET /metadata`: a minimal CapabilityStatement, handy as a readiness probe.
+- Drill controls (`/sandbox/...`, for fault drills and tests, see docs/security.d/drills.md):
+  `GET /sandbox/claims` counts what the payer saw per request (distinct submissions, resent
+  posts, inquiries, notifications sent and dropped); `POST /sandbox/claims/{key}/decide` makes
+  new decisions without notifying; `POST /sandbox/claims/{key}/notify/{version}` sends (again)
+  the notification of any decision it made, old ones included.
 
 Not a real payer: no authentication, state in memory, no Subscription resource management
 (it notifies the one `notify_url` it was started with).
@@ -24,7 +29,7 @@ import json
 import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -78,6 +83,17 @@ class ClaimRecord:
     final: list[ItemResult] | None = None
     pre_auth_ref: str | None = None
     transactions: set[str] = field(default_factory=set)
+    drop_notification: bool = False
+    # What the payer saw and sent about this request (the drill controls report it).
+    posts: int = 0
+    inquiries: int = 0
+    notified: int = 0
+    dropped: int = 0
+    # Every decision made, by version: (item results, when), so any can be notified again.
+    decisions: dict[int, tuple[list[ItemResult], datetime]] = field(default_factory=dict)
+
+    def remember(self) -> None:
+        self.decisions[self.version] = (list(self.results), self.created)
 
 
 @dataclass
@@ -348,11 +364,17 @@ def create_sandbox_app(
         transaction = intake.transaction_identifier.value if intake.transaction_identifier else None
         if transaction is not None and transaction in state.by_transaction:
             record = state.claims[state.by_transaction[transaction]]
+            record.posts += 1
             return _fhir_response(_response_bundle(record, inquiry=False, now=now))
         key = _record_key(intake)
         if intake.certification_type == "3":
             return _fhir_response(_cancel(state, key, intake, transaction, now))
         record, delay, hold = _new_record(state, key, intake, now)
+        previous = state.claims.get(key)
+        if previous is not None:  # the same request submitted again under a new transaction
+            record.transactions |= previous.transactions
+            record.posts = previous.posts
+        record.posts += 1
         if transaction is not None:
             state.by_transaction[transaction] = key
             record.transactions.add(transaction)
@@ -376,9 +398,91 @@ def create_sandbox_app(
             record = matches[-1] if matches else None
         if record is None:
             return _problem(404, "not-found", "no prior authorization request matches")
+        record.inquiries += 1
         return _fhir_response(_response_bundle(record, inquiry=True, now=state.clock()))
 
+    _add_drill_controls(app, state)
     return app
+
+
+def _add_drill_controls(app: FastAPI, state: SandboxState) -> None:
+    """Routes a fault drill uses to count what the payer saw and to replay its messages."""
+
+    def claim(key: str) -> ClaimRecord | JSONResponse:
+        record = state.claims.get(key)
+        if record is None:
+            return _problem(404, "not-found", f"no request with key {key!r}")
+        return record
+
+    @app.get("/sandbox/claims")
+    async def claims() -> JSONResponse:
+        return JSONResponse(
+            {
+                key: {
+                    "submissions": len(record.transactions),
+                    "posts": record.posts,
+                    "inquiries": record.inquiries,
+                    "version": record.version,
+                    "decided": record.final is None,
+                    "notified": record.notified,
+                    "dropped": record.dropped,
+                }
+                for key, record in state.claims.items()
+            }
+        )
+
+    @app.post("/sandbox/claims/{key}/decide")
+    async def decide(key: str, request: Request) -> JSONResponse:
+        """New decisions on every item, in order, not notified (body `{"behaviours": ["approve",
+        "deny"]}`). They are `step_seconds` apart (default 1, PAS instants have whole seconds),
+        the last one now unless the request's previous decision is too recent for that."""
+        record = claim(key)
+        if isinstance(record, JSONResponse):
+            return record
+        try:
+            body = json.loads(await request.body())
+            behaviours = [SandboxBehaviour(b) for b in body["behaviours"]]
+            step = timedelta(seconds=float(body.get("step_seconds", 1.0)))
+        except (ValueError, KeyError, TypeError):
+            return _problem(
+                400, "invalid", 'body must be {"behaviours": [<sandbox behaviour>, ...]}'
+            )
+        now = state.clock()
+        record.final = None
+        versions = []
+        for left, behaviour in reversed(list(enumerate(reversed(behaviours)))):
+            record.results = [
+                _decide(
+                    item,
+                    state.script.rule_for(record.intake.member_id, item.product_or_service.code),
+                    behaviour,
+                    key=key,
+                    today=now.date(),
+                    authorized_days=state.script.authorized_days,
+                )
+                for item in record.intake.items
+            ]
+            record.version += 1
+            record.created = max(now - left * step, record.created + step)
+            record.remember()
+            versions.append(record.version)
+        return JSONResponse({"versions": versions})
+
+    @app.post("/sandbox/claims/{key}/notify/{version}")
+    async def notify(key: str, version: int) -> JSONResponse:
+        """Send the notification of decision `version` (again), as the payer's rest-hook."""
+        record = claim(key)
+        if isinstance(record, JSONResponse):
+            return record
+        if version not in record.decisions:
+            return _problem(404, "not-found", f"request {key!r} has no decision {version}")
+        if state.notify_url is None:
+            return _problem(409, "processing", "the sandbox was started without a notify URL")
+        results, created = record.decisions[version]
+        snapshot = replace(record, results=results, version=version, created=created)
+        sent = await _notify(state, _notification_bundle(state, snapshot))
+        record.notified += 1
+        return JSONResponse({"status_code": sent.status_code, "error": sent.error})
 
 
 def _new_record(
@@ -416,7 +520,12 @@ def _new_record(
         created=now,
         final=later_results if pending else None,
         pre_auth_ref=f"SBX-{_short(key)}",
+        drop_notification=any(
+            script.rule_for(intake.member_id, item.product_or_service.code).drop_notification
+            for item in intake.items
+        ),
     )
+    record.remember()
     return record, max(delays, default=0.0), hold
 
 
@@ -431,6 +540,7 @@ def _cancel(
     record.created = now
     record.final = None  # a pending decision is not sent after a cancel
     record.results = [ItemResult(sequence=i.sequence, review_action="C") for i in intake.items]
+    record.remember()
     if transaction is not None:
         state.by_transaction[transaction] = key
     return _response_bundle(record, inquiry=False, now=now)
@@ -444,20 +554,29 @@ async def _decide_later(state: SandboxState, record: ClaimRecord, delay: float) 
     record.final = None
     record.version += 1
     record.created = state.clock()
+    record.remember()
     if state.notify_url is None:
         return
+    if record.drop_notification:
+        record.dropped += 1
+        return
+    record.notified += 1
+    await _notify(state, _notification_bundle(state, record))
+
+
+def _notification_bundle(state: SandboxState, record: ClaimRecord) -> JSON:
+    """The rest-hook notification of the record's current decision (a new event number)."""
     state.events += 1
-    bundle = build_notification_bundle(
+    return build_notification_bundle(
         _response_bundle(record, inquiry=False, now=record.created),
         subscription_url=state.script.subscription_url,
         event_number=state.events,
         timestamp=record.created,
         notification_id=str(uuid.uuid5(uuid.NAMESPACE_URL, f"sandbox:event:{state.events}")),
     )
-    await _notify(state, bundle)
 
 
-async def _notify(state: SandboxState, bundle: JSON) -> None:
+async def _notify(state: SandboxState, bundle: JSON) -> Notification:
     assert state.notify_url is not None
     body = json.dumps(bundle, separators=(",", ":")).encode()
     # One message id for every attempt: the receiver applies a message once (Standard Webhooks).
@@ -483,8 +602,9 @@ async def _notify(state: SandboxState, bundle: JSON) -> None:
             notification.status_code = reply.status_code
             notification.error = None
             if reply.status_code < 500:
-                return
+                return notification
         await asyncio.sleep(0.5 * (attempt + 1))
+    return notification
 
 
 def run_sandbox_payer(

@@ -65,6 +65,9 @@ class SandboxRule(BaseModel):
     information_requested: list[str] = Field(
         default_factory=lambda: ["Recent clinical notes (LOINC 11506-3)"]
     )
+    # Fault drills: the payer decides a pended request but its notification never leaves
+    # (a lost rest-hook message); only `$inquire` can tell the decision.
+    drop_notification: bool = False
 
     @model_validator(mode="after")
     def _one_match(self) -> Self:

@@ -371,3 +371,81 @@ async def test_pend_then_deny_notifies_the_denial() -> None:
     assert item.outcome == ItemOutcome.DENIED
     assert item.reason_text == "Exceeds 12 visits per plan year (policy PT-7)"
     assert item.reason_code == "0D"
+
+
+# ---------------------------------------------------------------- drill controls (/sandbox/...)
+
+
+async def test_drill_controls_count_submissions_apart_from_resends(harness: Harness) -> None:
+    submission = _submission("case-c", line(1, "27447"))
+    bundle = harness.gateway.bundle_for(submission)
+    await harness.gateway.submit_bundle(bundle)
+    await harness.gateway.submit_bundle(bundle)  # a retried activity: same Bundle.identifier
+    counts = (await harness.client.get("/sandbox/claims")).json()
+    assert counts["case-c"]["submissions"] == 1
+    assert counts["case-c"]["posts"] == 2
+    # The same request under a new key is a second submission: what the drills call duplicated.
+    await harness.gateway.submit(_submission("case-c", line(1, "27447"), key="case-c-again"))
+    counts = (await harness.client.get("/sandbox/claims")).json()
+    assert (counts["case-c"]["submissions"], counts["case-c"]["posts"]) == (2, 3)
+
+
+async def test_a_dropped_notification_is_decided_but_never_sent() -> None:
+    receiver = Receiver()
+    rules = [
+        SandboxRule(
+            code_prefix="97",
+            behaviour=SandboxBehaviour.PEND_THEN_APPROVE,
+            pend_seconds=0,
+            drop_notification=True,
+        )
+    ]
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=receiver.app())
+    ) as notify_client:
+        app = create_sandbox_app(
+            _script(rules=rules), "http://priorauth/pas/notify", notify_client=notify_client
+        )
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://payer"
+        ) as client:
+            gateway = PasGateway("http://payer", submitter_id="S", client=client)
+            submission = _submission("case-lost", line(1, "97110"))
+            await gateway.submit(submission)
+            await app.state.sandbox.wait_idle()
+            found = await gateway.inquire_decision(submission)
+            counts = (await client.get("/sandbox/claims")).json()["case-lost"]
+
+    assert receiver.bodies == []
+    assert (counts["dropped"], counts["notified"], counts["inquiries"]) == (1, 0, 1)
+    assert found is not None and [i.outcome for i in found.items] == [ItemOutcome.APPROVED]
+
+
+async def test_drill_controls_decide_and_send_any_decision_again(harness: Harness) -> None:
+    await harness.gateway.submit(_submission("case-q", line(1, "27447"), member_id="WNEVER1"))
+    made = await harness.client.post(
+        "/sandbox/claims/case-q/decide", json={"behaviours": ["approve", "deny"]}
+    )
+    assert made.json() == {"versions": [2, 3]}
+    assert harness.receiver.bodies == []  # deciding does not notify
+    for version in (3, 2, 3):
+        sent = await harness.client.post(f"/sandbox/claims/case-q/notify/{version}")
+        assert sent.json() == {"status_code": 200, "error": None}
+    decisions = []
+    for body, headers in zip(harness.receiver.bodies, harness.receiver.headers, strict=True):
+        assert identify_sender(body, headers, {"SANDBOX": SECRET}).payer_id == "SANDBOX"
+        decision = parse_subscription_notification(json.loads(body)).decision
+        assert decision is not None
+        decisions.append(decision)
+    newer, older, again = decisions
+    assert [d.items[0].outcome for d in decisions] == [
+        ItemOutcome.DENIED,
+        ItemOutcome.APPROVED,
+        ItemOutcome.DENIED,
+    ]
+    assert older.decided_at < newer.decided_at  # a second apart: PAS instants have seconds
+    assert again.decision_id == newer.decision_id
+    missing = await harness.client.post("/sandbox/claims/case-q/notify/9")
+    assert missing.status_code == 404
+    bad = await harness.client.post("/sandbox/claims/case-q/decide", json={"behaviours": ["x"]})
+    assert bad.status_code == 400
