@@ -11,7 +11,7 @@
 - `POST /Claim/$inquire`: the current state of the request with the same Claim identifier
   (else the member's latest request), as a PAS inquiry response bundle; 404 if unknown.
 - `GET /metadata`: a minimal CapabilityStatement, handy as a readiness probe.
-- Drill controls (`/sandbox/...`, for fault drills and tests, see docs/security.d/drills.md):
+- Drill controls (`/sandbox/...`, for fault drills and tests, see docs/security.md, "Fault drills"):
   `GET /sandbox/claims` counts what the payer saw per request (distinct submissions, resent
   posts, inquiries, notifications sent and dropped); `POST /sandbox/claims/{key}/decide` makes
   new decisions without notifying; `POST /sandbox/claims/{key}/notify/{version}` sends (again)
