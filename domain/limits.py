@@ -40,6 +40,8 @@ TASK_QUEUE = 64
 COUNTERPART = 200
 REFERENCE_NUMBER = 100
 LETTER_KIND = 64
+# The largest number an INTEGER column holds (PostgreSQL's int4): counts a payer sends us.
+STORED_INT = 2**31 - 1
 
 ShortText = Annotated[str, Field(min_length=1, max_length=SHORT_TEXT)]
 ActorName = Annotated[str, Field(min_length=1, max_length=ACTOR)]

@@ -274,7 +274,7 @@ class ItemDecision(DomainModel):
     review_action_display: str | None = None
     outcome: ItemOutcome | None = None
     authorization_number: Annotated[str | None, Field(max_length=limits.SHORT_TEXT)] = None
-    approved_units: Annotated[int | None, Field(ge=0)] = None
+    approved_units: Annotated[int | None, Field(ge=0, le=limits.STORED_INT)] = None
     authorized_start: date | None = None
     authorized_end: date | None = None
     reason_code: str | None = None

@@ -7,6 +7,7 @@ from pydantic import ValidationError
 
 from domain.enums import ItemOutcome, outcome_for_review_action
 from domain.errors import describe, field_problems
+from domain.limits import STORED_INT
 from domain.models import ContactLogEntry, ItemDecision, PayerDecision, PriorAuthRequest
 from tests.domain.factories import request_data
 
@@ -157,3 +158,11 @@ def test_a_provider_needs_some_identifier_and_codes_follow_their_system() -> Non
     data["service_lines"][0]["code_system"] = "x12_service_type"
     data["service_lines"][0]["code"] = "27447"
     assert "X12 service type" in _problems(data)["service_lines.0.code"]
+
+
+def test_approved_units_past_an_integer_column_are_refused_naming_the_field() -> None:
+    """The store keeps approved units in an INTEGER column (int4 on PostgreSQL)."""
+    assert ItemDecision(sequence=1, approved_units=STORED_INT).approved_units == STORED_INT
+    with pytest.raises(ValidationError) as refused:
+        ItemDecision(sequence=1, approved_units=STORED_INT + 1)
+    assert refused.value.errors()[0]["loc"] == ("approved_units",)
