@@ -10,6 +10,7 @@ import uvicorn
 from config.logging import configure_logging
 from config.readiness import ServerRole, exit_unless_ready
 from config.settings import get_settings
+from store.migrate import exit_unless_schema_ready
 
 
 def api(host: str | None = None, port: int | None = None) -> None:
@@ -17,6 +18,9 @@ def api(host: str | None = None, port: int | None = None) -> None:
     settings = get_settings()
     configure_logging(settings.log_level, settings.log_format)
     exit_unless_ready(settings, ServerRole.API)
+    exit_unless_schema_ready(
+        settings.resolved_database_url, migrate=settings.effective_migrate_on_start
+    )
     # uvicorn shuts down gracefully on SIGINT, then re-raises it (and the lifespan task's
     # cancellation on top): the shutdown is done, nothing left to report.
     with contextlib.suppress(KeyboardInterrupt, asyncio.CancelledError):

@@ -262,6 +262,11 @@ def worker() -> None:
     settings = get_settings()
     exit_unless_ready(settings, ServerRole.WORKER)
     configure_logging(settings.log_level, settings.log_format)
+    from store.migrate import exit_unless_schema_ready
+
+    exit_unless_schema_ready(
+        settings.resolved_database_url, migrate=settings.effective_migrate_on_start
+    )
     os.environ.setdefault("PYTHONUNBUFFERED", "1")
     asyncio.run(run_worker(settings))
     from config.temporal import exit_process

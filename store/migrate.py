@@ -91,6 +91,18 @@ def require_head(url: str) -> None:
         )
 
 
+def exit_unless_schema_ready(url: str, *, migrate: bool) -> None:
+    """For entry points that will not migrate: the schema at head, else the reason on stderr
+    and exit 2 (before a server starts, so no traceback)."""
+    if migrate:
+        return
+    try:
+        require_head(url)
+    except SchemaNotAtHeadError as exc:
+        print(exc, file=sys.stderr, flush=True)
+        raise SystemExit(2) from None
+
+
 def prepare_schema(
     url: str, *, migrate: bool, migration_url: str | None = None, runtime_role: str | None = None
 ) -> None:

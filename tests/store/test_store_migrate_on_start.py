@@ -3,6 +3,11 @@ check that the schema is at head and refuse to start, saying what to run, when i
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
@@ -72,3 +77,28 @@ def test_the_api_does_not_start_on_an_unmigrated_store_when_not_migrating(
         assert current_revision(engine) is None  # it did not migrate either
     finally:
         engine.dispose()
+
+
+@pytest.mark.parametrize("command", [["api", "--port", "1"], ["worker"]])
+def test_servers_refuse_an_unmigrated_store_with_one_paragraph_and_exit_2(
+    database_url: str, tmp_path: Path, command: list[str]
+) -> None:
+    """`priorauth api` / `priorauth worker` that may not migrate stop before serving."""
+    env = {
+        **os.environ,
+        "PRIORAUTH_ENVIRONMENT": "test",
+        "PRIORAUTH_MIGRATE_ON_START": "false",
+        "PRIORAUTH_DATABASE_URL": database_url,
+        "PRIORAUTH_DATA_DIR": str(tmp_path),
+    }
+    done = subprocess.run(
+        [str(Path(sys.executable).parent / "priorauth"), *command],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 2, done.stderr
+    assert "not migrated" in done.stderr and "this release needs revision" in done.stderr
+    assert "Traceback" not in done.stderr
