@@ -84,8 +84,9 @@ async def test_without_the_client_certificate_the_connection_is_refused(
         settings = tls_settings(
             relay.address, pki, temporal_tls_client_cert=None, temporal_tls_client_key=None
         )
-        # TLS 1.3: the client learns of the refused certificate when the relay hangs up.
-        with pytest.raises(RuntimeError, match="transport error"):
+        # TLS 1.3: the client learns of the refused certificate when the relay hangs up (a
+        # transport error or a cancelled call, depending on when the hang-up reaches it).
+        with pytest.raises(RuntimeError, match="Failed client connect"):
             await connect(settings)
         assert relay.handshakes == 0
 
