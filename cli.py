@@ -32,6 +32,7 @@ def _logging() -> None:
     # carries the command's result); the servers (`dev`, `worker`, `api`, `sandbox-payer`)
     # then configure logging to standard output themselves. Read from the environment, not
     # the settings, so a command that needs no settings never fails on them.
+    import logging
     import os
 
     from config.logging import configure_logging
@@ -41,6 +42,9 @@ def _logging() -> None:
         os.environ.get("PRIORAUTH_LOG_FORMAT", "auto"),
         to_stderr=True,
     )
+    # The API client's line per HTTP request is noise on a person's terminal; its warnings stay.
+    for chatty in ("httpx", "httpcore"):
+        logging.getLogger(chatty).setLevel(logging.WARNING)
 
 
 app.add_typer(case_app, name="case", help="Open, list, show and act on cases (through the API).")
