@@ -284,8 +284,9 @@ async def run_worker(settings: Settings | None = None) -> None:
 if __name__ == "__main__":
     from store.migrate import exit_unless_schema_ready
 
-    exit_unless_ready(get_settings(), ServerRole.WORKER)
+    settings = get_settings()
+    exit_unless_ready(settings, ServerRole.WORKER)
     exit_unless_schema_ready(
-        get_settings().resolved_database_url, migrate=get_settings().effective_migrate_on_start
+        settings.resolved_database_url, migrate=settings.effective_migrate_on_start
     )
-    asyncio.run(run_worker())
+    asyncio.run(run_worker(settings))

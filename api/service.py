@@ -37,7 +37,6 @@ from api.schemas import CaseDetail, CaseOpened, LetterSummary
 from api.security import Actor
 from config.logging import get_logger
 from config.settings import Role, Settings
-from domain.deadlines import DeadlineEvent
 from domain.models import PriorAuthRequest
 from store import appeals as store_appeals
 from store import audit as store_audit
@@ -49,7 +48,7 @@ from store import phi_reads as store_phi_reads
 from store import tasks as store_tasks
 from store.database import read_session, transaction
 from store.errors import IdempotencyConflictError, NotFoundError
-from store.records import CaseFilter, CaseSummary, LetterRecord
+from store.records import CaseSummary, LetterRecord
 from workflows.constants import (
     AppealQuery,
     AppealUpdate,
@@ -68,7 +67,7 @@ from workflows.models import (
     PayerExtensionInput,
     SignOffInput,
 )
-from workflows.start import start_case
+from workflows.start import start_case, start_facts
 
 log = get_logger("priorauth.api")
 
@@ -164,7 +163,7 @@ async def open_case(
     Everything the workflow start needs is validated first: a request the workflow could not
     take is a 422 naming the field, and nothing is stored."""
     received_at = utcnow()
-    workflow_facts(case_id, request, received_at, assignee)
+    facts = workflow_facts(case_id, request, received_at, assignee)
     team = case_team(actor, team)
 
     def create(session: Session) -> tuple[CaseSummary, bool]:
@@ -200,7 +199,9 @@ async def open_case(
         return store_cases.get_case_summary(session=session, case_id=case_id), not existed
 
     summary, created = await write(engine, create)
-    facts = CaseFacts.from_request(case_id, request, summary.received_at, summary.assignee)
+    if (summary.received_at, summary.assignee) != (received_at, assignee):
+        # A replay of a stored case: its workflow starts from what was stored.
+        facts = workflow_facts(case_id, request, summary.received_at, summary.assignee)
     try:
         await start_case(
             client,
@@ -234,11 +235,7 @@ def workflow_facts(
 ) -> CaseFacts:
     """The case workflow's input facts, or a 422 naming the field the workflow cannot take."""
     try:
-        facts = CaseFacts.from_request(case_id, request, received_at, assignee)
-        # The workflow's first question to the deadline engine (also asked for the start's
-        # search attributes): it must not fail after the commit either.
-        facts.deadline_query(DeadlineEvent.INITIAL_REQUEST_DECISION)
-        return facts
+        return start_facts(case_id, request, received_at, assignee)
     except ValidationError as exc:
         errors = []
         for error in pydantic_error_body(exc).errors:
@@ -383,19 +380,6 @@ async def case_detail(
 
 async def require_case(engine: Engine, case_id: str) -> CaseSummary:
     return await read(engine, lambda s: store_cases.get_case_summary(session=s, case_id=case_id))
-
-
-async def find_case_by_number(engine: Engine, case_number: str) -> CaseSummary:
-    def find(session: Session) -> CaseSummary:
-        from store.queries import list_cases
-
-        page = list_cases(session=session, filters=CaseFilter(search=case_number), limit=10)
-        for item in page.items:
-            if item.case_number.casefold() == case_number.strip().casefold():
-                return item
-        raise NotFoundError("case number", case_number)
-
-    return await read(engine, find)
 
 
 # ---------------------------------------------------------------- actions as Updates

@@ -32,7 +32,8 @@ POSTGRES_ENV = "PRIORAUTH_TEST_POSTGRES_URL"
 os.environ["PRIORAUTH_ENVIRONMENT"] = "test"
 
 
-def _backends() -> list[object]:
+def backends() -> list[object]:
+    """The stores a database fixture runs on: SQLite, and PostgreSQL when configured."""
     backends: list[object] = [pytest.param("sqlite", id="sqlite")]
     if os.environ.get(POSTGRES_ENV):
         backends.append(pytest.param("postgresql", id="postgresql", marks=pytest.mark.postgres))
@@ -63,20 +64,27 @@ def postgres_database() -> Iterator[URL]:
         yield database
 
 
-@pytest.fixture(params=_backends())
-def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> str:
-    """The URL of an empty, unmigrated database that belongs to this test alone."""
+def empty_database(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, prefix: str
+) -> str:
+    """The URL of an empty, unmigrated database on `request.param`'s store: a SQLite file, or
+    a new schema in the session's PostgreSQL scratch database (dropped with it, so no per-use
+    DROP that could wait on a connection left open)."""
     if request.param == "sqlite":
-        return f"sqlite:///{tmp_path_factory.mktemp('db') / 'priorauth.db'}"
+        return f"sqlite:///{tmp_path_factory.mktemp(prefix) / 'priorauth.db'}"
     database: URL = request.getfixturevalue("postgres_database")
-    schema = f"test_{secrets.token_hex(6)}"
+    schema = f"{prefix}_{secrets.token_hex(6)}"
     setup = create_engine(database)
     with setup.begin() as connection:
         connection.execute(text(f'CREATE SCHEMA "{schema}"'))
     setup.dispose()
-    # The schema is dropped with the session's database; no per-test DROP that could wait on
-    # a connection a test left open.
     return url_text(database.update_query_dict({"options": f"-csearch_path={schema}"}))
+
+
+@pytest.fixture(params=backends())
+def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> str:
+    """The URL of an empty, unmigrated database that belongs to this test alone."""
+    return empty_database(request, tmp_path_factory, "test")
 
 
 @pytest.fixture

@@ -34,7 +34,6 @@ from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError
 
-from domain.deadlines import DeadlineEvent
 from domain.enums import CaseStatus
 from domain.errors import field_problems
 from domain.escalation import TaskQueue
@@ -43,8 +42,8 @@ from store import tasks as store_tasks
 from store.database import connection_transaction, read_session, session_on
 from store.errors import NotFoundError
 from store.unstarted import UnstartedCase, mark_started, unstarted_cases
-from workflows.models import CaseFacts, CaseOptions
-from workflows.start import start_case
+from workflows.models import CaseOptions
+from workflows.start import start_case, start_facts
 
 log = structlog.stdlib.get_logger("priorauth.reconcile")
 
@@ -141,8 +140,7 @@ async def _reconcile(
         return "marked"
     try:
         request = PriorAuthRequest.model_validate(case.request)
-        facts = CaseFacts.from_request(case.case_id, request, case.received_at, case.assignee)
-        facts.deadline_query(DeadlineEvent.INITIAL_REQUEST_DECISION)  # as the start asks it
+        facts = start_facts(case.case_id, request, case.received_at, case.assignee)
     except ValidationError as exc:
         fields = sorted({problem.field for problem in field_problems(exc)})
         log.warning("case_unstartable", case_id=case.case_id, fields=fields)

@@ -8,6 +8,7 @@ these start attributes and only upserts what changes afterwards (`PriorAuthCase.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from temporalio.client import Client, WorkflowHandle
@@ -15,9 +16,23 @@ from temporalio.common import SearchAttributePair, TypedSearchAttributes
 
 from domain.deadlines import DeadlineError, DeadlineEvent, compute_deadline
 from domain.enums import CaseStatus
+from domain.models import PriorAuthRequest
 from workflows.constants import CASE_STATUS, NEXT_DUE_AT, PAYER, case_workflow_id
 from workflows.models import CaseFacts, CaseInput, CaseOptions, CaseView
 from workflows.prior_auth import PriorAuthWorkflow
+
+
+def start_facts(
+    case_id: str, request: PriorAuthRequest, received_at: datetime, assignee: str | None
+) -> CaseFacts:
+    """The case workflow's input facts, checked as far as its start uses them: raises the
+    pydantic `ValidationError` for a request the workflow cannot take. Both callers that start
+    cases (the API before it stores one, the reconciler) check with this."""
+    facts = CaseFacts.from_request(case_id, request, received_at, assignee)
+    # The workflow's first question to the deadline engine, also asked for the start's search
+    # attributes.
+    facts.deadline_query(DeadlineEvent.INITIAL_REQUEST_DECISION)
+    return facts
 
 
 def start_search_attributes(facts: CaseFacts) -> TypedSearchAttributes:

@@ -26,6 +26,7 @@ from store.database import read_session
 from store.unstarted import unstarted_cases
 from tests.api.conftest import Stack, request_body
 from worker import start_reconciler
+from workflows import start as workflows_start
 from workflows.models import CaseFacts
 from workflows.reconcile import reconcile_once
 
@@ -126,7 +127,7 @@ async def test_a_request_the_workflow_cannot_take_is_refused_before_anything_is_
     class NarrowFacts(CaseFacts):
         payer_id: Annotated[str, Field(min_length=1, max_length=60)]
 
-    monkeypatch.setattr(service, "CaseFacts", NarrowFacts)
+    monkeypatch.setattr(workflows_start, "CaseFacts", NarrowFacts)
     body = request_body()
     body["coverage"]["payer"]["payer_id"] = longest("EXH01-", 61)
     response = await stack.post("/api/v1/cases", body, **{"Idempotency-Key": "narrow-1"})

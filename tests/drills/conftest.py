@@ -8,18 +8,15 @@ in the terminal summary of every run, so `make test` shows them.
 
 from __future__ import annotations
 
-import os
-import secrets
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 
 import pytest
-from sqlalchemy import Engine, create_engine, text
-from sqlalchemy.engine import URL
+from sqlalchemy import Engine
 
 from store.database import make_engine
 from store.migrate import upgrade
-from tests.conftest import POSTGRES_ENV, url_text
+from tests.conftest import backends, empty_database
 from tests.drills.stack import Stack
 from tests.workflows.conftest import TEST_CODEC_KEYS
 
@@ -83,26 +80,10 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
         )
 
 
-def _backends() -> list[object]:
-    backends: list[object] = [pytest.param("sqlite", id="sqlite")]
-    if os.environ.get(POSTGRES_ENV):
-        backends.append(pytest.param("postgresql", id="postgresql", marks=pytest.mark.postgres))
-    return backends
-
-
-@pytest.fixture(scope="module", params=_backends())
+@pytest.fixture(scope="module", params=backends())
 def drill_database(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> str:
-    """An empty database for one stack: a SQLite file, or a schema of the session's
-    PostgreSQL scratch database."""
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path_factory.mktemp('drill-db') / 'priorauth.db'}"
-    database: URL = request.getfixturevalue("postgres_database")
-    schema = f"drill_{secrets.token_hex(6)}"
-    setup = create_engine(database)
-    with setup.begin() as connection:
-        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    setup.dispose()
-    return url_text(database.update_query_dict({"options": f"-csearch_path={schema}"}))
+    """An empty database for one stack (see tests.conftest.empty_database)."""
+    return empty_database(request, tmp_path_factory, "drill")
 
 
 @pytest.fixture(scope="module")
