@@ -32,13 +32,15 @@ from config.payer_channel import PayerChannel
 from config.readiness import ServerRole, exit_unless_ready, require_production_ready
 from config.settings import Settings, get_settings
 from config.temporal import connect, data_converter
+from domain.case.facts import CaseOptions
+from domain.case.messages import AppealDecisionInput, PayerDecisionInput
+from domain.case.vocabulary import AppealOutcome
 from domain.deadlines import DeadlineQuery, DeadlineResult, compute_deadline
 from domain.models import PayerDecision, RequestForInformation
-from integrations.gateway import AppealOutcome, PayerGateway
+from integrations.gateway import PayerGateway
 from integrations.simulated_payer import SimulatedPayer
 from workflows.appeal import AppealWorkflow
 from workflows.constants import appeal_workflow_id, case_workflow_id
-from workflows.models import AppealDecisionInput, CaseOptions, PayerDecisionInput
 from workflows.prior_auth import PriorAuthWorkflow
 
 log = structlog.stdlib.get_logger("priorauth.worker")

@@ -2,7 +2,7 @@
 
 `CaseStoreActivities` depends on a `CaseRecorder`: `StoreRecorder` (the sqlmodel store, in
 `activities.store_recorder`) in the worker, `MemoryRecorder` in workflow tests. Every write is
-one idempotent transaction keyed by `TransitionRecord.key`, and every activity logs exactly one
+one idempotent transaction keyed by `Transition.key`, and every activity logs exactly one
 structlog line carrying the case id and key, never PHI.
 """
 
@@ -19,15 +19,10 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from activities import errors
-from activities.models import (
-    EscalationInput,
-    LetterRef,
-    TaskSpec,
-    TransitionRecord,
-    TransitionResult,
-)
+from activities.models import EscalationInput, LetterRef, TransitionResult
 from domain.appeals import AppealLevel
-from domain.enums import CaseStatus
+from domain.case.transition import TaskSpec, Transition
+from domain.case.vocabulary import CaseEvent, CaseStatus
 from domain.models import Appeal, Case, CaseDeadline, PriorAuthRequest
 
 log = structlog.stdlib.get_logger("priorauth.activities")
@@ -51,7 +46,7 @@ class StoreRejectedError(Exception):
 class CaseRecorder(Protocol):
     """What activities need from the case store. Each method is one idempotent transaction."""
 
-    def record_transition(self, record: TransitionRecord) -> bool:
+    def record_transition(self, record: Transition) -> bool:
         """Close the tasks the step resolves, write status, deadlines, new tasks, the appeal
         and the audit event; False if `key` was seen (then nothing is closed again)."""
         ...
@@ -111,7 +106,7 @@ class MemoryRecorder:
     _keys: set[str] = field(default_factory=set)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def record_transition(self, record: TransitionRecord) -> bool:
+    def record_transition(self, record: Transition) -> bool:
         with self._lock:
             if record.key in self._keys:
                 return False
@@ -152,7 +147,7 @@ class MemoryRecorder:
                 AuditRow(
                     escalation.case_id,
                     escalation.key,
-                    "escalation",
+                    CaseEvent.ESCALATION,
                     escalation.summary,
                     "system",
                 )
@@ -251,7 +246,7 @@ class CaseStoreActivities:
         self.recorder = recorder
 
     @activity.defn(name="record_transition")
-    def record_transition(self, record: TransitionRecord) -> TransitionResult:
+    def record_transition(self, record: Transition) -> TransitionResult:
         try:
             written = self.recorder.record_transition(record)
         except CaseNotFoundError:

@@ -13,7 +13,9 @@ from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import DataError, IntegrityError
 
 from activities.case_store import CaseNotFoundError, StoreRejectedError
-from activities.models import EscalationInput, LetterRef, TaskSpec, TransitionRecord
+from activities.models import EscalationInput, LetterRef
+from domain.case.transition import TaskSpec, Transition
+from domain.case.vocabulary import CaseEvent
 from domain.escalation import TaskQueue
 from domain.models import Case, PriorAuthRequest
 from store import cases, letters
@@ -36,7 +38,7 @@ class StoreRecorder:
         # Transitions and escalations of all cases share a transaction when they queue up.
         self.commits = GroupCommit(engine)
 
-    def record_transition(self, record: TransitionRecord) -> bool:
+    def record_transition(self, record: Transition) -> bool:
         """The audit event (whose key check, under the chain lock, tells a retry from a first
         write), then the case row, task closing, deadlines and the rest, committed together;
         possibly with other cases' steps in the same transaction (`store.group_commit`)."""
@@ -47,7 +49,7 @@ class StoreRecorder:
         except PERMANENT as exc:
             raise StoreRejectedError(type(exc).__name__) from None
 
-    def _write_transition(self, record: TransitionRecord, connection: Connection) -> bool:
+    def _write_transition(self, record: Transition, connection: Connection) -> bool:
         with TransitionWrites(connection) as writes:
             # The audit append takes the chain lock first, so retries serialize here. A known
             # key means this whole step committed before (one transaction): nothing to redo,
@@ -101,7 +103,7 @@ class StoreRecorder:
         with TransitionWrites(connection) as writes:
             if not writes.append_event_once(
                 idempotency_key=escalation.key,
-                action="escalation",
+                action=CaseEvent.ESCALATION,
                 actor="system",
                 summary=escalation.summary,
                 case_id=escalation.case_id,
@@ -183,8 +185,8 @@ class StoreRecorder:
         )
 
 
-def _closing(record: TransitionRecord, task: OpenTask) -> tuple[TaskStatus, str] | None:
-    """How `record` closes an open task (see `TransitionRecord.closing`), or None."""
+def _closing(record: Transition, task: OpenTask) -> tuple[TaskStatus, str] | None:
+    """How `record` closes an open task (see `Transition.closing`), or None."""
     closing = record.closing(
         kind=task.kind, key=task.idempotency_key, deadline_key=task.deadline_key, due_at=task.due_at
     )

@@ -28,6 +28,7 @@ from api.schemas import CaseOpened, NotificationResult, PayerEvent, PayerEventRe
 from api.security import Actor
 from config.logging import get_logger
 from config.settings import Settings
+from domain.case.messages import PayerDecisionInput, PayerExtensionInput
 from domain.enums import DecisionSource, ItemOutcome
 from domain.models import ItemDecision, PayerDecision, PriorAuthRequest
 from integrations.pas import (
@@ -44,7 +45,6 @@ from integrations.pas.errors import PasIssue
 from store import cases as store_cases
 from store import payer_cases
 from store.payer_messages import SeenMessage
-from workflows.models import PayerDecisionInput, PayerExtensionInput
 
 CASE_IDENTIFIER_SYSTEM = "urn:priorauth:case"
 PAS_PLAN_NAME = "Plan not stated in the PAS request"

@@ -14,6 +14,8 @@ from typing import Annotated, Any, Literal
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from domain import limits
+from domain.case.views import CaseView
+from domain.case.vocabulary import AppealOutcome
 from domain.enums import ContactDirection
 from domain.models import (
     Appeal,
@@ -25,10 +27,8 @@ from domain.models import (
     PriorAuthRequest,
     RequestForInformation,
 )
-from integrations.gateway import AppealOutcome
 from letters import LetterDetails, LetterKind, Signer
 from store.records import AuditEvent, CaseSummary, TaskRecord
-from workflows.models import CaseView
 
 Text = Annotated[str, Field(min_length=1, max_length=5_000)]
 Name = limits.ShortText

@@ -37,6 +37,14 @@ from api.schemas import CaseDetail, CaseOpened, LetterSummary
 from api.security import Actor
 from config.logging import get_logger
 from config.settings import Role, Settings
+from domain.case.facts import CaseFacts, CaseOptions
+from domain.case.messages import (
+    AppealDecisionInput,
+    PayerDecisionInput,
+    PayerExtensionInput,
+    SignOffInput,
+)
+from domain.case.views import AppealView, CaseView
 from domain.models import PriorAuthRequest
 from store import appeals as store_appeals
 from store import audit as store_audit
@@ -56,16 +64,6 @@ from workflows.constants import (
     CaseUpdate,
     appeal_workflow_id,
     case_workflow_id,
-)
-from workflows.models import (
-    AppealDecisionInput,
-    AppealView,
-    CaseFacts,
-    CaseOptions,
-    CaseView,
-    PayerDecisionInput,
-    PayerExtensionInput,
-    SignOffInput,
 )
 from workflows.start import start_case, start_facts
 

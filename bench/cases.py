@@ -45,13 +45,13 @@ from activities.letters import PlainTextRenderer
 from bench.sample import bench_request
 from config.logging import configure_logging
 from config.temporal import data_converter
+from domain.case.facts import CaseFacts
 from integrations.simulated_payer import Behaviour, Script, SimulatedPayer
 from store import cases
 from store.database import make_engine, transaction
 from store.migrate import upgrade
 from worker import TemporalDecisionSink, make_worker
 from workflows.constants import search_attribute_cli_args
-from workflows.models import CaseFacts
 from workflows.start import start_case
 
 BENCH_KEY = ["bench-1:YmVuY2gta2V5LWJlbmNoLWtleS1iZW5jaC1rZXktMDA="]

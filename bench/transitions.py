@@ -30,10 +30,10 @@ sys.path.insert(0, str(_HERE.parent))
 
 from sqlalchemy import Engine, event  # noqa: E402
 
-from activities.models import TaskClosure, TransitionRecord  # noqa: E402
 from activities.store_recorder import StoreRecorder  # noqa: E402
 from bench.sample import bench_request  # noqa: E402
-from domain.enums import CaseStatus  # noqa: E402
+from domain.case.transition import TaskClosure, Transition  # noqa: E402
+from domain.case.vocabulary import CaseStatus  # noqa: E402
 from domain.models import CaseDeadline, Obligor, PayerDecision  # noqa: E402
 from store import cases  # noqa: E402
 from store.audit import verify_chain  # noqa: E402
@@ -45,7 +45,7 @@ T0 = datetime(2026, 12, 1, 15, 0, tzinfo=UTC)
 DECISION_TASKS = ("information_requested", "payer_needs_attention", "payer_rejected")
 
 
-def approval(case_id: str) -> list[TransitionRecord]:
+def approval(case_id: str) -> list[Transition]:
     """The transitions of an approved case, as the workflow records them."""
     decision_due = CaseDeadline(
         key="initial_decision",
@@ -89,8 +89,8 @@ def approval(case_id: str) -> list[TransitionRecord]:
         }
     )
 
-    def step(seq: int, event: str, status: CaseStatus, **fields: Any) -> TransitionRecord:
-        return TransitionRecord(
+    def step(seq: int, event: str, status: CaseStatus, **fields: Any) -> Transition:
+        return Transition(
             case_id=case_id,
             key=f"{case_id}:case:{seq:05d}",
             event=event,

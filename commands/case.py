@@ -30,7 +30,8 @@ import typer
 from pydantic import ValidationError
 
 from commands.api_client import ApiClient, ApiError
-from domain.enums import CaseStatus, ContactChannel, ContactDirection, Regime
+from domain.case.vocabulary import CaseStatus
+from domain.enums import ContactChannel, ContactDirection, Regime
 from domain.errors import describe
 from domain.models import PriorAuthRequest
 

@@ -20,19 +20,14 @@ from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
 
 from config.settings import Settings, get_settings
 from config.temporal import connect, exit_process
-from domain.enums import CaseStatus
-from domain.models import AppealStatus, Attachment, PriorAuthRequest
+from domain.case.facts import CaseFacts
+from domain.case.messages import FileAppealInput, SignOffInput, SupplyInformationInput
+from domain.case.views import CaseView
+from domain.case.vocabulary import AppealStatus, CaseStatus, Phase
+from domain.models import Attachment, PriorAuthRequest
 from store import cases
 from store.database import make_engine, transaction
 from workflows.appeal import AppealWorkflow
-from workflows.models import (
-    CaseFacts,
-    CaseView,
-    FileAppealInput,
-    Phase,
-    SignOffInput,
-    SupplyInformationInput,
-)
 from workflows.prior_auth import PriorAuthWorkflow
 from workflows.start import start_case
 

@@ -107,19 +107,6 @@ def outcome_for_review_action(code: str | None) -> ItemOutcome:
         return ItemOutcome.NEEDS_HUMAN_REVIEW
 
 
-class CaseStatus(StrEnum):
-    OPENED = "opened"
-    SUBMITTED = "submitted"
-    PENDED = "pended"
-    APPROVED = "approved"
-    PARTIALLY_APPROVED = "partially_approved"
-    DENIED = "denied"
-    IN_APPEAL = "in_appeal"
-    NEEDS_ATTENTION = "needs_attention"
-    CLOSED = "closed"
-    WITHDRAWN = "withdrawn"
-
-
 class ContactChannel(StrEnum):
     CALL = "call"
     PORTAL = "portal"

@@ -24,6 +24,7 @@ from pydantic import (
 
 from domain import limits
 from domain.appeals import AppealLevel
+from domain.case.vocabulary import AppealStatus, CaseStatus
 from domain.codes import (
     normalize_icd10cm,
     normalize_npi,
@@ -33,7 +34,6 @@ from domain.codes import (
 )
 from domain.enums import (
     ADVERSE_OUTCOMES,
-    CaseStatus,
     ContactChannel,
     ContactDirection,
     DecisionSource,
@@ -417,17 +417,6 @@ class CaseDeadline(DomainModel):
     starts_at: AwareDatetime | None = None
     met_at: AwareDatetime | None = None
     superseded: bool = False
-
-
-class AppealStatus(StrEnum):
-    DRAFTING = "drafting"
-    AWAITING_SIGNOFF = "awaiting_signoff"
-    SUBMITTED = "submitted"
-    OVERTURNED = "overturned"
-    PARTIALLY_OVERTURNED = "partially_overturned"
-    UPHELD = "upheld"
-    WITHDRAWN = "withdrawn"
-    EXPIRED = "expired"
 
 
 class Appeal(DomainModel):

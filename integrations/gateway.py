@@ -11,12 +11,12 @@ uses it as a reconciliation fallback when a notification is lost, never as the p
 from __future__ import annotations
 
 from datetime import datetime
-from enum import StrEnum
 from typing import Protocol, runtime_checkable
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from domain.appeals import AppealLevel
+from domain.case.vocabulary import AppealOutcome, SubmissionKind
 from domain.models import Attachment, PayerDecision, PriorAuthRequest, RequestForInformation
 
 
@@ -26,13 +26,6 @@ class PayerRejectedError(Exception):
     Gateways raise it (or a subclass); the submit activity turns it into a non-retryable
     failure. Its message must be PHI-free: it is logged and stored in workflow history.
     """
-
-
-class SubmissionKind(StrEnum):
-    INITIAL = "initial"
-    RESUBMISSION = "resubmission"
-    CANCEL = "cancel"
-    APPEAL = "appeal"
 
 
 class GatewaySubmission(BaseModel):
@@ -55,12 +48,6 @@ class GatewayReceipt(BaseModel):
     accepted_at: AwareDatetime
     payer_reference: str | None = None
     duplicate: bool = False
-
-
-class AppealOutcome(StrEnum):
-    OVERTURNED = "overturned"
-    PARTIALLY_OVERTURNED = "partially_overturned"
-    UPHELD = "upheld"
 
 
 class DecisionSink(Protocol):

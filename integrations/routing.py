@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, datetime
 
+from domain.case.vocabulary import SubmissionKind
 from domain.models import PayerDecision
 from integrations.gateway import (
     GatewayReceipt,
@@ -18,7 +19,6 @@ from integrations.gateway import (
     InquiringGateway,
     InquiryUnsupportedError,
     PayerGateway,
-    SubmissionKind,
 )
 
 

@@ -18,6 +18,7 @@ from hashlib import sha256
 
 from pydantic import BaseModel, ConfigDict
 
+from domain.case.vocabulary import AppealOutcome, SubmissionKind
 from domain.enums import DecisionSource
 from domain.models import (
     ItemDecision,
@@ -26,13 +27,7 @@ from domain.models import (
     RequestForInformation,
     ServiceLine,
 )
-from integrations.gateway import (
-    AppealOutcome,
-    DecisionSink,
-    GatewayReceipt,
-    GatewaySubmission,
-    SubmissionKind,
-)
+from integrations.gateway import DecisionSink, GatewayReceipt, GatewaySubmission
 
 
 class Behaviour(StrEnum):

@@ -8,7 +8,8 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from domain.appeals import AppealLevel
-from domain.models import Appeal, AppealStatus
+from domain.case.vocabulary import AppealStatus
+from domain.models import Appeal
 from store._base import insert_once, require_case
 from store.errors import NotFoundError
 from store.tables import AppealRow

@@ -17,7 +17,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, SQLModel, col, select
 
 from domain import limits
-from domain.enums import CaseStatus, Regime, Urgency
+from domain.case.vocabulary import CaseStatus
+from domain.enums import Regime, Urgency
 from domain.models import Case, PriorAuthRequest
 from store._base import UNSET, Unset, insert_once, require_case
 from store.contacts import list_contacts

@@ -10,7 +10,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, computed_field
 
-from domain.enums import CaseStatus, Regime, Urgency
+from domain.case.vocabulary import CaseStatus
+from domain.enums import Regime, Urgency
 
 
 class Record(BaseModel):
@@ -71,18 +72,6 @@ class TaskStatus(StrEnum):
     OPEN = "open"
     DONE = "done"
     CANCELLED = "cancelled"
-
-
-class TaskKind(StrEnum):
-    """Kinds the engine creates; `create_task` accepts any short string."""
-
-    REMINDER = "reminder"
-    UR_QUEUE = "ur_queue"
-    CALL_PAYER = "call_payer"
-    SUPERVISOR = "supervisor"
-    MISSED_DEADLINE_LETTER = "missed_deadline_letter"
-    SIGN_OFF_LETTER = "sign_off_letter"
-    PEER_TO_PEER = "peer_to_peer"
 
 
 class TaskRecord(Record):

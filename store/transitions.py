@@ -28,7 +28,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Dialect
 from sqlmodel import SQLModel
 
-from domain.enums import CaseStatus
+from domain.case.vocabulary import CaseStatus
 from domain.models import Appeal, CaseDeadline, ContactLogEntry, PayerDecision
 from store.appeals import appeal_state_fields
 from store.audit import HEAD_ID, new_event_fields

@@ -14,7 +14,7 @@ from typing import Any, NamedTuple
 from sqlalchemy import Connection, and_, or_, select, update
 from sqlmodel import SQLModel
 
-from domain.enums import CaseStatus
+from domain.case.vocabulary import CaseStatus
 from store.types import require_aware
 
 _CASES = SQLModel.metadata.tables["cases"]

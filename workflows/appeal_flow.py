@@ -17,13 +17,24 @@ from datetime import datetime
 
 from temporalio import workflow
 
-from activities.models import LetterInput, SubmitInput, TaskClosure
+from activities.models import LetterInput, SubmitInput
 from domain.appeals import appeal_ladder, next_level
+from domain.case.messages import AppealDecisionInput, AppealWithdrawInput, SignOffInput
+from domain.case.state import TimelineEntry
+from domain.case.transition import TaskClosure
+from domain.case.views import AppealView
+from domain.case.vocabulary import (
+    AppealOutcome,
+    AppealStatus,
+    CaseEvent,
+    CaseStatus,
+    SubmissionKind,
+    TaskKind,
+)
 from domain.deadlines import DeadlineEvent, DeadlineQuery
-from domain.enums import CaseStatus, Urgency
+from domain.enums import Urgency
 from domain.escalation import Priority
-from domain.models import Appeal, AppealStatus, CaseDeadline, Obligor
-from integrations.gateway import AppealOutcome, SubmissionKind
+from domain.models import Appeal, CaseDeadline, Obligor
 from workflows.common import ClockKeeper, to_case_deadline
 from workflows.constants import (
     AppealQuery,
@@ -32,15 +43,7 @@ from workflows.constants import (
     appeal_decision_key,
     appeal_filing_window_key,
 )
-from workflows.models import (
-    AppealDecisionInput,
-    AppealInput,
-    AppealResult,
-    AppealView,
-    AppealWithdrawInput,
-    SignOffInput,
-    TimelineEntry,
-)
+from workflows.models import AppealInput, AppealResult
 
 _OUTCOME_STATUS = {
     AppealOutcome.OVERTURNED: AppealStatus.OVERTURNED,
@@ -124,7 +127,7 @@ class AppealCase(ClockKeeper):
             # it, marks it met on submission or closes it; it is not recorded a second time.
             self._set_deadline(input.filing_due)
         await self._record(
-            "appeal_opened",
+            CaseEvent.APPEAL_OPENED,
             f"{self._spec.title} opened for item(s) {input.sequences}",
             actor=input.requested_by,
         )
@@ -166,13 +169,13 @@ class AppealCase(ClockKeeper):
             self._letter_id = ref.letter_id if ref else None
             self._status = AppealStatus.AWAITING_SIGNOFF
             await self._record(
-                "appeal_letter_ready" if ref else "appeal_letter_missing",
+                CaseEvent.APPEAL_LETTER_READY if ref else CaseEvent.APPEAL_LETTER_MISSING,
                 f"Appeal letter {ref.letter_id} ready for sign-off"
                 if ref
                 else "No letter template for this appeal: write the letter by hand",
                 tasks=[
                     self._task(
-                        "sign_appeal_letter",
+                        TaskKind.SIGN_APPEAL_LETTER,
                         f"Review and sign the {self._spec.title.lower()} letter",
                         priority=Priority.HIGH,
                         due_at=input.filing_due.due_at if input.filing_due else None,
@@ -215,14 +218,14 @@ class AppealCase(ClockKeeper):
             self._status = AppealStatus.SUBMITTED
             signer = self._signed_by or "system"
             await self._record(
-                "appeal_submitted",
+                CaseEvent.APPEAL_SUBMITTED,
                 f"{self._spec.title} submitted ({receipt.submission_id}), signed by "
                 f"{self._signed_by}",
                 actor=signer,
                 deadlines=[met] if met else [],
                 close_tasks=[
                     TaskClosure(
-                        kind="sign_appeal_letter",
+                        kind=TaskKind.SIGN_APPEAL_LETTER,
                         key_prefix=self._task_prefix,
                         status="done",
                         by=signer,
@@ -270,7 +273,7 @@ class AppealCase(ClockKeeper):
                 to_case_deadline(self._decision_key, label, Obligor.PAYER, found, filed_at)
             )
             await self._record(
-                "appeal_clock_started",
+                CaseEvent.APPEAL_CLOCK_STARTED,
                 f"{label}: due {deadline.due_at.isoformat()}",
                 deadlines=[deadline],
                 rule=deadline.rule,
@@ -285,7 +288,7 @@ class AppealCase(ClockKeeper):
         await self._end(
             status,
             f"{self._spec.title} decided: {decision.outcome.value}",
-            event="appeal_decided",
+            event=CaseEvent.APPEAL_DECIDED,
             deadlines=[met] if met else [],
         )
 
@@ -308,7 +311,7 @@ class AppealCase(ClockKeeper):
             f"{self._spec.decided_by} missed the {self._spec.title.lower()} deadline{rule}: "
             "treated as an affirmation of the denial, to be forwarded to the independent "
             "review entity",
-            event="appeal_deadline_missed",
+            event=CaseEvent.APPEAL_DEADLINE_MISSED,
         )
 
     async def _end(
@@ -316,7 +319,7 @@ class AppealCase(ClockKeeper):
         status: AppealStatus,
         summary: str,
         *,
-        event: str = "appeal_closed",
+        event: str = CaseEvent.APPEAL_CLOSED,
         deadlines: list[CaseDeadline] | None = None,
     ) -> None:
         self._status = status

@@ -19,6 +19,8 @@ from temporalio import workflow
 from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError
 
+from domain.case.vocabulary import CaseEvent, TaskKind, escalation_task_kind
+
 with workflow.unsafe.imports_passed_through():
     from activities import errors
     from activities.case_store import CaseStoreActivities
@@ -31,14 +33,13 @@ with workflow.unsafe.imports_passed_through():
         LetterRef,
         SubmitInput,
         SubmitResult,
-        TaskClosure,
-        TaskSpec,
-        TransitionRecord,
     )
     from activities.notify import NotifyActivities
     from activities.payer import PayerActivities
+    from domain.case.state import TimelineEntry
+    from domain.case.transition import TaskClosure, TaskSpec, Transition
+    from domain.case.vocabulary import CaseStatus
     from domain.deadlines import DeadlineQuery, DeadlineResult, calendars
-    from domain.enums import CaseStatus
     from domain.escalation import (
         EscalationAction,
         EscalationLadder,
@@ -50,7 +51,6 @@ with workflow.unsafe.imports_passed_through():
         plan_rungs,
     )
     from domain.models import Appeal, CaseDeadline, ContactLogEntry, Obligor, PayerDecision
-    from workflows.models import TimelineEntry
 
 workflow.logger.workflow_info_on_message = False
 
@@ -182,7 +182,7 @@ class ClockKeeper:
         self._note(event, summary, actor)
         try:
             await self._write_transition(
-                TransitionRecord(
+                Transition(
                     case_id=self._case_id,
                     key=key,
                     event=event,
@@ -206,7 +206,7 @@ class ClockKeeper:
                 raise
             await self._store_rejected(event, key)
 
-    async def _write_transition(self, record: TransitionRecord) -> None:
+    async def _write_transition(self, record: Transition) -> None:
         await workflow.execute_activity_method(
             CaseStoreActivities.record_transition,
             record,
@@ -224,7 +224,7 @@ class ClockKeeper:
         )
         summary = f"The store refused step {key} ({event}): the case record misses it"
         task = self._task(
-            "store_rejected",
+            TaskKind.STORE_REJECTED,
             f"Needs attention: step '{event}' could not be stored; check the case record",
             queue=TaskQueue.UR,
             priority=Priority.HIGH,
@@ -233,10 +233,10 @@ class ClockKeeper:
         self._note("store_rejected", summary)
         try:
             await self._write_transition(
-                TransitionRecord(
+                Transition(
                     case_id=self._case_id,
                     key=note_key,
-                    event="store_rejected",
+                    event=CaseEvent.STORE_REJECTED,
                     summary=summary,
                     occurred_at=workflow.now(),
                     status=self._current_status(),
@@ -292,11 +292,11 @@ class ClockKeeper:
         if not required:
             return None
         await self._record(
-            "deadline_unknown",
+            CaseEvent.DEADLINE_UNKNOWN,
             f"No deadline rule for {query.event.value}: set this clock by hand",
             tasks=[
                 self._task(
-                    "deadline_unknown",
+                    TaskKind.DEADLINE_UNKNOWN,
                     f"Set the '{query.event.value}' deadline by hand (no rule applies)",
                     queue=TaskQueue.UR,
                     priority=Priority.HIGH,
@@ -319,12 +319,12 @@ class ClockKeeper:
             if kind is None:
                 raise
         await self._record(
-            "payer_rejected",
+            CaseEvent.PAYER_REJECTED,
             f"The payer rejected the {submission.kind.value} submission ({kind})",
             status=CaseStatus.NEEDS_ATTENTION,
             tasks=[
                 self._task(
-                    "payer_rejected",
+                    TaskKind.PAYER_REJECTED,
                     f"Payer rejected the {submission.kind.value} submission: fix and resubmit",
                     queue=TaskQueue.UR,
                     priority=Priority.HIGH,
@@ -426,14 +426,14 @@ class ClockKeeper:
         rung = placed.rung
         task = TaskSpec(
             key=f"{self._case_id}:rung:{placed.key}",
-            kind=f"escalation_{rung.name}",
+            kind=escalation_task_kind(rung.name),
             queue=rung.queue,
             title=title,
             priority=rung.priority,
             due_at=deadline.due_at,
             deadline_key=deadline.key,
         )
-        self._note("escalation", title)
+        self._note(CaseEvent.ESCALATION, title)
         workflow.logger.info(
             "escalation",
             extra={"case_id": self._case_id, "rung": placed.key, "queue": rung.queue.value},
@@ -455,7 +455,7 @@ class ClockKeeper:
         except ActivityError as exc:
             if business_error_type(exc) != errors.STORE_REJECTED:
                 raise
-            await self._store_rejected("escalation", task.key)
+            await self._store_rejected(CaseEvent.ESCALATION, task.key)
         if EscalationAction.MISSED_DEADLINE_LETTER in rung.actions:
             ref = await self._letter(
                 LetterInput(

@@ -10,7 +10,8 @@ from __future__ import annotations
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
-    from workflows.models import CaseInput, CaseView
+    from domain.case.views import CaseView
+    from workflows.models import CaseInput
     from workflows.prior_auth_flow import PriorAuthCase
 
 

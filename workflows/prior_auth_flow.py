@@ -23,20 +23,37 @@ from temporalio.common import SearchAttributeUpdate
 from temporalio.exceptions import ActivityError
 from temporalio.workflow import ChildWorkflowHandle
 
-from activities.models import InquireInput, SubmitInput, TaskClosure, TaskSpec
+from activities.models import InquireInput, SubmitInput
 from domain.appeals import AppealLevelSpec, appeal_ladder, next_level
-from domain.deadlines import DeadlineEvent, DeadlineQuery
-from domain.enums import (
-    ADVERSE_OUTCOMES,
-    FINAL_OUTCOMES,
-    CaseStatus,
-    ItemOutcome,
-    Urgency,
+from domain.case.facts import CaseFacts
+from domain.case.messages import (
+    AcceptDenialInput,
+    AssignInput,
+    ContactInput,
+    FileAppealInput,
+    NoteInput,
+    PayerDecisionInput,
+    PayerExtensionInput,
+    PeerToPeerInput,
+    SupplyInformationInput,
+    WithdrawInput,
 )
+from domain.case.state import AppealSummary, CaseState, ItemState, NextLevelOffer
+from domain.case.transition import TaskClosure, TaskSpec
+from domain.case.views import CaseView, DeadlinesView, TimelineView
+from domain.case.vocabulary import (
+    AppealStatus,
+    CaseEvent,
+    CaseStatus,
+    Phase,
+    SubmissionKind,
+    TaskKind,
+)
+from domain.deadlines import DeadlineEvent, DeadlineQuery
+from domain.enums import ADVERSE_OUTCOMES, FINAL_OUTCOMES, ItemOutcome, Urgency
 from domain.escalation import AUTHORIZATION_EXPIRY_KEY, Priority, TaskQueue
-from domain.models import Appeal, AppealStatus, CaseDeadline, Obligor
+from domain.models import Appeal, CaseDeadline, Obligor
 from domain.polling import next_poll_at
-from integrations.gateway import SubmissionKind
 from workflows.appeal import AppealWorkflow
 from workflows.common import ClockKeeper, end_of_day, local_date, to_case_deadline
 from workflows.constants import (
@@ -48,30 +65,7 @@ from workflows.constants import (
     CaseUpdate,
     appeal_workflow_id,
 )
-from workflows.models import (
-    AcceptDenialInput,
-    AppealInput,
-    AppealResult,
-    AppealSummary,
-    AssignInput,
-    CaseFacts,
-    CaseInput,
-    CaseState,
-    CaseView,
-    ContactInput,
-    DeadlinesView,
-    FileAppealInput,
-    ItemState,
-    NextLevelOffer,
-    NoteInput,
-    PayerDecisionInput,
-    PayerExtensionInput,
-    PeerToPeerInput,
-    Phase,
-    SupplyInformationInput,
-    TimelineView,
-    WithdrawInput,
-)
+from workflows.models import AppealInput, AppealResult, CaseInput
 
 INITIAL_DECISION = "initial_decision"
 INFORMATION_RESPONSE = "information_response"
@@ -96,12 +90,12 @@ _AWAITING = (Phase.AWAIT_DECISION, Phase.PENDED)
 INQUIRY_ACTOR = "payer:inquire"
 # Tasks about the payer's previous answer: a new payer decision makes them moot.
 _DECISION_TASKS = (
-    "information_requested",
-    "payer_needs_attention",
-    "payer_rejected",
-    "adverse_decision",
-    "peer_to_peer",
-    "next_level_offered",
+    TaskKind.INFORMATION_REQUESTED,
+    TaskKind.PAYER_NEEDS_ATTENTION,
+    TaskKind.PAYER_REJECTED,
+    TaskKind.ADVERSE_DECISION,
+    TaskKind.PEER_TO_PEER,
+    TaskKind.NEXT_LEVEL_OFFERED,
 )
 
 
@@ -257,7 +251,7 @@ class PriorAuthCase(ClockKeeper):
                 Phase.SUBMIT if self._options.submit_to_payer else (Phase.AWAIT_DECISION)
             )
             await self._record(
-                "case_opened",
+                CaseEvent.CASE_OPENED,
                 f"Case opened ({facts.regime.value}, {facts.urgency.value}, "
                 f"{len(facts.lines)} item(s))",
                 status=CaseStatus.OPENED,
@@ -290,10 +284,10 @@ class PriorAuthCase(ClockKeeper):
             self._st.poll_from = workflow.now()
             self._st.last_poll_at = None
             await self._record(
-                "submitted" if kind == SubmissionKind.INITIAL else "resubmitted",
+                CaseEvent.SUBMITTED if kind == SubmissionKind.INITIAL else "resubmitted",
                 f"{kind.value.capitalize()} submission accepted by the payer "
                 f"({receipt.submission_id})",
-                close_tasks=[TaskClosure(kind="payer_rejected", status="done")],
+                close_tasks=[TaskClosure(kind=TaskKind.PAYER_REJECTED, status="done")],
                 details={
                     "submission_id": receipt.submission_id,
                     "payer_reference": receipt.payer_reference or "",
@@ -308,10 +302,10 @@ class PriorAuthCase(ClockKeeper):
             self._st.status = CaseStatus.CLOSED
             await self._finish(
                 "The appeal filing window passed without an appeal",
-                event="appeal_window_missed",
+                event=CaseEvent.APPEAL_WINDOW_MISSED,
                 tasks=[
                     self._task(
-                        "appeal_window_missed",
+                        TaskKind.APPEAL_WINDOW_MISSED,
                         "Appeal filing window missed: review for good-cause late filing",
                         queue=TaskQueue.SUPERVISOR,
                         priority=Priority.URGENT,
@@ -323,7 +317,7 @@ class PriorAuthCase(ClockKeeper):
         self,
         reason: str,
         *,
-        event: str = "case_closed",
+        event: str = CaseEvent.CASE_CLOSED,
         actor: str = "system",
         tasks: list[TaskSpec] | None = None,
         close_tasks: list[TaskClosure] | None = None,
@@ -363,7 +357,7 @@ class PriorAuthCase(ClockKeeper):
                 )
             self._st.status = CaseStatus.WITHDRAWN
             await self._finish(
-                f"Withdrawn: {request.reason}", event="case_withdrawn", actor=request.actor
+                f"Withdrawn: {request.reason}", event=CaseEvent.CASE_WITHDRAWN, actor=request.actor
             )
 
     # ---------------------------------------------------------------- appeals
@@ -400,14 +394,14 @@ class PriorAuthCase(ClockKeeper):
             # The store learns of the appeal before its workflow starts: from here on only the
             # appeal workflow writes its row, so no older state can overwrite a newer one.
             await self._record(
-                "appeal_forwarded" if auto else "appeal_filed",
+                CaseEvent.APPEAL_FORWARDED if auto else CaseEvent.APPEAL_FILED,
                 f"{spec.title} "
                 + ("forwarded automatically" if auto else f"requested by {request.actor}"),
                 actor=request.actor,
                 close_tasks=[
-                    TaskClosure(kind="adverse_decision", status="done", by=request.actor),
-                    TaskClosure(kind="next_level_offered", status="done", by=request.actor),
-                    TaskClosure(kind="peer_to_peer"),
+                    TaskClosure(kind=TaskKind.ADVERSE_DECISION, status="done", by=request.actor),
+                    TaskClosure(kind=TaskKind.NEXT_LEVEL_OFFERED, status="done", by=request.actor),
+                    TaskClosure(kind=TaskKind.PEER_TO_PEER),
                 ],
                 appeal=Appeal(
                     level=spec.level,
@@ -509,7 +503,7 @@ class PriorAuthCase(ClockKeeper):
                 self._st.status, self._st.phase = status, phase
                 changed = self._authorization_deadline()
                 await self._record(
-                    "appeal_overturned",
+                    CaseEvent.APPEAL_OVERTURNED,
                     f"Appeal level {result.number} overturned the denial: approved",
                     deadlines=changed,
                 )
@@ -564,7 +558,7 @@ class PriorAuthCase(ClockKeeper):
         )
         self._st.phase = Phase.IN_APPEAL if spec.auto_forwarded else Phase.NEXT_LEVEL_OFFERED
         await self._record(
-            "appeal_upheld",
+            CaseEvent.APPEAL_UPHELD,
             f"Appeal level {result.number} upheld; next: {spec.title}"
             + (" (forwarded automatically)" if spec.auto_forwarded else ""),
             deadlines=[filing_due] if filing_due else [],
@@ -573,7 +567,7 @@ class PriorAuthCase(ClockKeeper):
             if spec.auto_forwarded
             else [
                 self._task(
-                    "next_level_offered",
+                    TaskKind.NEXT_LEVEL_OFFERED,
                     f"Appeal upheld: decide whether to request the {spec.title.lower()}",
                     priority=Priority.HIGH,
                     due_at=filing_due.due_at if filing_due else None,
@@ -714,7 +708,7 @@ class PriorAuthCase(ClockKeeper):
         }
         if not by_sequence:
             await self._record(
-                "payer_decision_stale",
+                CaseEvent.PAYER_DECISION_STALE,
                 f"Payer decision {decision.decision_id} is older than the decision already "
                 "applied: kept for the record, not applied",
                 actor=actor,
@@ -745,7 +739,7 @@ class PriorAuthCase(ClockKeeper):
             respond_by = input.information_request.respond_by
             tasks.append(
                 self._task(
-                    "information_requested",
+                    TaskKind.INFORMATION_REQUESTED,
                     "Payer requests more information: "
                     + "; ".join(input.information_request.items_requested),
                     priority=Priority.HIGH,
@@ -771,7 +765,7 @@ class PriorAuthCase(ClockKeeper):
         if outcomes & ATTENTION:
             tasks.append(
                 self._task(
-                    "payer_needs_attention",
+                    TaskKind.PAYER_NEEDS_ATTENTION,
                     "Payer response needs a person: contact the payer or review the action code",
                     queue=TaskQueue.UR,
                     priority=Priority.HIGH,
@@ -781,7 +775,7 @@ class PriorAuthCase(ClockKeeper):
             changed += await self._appeal_window(decision.decided_at, decision.notice_date)
             tasks.append(
                 self._task(
-                    "adverse_decision",
+                    TaskKind.ADVERSE_DECISION,
                     "Adverse decision: appeal, request a peer-to-peer review, or accept",
                     priority=Priority.HIGH,
                 )
@@ -792,7 +786,7 @@ class PriorAuthCase(ClockKeeper):
             self._st.poll_from = None  # decided: nothing left to ask the payer about
         self._st.status, self._st.phase = status, phase
         await self._record(
-            "payer_decision",
+            CaseEvent.PAYER_DECISION,
             f"Payer decision {decision.decision_id}: "
             + ", ".join(f"item {i.sequence} {i.resolved_outcome.value}" for i in decision.items),
             actor=actor,
@@ -874,7 +868,7 @@ class PriorAuthCase(ClockKeeper):
                     )
             changed = [self._set_deadline(moved)] if moved is not None else []
             await self._record(
-                "payer_extension",
+                CaseEvent.PAYER_EXTENSION,
                 f"Payer extension {input.notice_id}: decision now due "
                 + (moved.due_at.isoformat() if moved else "(unknown)"),
                 actor="payer",
@@ -930,12 +924,12 @@ class PriorAuthCase(ClockKeeper):
             self._st.rfi = None
             self._st.phase = Phase.SUBMIT
             await self._record(
-                "information_supplied",
+                CaseEvent.INFORMATION_SUPPLIED,
                 f"{len(input.attachments)} document(s) supplied for the payer's request",
                 actor=input.actor,
                 deadlines=changed,
                 close_tasks=[
-                    TaskClosure(kind="information_requested", status="done", by=input.actor)
+                    TaskClosure(kind=TaskKind.INFORMATION_REQUESTED, status="done", by=input.actor)
                 ],
             )
         await workflow.wait_condition(lambda: self._st.phase != Phase.SUBMIT)
@@ -972,12 +966,12 @@ class PriorAuthCase(ClockKeeper):
         async with self._lock:
             self._st.peer_to_peer_requested = True
             await self._record(
-                "peer_to_peer_requested",
+                CaseEvent.PEER_TO_PEER_REQUESTED,
                 "Peer-to-peer review requested with a physician reviewer",
                 actor=input.actor,
                 tasks=[
                     self._task(
-                        "peer_to_peer",
+                        TaskKind.PEER_TO_PEER,
                         "Schedule the peer-to-peer review (ask for a physician reviewer; "
                         "prepare the one-page brief)",
                         queue=TaskQueue.UR,
@@ -1001,11 +995,11 @@ class PriorAuthCase(ClockKeeper):
                 self._st.status = CaseStatus.CLOSED
                 await self._finish(
                     f"Decision accepted: {input.reason}",
-                    event="denial_accepted",
+                    event=CaseEvent.DENIAL_ACCEPTED,
                     actor=input.actor,
                     close_tasks=[
                         TaskClosure(kind=kind, status="done", by=input.actor)
-                        for kind in ("adverse_decision", "next_level_offered")
+                        for kind in (TaskKind.ADVERSE_DECISION, TaskKind.NEXT_LEVEL_OFFERED)
                     ],
                 )
             return self._view()
@@ -1033,7 +1027,7 @@ class PriorAuthCase(ClockKeeper):
             previous = self._st.assignee
             self._st.assignee = input.assignee
             await self._record(
-                "assigned",
+                CaseEvent.ASSIGNED,
                 f"Assigned to {input.assignee}" + (f" (was {previous})" if previous else ""),
                 actor=input.actor,
             )
@@ -1047,7 +1041,7 @@ class PriorAuthCase(ClockKeeper):
     async def add_note(self, input: NoteInput) -> CaseView:
         async with self._lock:
             await self._record(
-                "note", "Note added", actor=input.actor, details={"text": input.text}
+                CaseEvent.NOTE, "Note added", actor=input.actor, details={"text": input.text}
             )
             return self._view()
 
@@ -1060,7 +1054,7 @@ class PriorAuthCase(ClockKeeper):
         contact = input.contact
         async with self._lock:
             await self._record(
-                "contact",
+                CaseEvent.CONTACT,
                 f"{contact.direction.value.capitalize()} {contact.channel.value}"
                 + (f" ref {contact.reference_number}" if contact.reference_number else ""),
                 actor=input.actor,

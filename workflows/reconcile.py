@@ -34,7 +34,8 @@ from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError
 
-from domain.enums import CaseStatus
+from domain.case.facts import CaseOptions
+from domain.case.vocabulary import CaseStatus, TaskKind
 from domain.errors import field_problems
 from domain.escalation import TaskQueue
 from domain.models import PriorAuthRequest
@@ -42,7 +43,6 @@ from store import tasks as store_tasks
 from store.database import connection_transaction, read_session, session_on
 from store.errors import NotFoundError
 from store.unstarted import UnstartedCase, mark_started, unstarted_cases
-from workflows.models import CaseOptions
 from workflows.start import start_case, start_facts
 
 log = structlog.stdlib.get_logger("priorauth.reconcile")
@@ -174,7 +174,7 @@ def _unstartable_task(engine: Engine, case_id: str, fields: list[str]) -> None:
                 session=session,
                 idempotency_key=f"{case_id}:reconcile:unstartable",
                 case_id=case_id,
-                kind="workflow_unstartable",
+                kind=TaskKind.WORKFLOW_UNSTARTABLE,
                 title="Needs attention: the case's workflow cannot start; correct the request",
                 queue=TaskQueue.UR.value,
                 note=f"fields: {', '.join(fields)}"[:1000],

@@ -14,11 +14,13 @@ from typing import Any
 from temporalio.client import Client, WorkflowHandle
 from temporalio.common import SearchAttributePair, TypedSearchAttributes
 
+from domain.case.facts import CaseFacts, CaseOptions
+from domain.case.views import CaseView
+from domain.case.vocabulary import CaseStatus
 from domain.deadlines import DeadlineError, DeadlineEvent, compute_deadline
-from domain.enums import CaseStatus
 from domain.models import PriorAuthRequest
 from workflows.constants import CASE_STATUS, NEXT_DUE_AT, PAYER, case_workflow_id
-from workflows.models import CaseFacts, CaseInput, CaseOptions, CaseView
+from workflows.models import CaseInput
 from workflows.prior_auth import PriorAuthWorkflow
 
 

@@ -42,11 +42,7 @@ from api.schemas import (
     SupplyInformationBody,
 )
 from api.security import Actor, AnyRoleCase, StaffCase
-from domain.enums import ContactChannel
-from domain.models import ContactLogEntry
-from store import cases as store_cases
-from workflows.constants import CaseUpdate
-from workflows.models import (
+from domain.case.messages import (
     AcceptDenialInput,
     AppealDecisionInput,
     AssignInput,
@@ -59,6 +55,10 @@ from workflows.models import (
     SupplyInformationInput,
     WithdrawInput,
 )
+from domain.enums import ContactChannel
+from domain.models import ContactLogEntry
+from store import cases as store_cases
+from workflows.constants import CaseUpdate
 
 router = APIRouter(prefix="/api/v1/cases/{case_id}", tags=["case actions"])
 

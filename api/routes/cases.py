@@ -20,7 +20,8 @@ from api.paging import Limit, Offset
 from api.schemas import CaseDetail, CaseOpened, Timeline
 from api.security import AnyRole, AnyRoleCase, StaffOrIntegration
 from config.settings import TEAM_PATTERN
-from domain.enums import CaseStatus, Regime
+from domain.case.vocabulary import CaseStatus
+from domain.enums import Regime
 from domain.models import PriorAuthRequest
 from store import audit as store_audit
 from store.queries import list_cases

@@ -18,7 +18,7 @@ from api.paging import Limit, Offset
 from api.schemas import ReassignBody
 from api.security import Actor, Staff
 from config.settings import Role
-from domain.enums import CaseStatus
+from domain.case.vocabulary import CaseStatus
 from domain.escalation import TaskQueue
 from store import audit as store_audit
 from store import tasks as store_tasks

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
+from domain.case.vocabulary import SubmissionKind
 from domain.models import PayerDecision, PriorAuthRequest, RequestForInformation
 from integrations.gateway import (
     DecisionSink,
@@ -33,7 +34,6 @@ from integrations.gateway import (
     GatewaySubmission,
     InquiringGateway,
     PayerGateway,
-    SubmissionKind,
 )
 from integrations.pas.errors import (
     PasGatewayError,

@@ -22,12 +22,12 @@ import workflows.reconcile
 from activities.store_recorder import StoreRecorder
 from api import service
 from domain import limits
+from domain.case.facts import CaseFacts
 from store.database import read_session
 from store.unstarted import unstarted_cases
 from tests.api.conftest import Stack, request_body
 from worker import start_reconciler
 from workflows import start as workflows_start
-from workflows.models import CaseFacts
 from workflows.reconcile import reconcile_once
 
 pytestmark = [pytest.mark.temporal, pytest.mark.postgres]

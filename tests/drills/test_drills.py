@@ -25,7 +25,7 @@ import httpx
 import pytest
 from sqlalchemy import Engine
 
-from domain.enums import CaseStatus
+from domain.case.vocabulary import CaseStatus
 from store import audit, cases
 from store.database import read_session
 from tests.drills.conftest import DrillFigures

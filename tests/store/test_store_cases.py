@@ -9,7 +9,8 @@ import pytest
 from sqlalchemy import Engine, func
 from sqlmodel import select
 
-from domain.enums import CaseStatus, ItemOutcome, Regime, Urgency
+from domain.case.vocabulary import CaseStatus
+from domain.enums import ItemOutcome, Regime, Urgency
 from store.cases import (
     create_case,
     get_case,

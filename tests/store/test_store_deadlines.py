@@ -9,7 +9,8 @@ from sqlalchemy import Engine, func
 from sqlmodel import select
 
 from domain.appeals import AppealLevel
-from domain.models import AppealStatus, Obligor
+from domain.case.vocabulary import AppealStatus
+from domain.models import Obligor
 from store.appeals import get_appeal, list_appeals, upsert_appeal
 from store.cases import create_case, get_case_summary
 from store.database import transaction

@@ -20,9 +20,10 @@ from sqlalchemy import Connection, Engine, event
 from sqlmodel import col, select
 
 from activities.case_store import CaseNotFoundError
-from activities.models import EscalationInput, TaskSpec, TransitionRecord
+from activities.models import EscalationInput
 from activities.store_recorder import StoreRecorder
-from domain.enums import CaseStatus
+from domain.case.transition import TaskSpec, Transition
+from domain.case.vocabulary import CaseStatus
 from domain.escalation import TaskQueue
 from store import cases, tasks
 from store.audit import append_event, timeline, verify_chain
@@ -366,8 +367,8 @@ STATUSES = [
 ]
 
 
-def transition(case_id: str, seq: int) -> TransitionRecord:
-    return TransitionRecord(
+def transition(case_id: str, seq: int) -> Transition:
+    return Transition(
         case_id=case_id,
         key=f"{case_id}:case:{seq:05d}",
         event="step",

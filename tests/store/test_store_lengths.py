@@ -15,11 +15,14 @@ from sqlalchemy import Engine, String, inspect
 from sqlmodel import SQLModel
 
 import store.tables  # noqa: F401  (the tables whose columns are compared)
-from activities.models import EscalationInput, LetterInput, TaskClosure, TaskSpec, TransitionRecord
+from activities.models import EscalationInput, LetterInput
 from api.schemas import AssignBody, ReassignBody
 from domain.appeals import AppealLevel
+from domain.case.facts import CaseFacts, LineFacts
+from domain.case.messages import AssignInput, SignOffInput
+from domain.case.transition import TaskClosure, TaskSpec, Transition
+from domain.case.vocabulary import AppealStatus, CaseStatus
 from domain.enums import (
-    CaseStatus,
     ContactChannel,
     ContactDirection,
     DecisionSource,
@@ -29,7 +32,6 @@ from domain.enums import (
 )
 from domain.escalation import TaskQueue
 from domain.models import (
-    AppealStatus,
     Case,
     CaseDeadline,
     CodeSystem,
@@ -42,7 +44,6 @@ from domain.models import (
     ServiceLine,
 )
 from store.records import TaskStatus
-from workflows.models import AssignInput, CaseFacts, LineFacts, SignOffInput
 
 Filler = tuple[type[BaseModel], str] | type[StrEnum]
 # (table, column) -> what fills it: model fields, or the enumeration whose values it stores.
@@ -58,7 +59,7 @@ FILLERS: dict[tuple[str, str], list[Filler]] = {
     ("cases", "assignee"): [
         (Case, "assignee"),
         (CaseFacts, "assignee"),
-        (TransitionRecord, "assignee"),
+        (Transition, "assignee"),
         (AssignInput, "assignee"),
         (AssignBody, "assignee"),
     ],
@@ -90,22 +91,22 @@ FILLERS: dict[tuple[str, str], list[Filler]] = {
     ("tasks", "case_id"): [(Case, "case_id")],
     ("tasks", "kind"): [(TaskSpec, "kind")],
     ("tasks", "title"): [(TaskSpec, "title")],
-    ("tasks", "assignee"): [(TransitionRecord, "assignee"), (ReassignBody, "assignee")],
+    ("tasks", "assignee"): [(Transition, "assignee"), (ReassignBody, "assignee")],
     ("tasks", "queue"): [(ReassignBody, "queue"), TaskQueue],
     ("tasks", "status"): [TaskStatus],
     ("tasks", "deadline_key"): [(TaskSpec, "deadline_key")],
     ("tasks", "completed_by"): [(TaskClosure, "by")],
-    ("contacts", "idempotency_key"): [(TransitionRecord, "key")],
+    ("contacts", "idempotency_key"): [(Transition, "key")],
     ("contacts", "case_id"): [(Case, "case_id")],
     ("contacts", "channel"): [ContactChannel],
     ("contacts", "direction"): [ContactDirection],
     ("contacts", "counterpart"): [(ContactLogEntry, "counterpart")],
     ("contacts", "reference_number"): [(ContactLogEntry, "reference_number")],
-    ("contacts", "recorded_by"): [(TransitionRecord, "actor")],
-    ("audit_events", "idempotency_key"): [(TransitionRecord, "key"), (EscalationInput, "key")],
-    ("audit_events", "case_id"): [(TransitionRecord, "case_id")],
-    ("audit_events", "actor"): [(TransitionRecord, "actor")],
-    ("audit_events", "action"): [(TransitionRecord, "event")],
+    ("contacts", "recorded_by"): [(Transition, "actor")],
+    ("audit_events", "idempotency_key"): [(Transition, "key"), (EscalationInput, "key")],
+    ("audit_events", "case_id"): [(Transition, "case_id")],
+    ("audit_events", "actor"): [(Transition, "actor")],
+    ("audit_events", "action"): [(Transition, "event")],
     ("cases", "external_reference"): [(PriorAuthRequest, "external_reference")],
     ("payer_messages", "payer_id"): [(Payer, "payer_id")],
     ("payer_messages", "case_id"): [(Case, "case_id")],

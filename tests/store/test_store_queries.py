@@ -8,7 +8,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import Engine, insert
 
-from domain.enums import CaseStatus, Regime
+from domain.case.vocabulary import CaseStatus
+from domain.enums import Regime
 from store.cases import create_case, update_case
 from store.database import read_session, transaction
 from store.queries import list_cases

@@ -15,7 +15,7 @@ from sqlalchemy.exc import ProgrammingError
 from typer.testing import CliRunner
 
 from commands.db import db_app
-from domain.enums import CaseStatus
+from domain.case.vocabulary import CaseStatus
 from store import audit, tasks
 from store.cases import create_case, get_case_summary, update_case
 from store.database import connection_transaction, make_engine, read_session, transaction

@@ -8,10 +8,11 @@ import pytest
 from sqlalchemy import Engine, func
 from sqlmodel import select
 
+from domain.case.vocabulary import TaskKind
 from store.cases import create_case
 from store.database import transaction
 from store.errors import InvalidTransitionError, NotFoundError
-from store.records import TaskKind, TaskStatus
+from store.records import TaskStatus
 from store.tables import TaskRow
 from store.tasks import (
     cancel_open_tasks,
@@ -49,7 +50,7 @@ def test_a_retried_activity_creates_one_task(engine: Engine, case_ids: list[str]
                 session=session,
                 idempotency_key="case-300:12:call-payer",
                 case_id="case-300",
-                kind=TaskKind.CALL_PAYER,
+                kind=TaskKind.PAYER_NEEDS_ATTENTION,
                 title=title,
                 due_at=T0,
                 queue="ur",
@@ -69,14 +70,14 @@ def test_complete_reassign_cancel(engine: Engine, case_ids: list[str]) -> None:
             session=session,
             idempotency_key="k1",
             case_id="case-300",
-            kind=TaskKind.REMINDER,
+            kind=TaskKind.INFORMATION_REQUESTED,
             title="Remind",
         )
         second = create_task(
             session=session,
             idempotency_key="k2",
             case_id="case-300",
-            kind=TaskKind.SUPERVISOR,
+            kind=TaskKind.APPEAL_WINDOW_MISSED,
             title="Escalate",
             assignee="nurse.kim",
         )
@@ -108,7 +109,7 @@ def test_cancel_open_tasks_of_a_deadline(engine: Engine, case_ids: list[str]) ->
                 session=session,
                 idempotency_key=f"case-300:{index}",
                 case_id="case-300",
-                kind=TaskKind.REMINDER,
+                kind=TaskKind.INFORMATION_REQUESTED,
                 title="Reminder",
                 deadline_key=key,
             )
@@ -131,7 +132,7 @@ def test_ur_queue_lists_open_tasks_most_urgent_first(engine: Engine, case_ids: l
                 session=session,
                 idempotency_key=f"q{index}",
                 case_id=case_ids[index % 2],
-                kind=TaskKind.UR_QUEUE,
+                kind=TaskKind.PEER_TO_PEER,
                 title=f"Review {index}",
                 due_at=due,
                 queue="ur",
@@ -163,7 +164,7 @@ def test_ur_queue_pages_several_queues_in_due_order(engine: Engine, case_ids: li
                 session=session,
                 idempotency_key=f"m{index}",
                 case_id=case_ids[0],
-                kind=TaskKind.UR_QUEUE,
+                kind=TaskKind.PEER_TO_PEER,
                 title=f"Task {index}",
                 due_at=T0 + samples.hours(index),
                 queue=["ur", "supervisor", "assignee"][index % 3],

@@ -12,8 +12,8 @@ from sqlalchemy import Engine, Table, func
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, SQLModel, select
 
-from domain.enums import CaseStatus
-from domain.models import AppealStatus, CaseDeadline, Obligor
+from domain.case.vocabulary import AppealStatus, CaseStatus
+from domain.models import CaseDeadline, Obligor
 from store import appeals, audit, contacts, decisions, tasks
 from store.cases import create_case, get_case, get_case_summary
 from store.database import connection_transaction, read_session, transaction

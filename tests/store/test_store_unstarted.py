@@ -16,9 +16,11 @@ from temporalio.exceptions import ApplicationError
 
 from activities.case_store import CaseStoreActivities, MemoryRecorder, StoreRejectedError
 from activities.letters import LetterActivities, PlainTextRenderer
-from activities.models import LetterInput, LetterRef, TransitionRecord
+from activities.models import LetterInput, LetterRef
 from activities.store_recorder import StoreRecorder
-from domain.enums import CaseStatus, DecisionSource, ItemOutcome
+from domain.case.transition import Transition
+from domain.case.vocabulary import CaseStatus
+from domain.enums import DecisionSource, ItemOutcome
 from domain.models import ItemDecision, PayerDecision
 from store.cases import create_case
 from store.database import connection_transaction, make_engine, read_session, transaction
@@ -129,7 +131,7 @@ def test_the_reconciler_reads_through_the_partial_index(engine: Engine) -> None:
     assert "ix_cases_workflow_unstarted" in " ".join(str(row) for row in plan)
 
 
-def _refused_record(case_id: str, dialect: str) -> TransitionRecord:
+def _refused_record(case_id: str, dialect: str) -> Transition:
     """A step the store cannot hold, as a model without the limit would have let through
     (built without validation): on PostgreSQL a review action code longer than its column;
     SQLite keeps any length, so there a decision without its (NOT NULL) id."""
@@ -157,7 +159,7 @@ def _refused_record(case_id: str, dialect: str) -> TransitionRecord:
         note=None,
         notice_date=None,
     )
-    record = TransitionRecord(
+    record = Transition(
         case_id=case_id,
         key=f"{case_id}:case:00001",
         event="payer_decision",

@@ -27,12 +27,13 @@ from temporalio.testing import WorkflowEnvironment
 from activities.case_store import MemoryRecorder
 from activities.letters import PlainTextRenderer
 from config.temporal import data_converter
+from domain.case.facts import CaseFacts, CaseOptions
+from domain.case.messages import PayerDecisionInput
 from domain.escalation import EscalationLadder
 from domain.models import ItemDecision, PayerDecision, PriorAuthRequest, RequestForInformation
 from integrations.simulated_payer import SimulatedPayer
 from worker import make_worker
 from workflows.constants import SEARCH_ATTRIBUTES, search_attribute_cli_args
-from workflows.models import CaseFacts, CaseOptions, PayerDecisionInput
 from workflows.prior_auth import PriorAuthWorkflow
 from workflows.start import start_case
 

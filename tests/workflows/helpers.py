@@ -7,10 +7,11 @@ from typing import Any
 
 from temporalio.client import WorkflowHandle
 
-from domain.models import AppealStatus
+from domain.case.messages import FileAppealInput, SignOffInput
+from domain.case.views import AppealView, CaseView
+from domain.case.vocabulary import AppealStatus, Phase
 from tests.workflows.conftest import Harness, decision, deny
 from workflows.appeal import AppealWorkflow
-from workflows.models import AppealView, CaseView, FileAppealInput, Phase, SignOffInput
 from workflows.prior_auth import PriorAuthWorkflow
 
 

@@ -16,12 +16,13 @@ from datetime import timedelta
 from pathlib import Path
 
 from activities.letters import PlainTextRenderer
+from domain.case.messages import AppealDecisionInput, NoteInput, SupplyInformationInput
+from domain.case.vocabulary import Phase
 from domain.models import Attachment
 from tests.workflows.conftest import Harness, approve, decision, pend, rfi, start_time_skipping
 from tests.workflows.helpers import denied_and_appealed, wait_phase
 from worker import make_worker
 from workflows.appeal import AppealWorkflow
-from workflows.models import AppealDecisionInput, NoteInput, Phase, SupplyInformationInput
 from workflows.prior_auth import PriorAuthWorkflow
 
 HISTORIES = Path(__file__).resolve().parents[1] / "histories"

@@ -10,12 +10,12 @@ from temporalio.client import WorkflowUpdateFailedError, WorkflowUpdateStage
 from temporalio.service import RPCError
 
 from activities.case_store import TaskState
-from domain.enums import CaseStatus, ItemOutcome
-from domain.models import AppealStatus, Attachment
-from integrations.gateway import SubmissionKind
+from domain.case.messages import SupplyInformationInput
+from domain.case.vocabulary import AppealStatus, CaseStatus, Phase, SubmissionKind
+from domain.enums import ItemOutcome
+from domain.models import Attachment
 from tests.workflows.conftest import Harness, approve, decision, deny, pend, request, rfi
 from tests.workflows.helpers import appeal_awaiting_signoff, wait_phase
-from workflows.models import Phase, SupplyInformationInput
 from workflows.prior_auth import PriorAuthWorkflow
 
 pytestmark = pytest.mark.temporal
@@ -184,8 +184,8 @@ async def test_validator_rejects_bad_update_input(harness: Harness) -> None:
 
 
 async def test_denial_appeal_overturned_approves_case(harness: Harness) -> None:
+    from domain.case.messages import AppealDecisionInput, FileAppealInput, SignOffInput
     from workflows.appeal import AppealWorkflow
-    from workflows.models import AppealDecisionInput, FileAppealInput, SignOffInput
 
     handle = await harness.start()
     await wait_phase(handle, Phase.AWAIT_DECISION)
@@ -260,9 +260,9 @@ async def test_denial_appeal_overturned_approves_case(harness: Harness) -> None:
 
 
 async def test_appeal_upheld_medicare_auto_forwards_to_ire(harness: Harness) -> None:
+    from domain.case.messages import AppealDecisionInput
     from tests.workflows.helpers import denied_and_appealed
     from workflows.appeal import AppealWorkflow
-    from workflows.models import AppealDecisionInput
 
     handle = await harness.start()
     appeal, _ = await denied_and_appealed(harness, handle)
@@ -295,9 +295,9 @@ async def test_appeal_upheld_medicare_auto_forwards_to_ire(harness: Harness) -> 
 
 
 async def test_appeal_upheld_erisa_offers_external_review(harness: Harness) -> None:
+    from domain.case.messages import AppealDecisionInput, FileAppealInput
     from tests.workflows.helpers import appeal_awaiting_signoff, denied_and_appealed
     from workflows.appeal import AppealWorkflow
-    from workflows.models import AppealDecisionInput, FileAppealInput
 
     handle = await harness.start(request(regime="erisa_group"))
     appeal, _ = await denied_and_appealed(harness, handle)
@@ -326,8 +326,8 @@ async def test_appeal_upheld_erisa_offers_external_review(harness: Harness) -> N
 
 @pytest.mark.parametrize("state", ["submitted", "pended", "denied", "in_appeal", "approved"])
 async def test_withdrawal_in_each_state(harness: Harness, state: str) -> None:
+    from domain.case.messages import WithdrawInput
     from tests.workflows.helpers import denied_and_appealed
-    from workflows.models import WithdrawInput
 
     handle = await harness.start()
     await wait_phase(handle, Phase.AWAIT_DECISION)

@@ -19,13 +19,12 @@ from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 
 from activities.letters import PlainTextRenderer
-from domain.enums import CaseStatus
+from domain.case.vocabulary import CaseStatus, Phase
 from integrations.gateway import GatewayReceipt, GatewaySubmission
 from integrations.simulated_payer import SimulatedPayer
 from tests.workflows.conftest import Harness
 from tests.workflows.helpers import wait_phase
 from worker import TemporalDecisionSink, make_worker
-from workflows.models import Phase
 
 pytestmark = pytest.mark.temporal
 

@@ -21,9 +21,12 @@ from temporalio.common import TypedSearchAttributes
 from temporalio.testing import WorkflowEnvironment
 
 from activities.letters_renderer import LettersPackageRenderer
-from domain.enums import CaseStatus
-from domain.models import AppealStatus, PriorAuthRequest
-from integrations.gateway import GatewayReceipt, GatewaySubmission, SubmissionKind
+from domain.case.facts import CaseFacts
+from domain.case.messages import SignOffInput
+from domain.case.views import CaseView
+from domain.case.vocabulary import AppealStatus, CaseStatus, Phase, SubmissionKind
+from domain.models import PriorAuthRequest
+from integrations.gateway import GatewayReceipt, GatewaySubmission
 from integrations.simulated_payer import AppealBehaviour, Behaviour, Script, SimulatedPayer
 from store import appeals, audit, cases, deadlines, letters, tasks
 from store.database import read_session, transaction
@@ -32,7 +35,6 @@ from tests.workflows.conftest import MEMBER_ID, PHI_STRINGS, request, start_loca
 from worker import TemporalDecisionSink, make_worker
 from workflows.appeal import AppealWorkflow
 from workflows.constants import CASE_STATUS, NEXT_DUE_AT, PAYER
-from workflows.models import CaseFacts, CaseView, Phase, SignOffInput
 from workflows.prior_auth import PriorAuthWorkflow
 from workflows.start import start_case as start_workflow_for
 
@@ -189,7 +191,7 @@ async def test_approval_and_denial_appeal_overturn_end_to_end(
         assert attributes.get(PAYER) == deny_req.coverage.payer.payer_id
         assert view.next_due_at is not None
         assert attributes.get(NEXT_DUE_AT) == view.next_due_at
-        from workflows.models import FileAppealInput
+        from domain.case.messages import FileAppealInput
 
         view = await denied.execute_update(
             PriorAuthWorkflow.file_appeal,
@@ -285,7 +287,7 @@ async def test_worker_killed_mid_activity_finishes_without_duplicates(
     async with worker:
         handle = await start_case(client, case_id, req, received, queue)
         await until(handle, lambda v: v.phase == Phase.ADVERSE)
-        from workflows.models import FileAppealInput
+        from domain.case.messages import FileAppealInput
 
         view = await handle.execute_update(
             PriorAuthWorkflow.file_appeal,

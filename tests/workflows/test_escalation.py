@@ -8,12 +8,12 @@ from datetime import datetime, timedelta
 import pytest
 
 from activities.case_store import TaskState
-from domain.enums import CaseStatus
+from domain.case.messages import PayerExtensionInput
+from domain.case.vocabulary import CaseStatus, Phase
 from domain.escalation import TaskQueue
 from domain.models import CaseDeadline
 from tests.workflows.conftest import Harness, approve, decision, deny, request
 from tests.workflows.helpers import wait_phase
-from workflows.models import PayerExtensionInput, Phase
 from workflows.prior_auth import PriorAuthWorkflow
 
 pytestmark = pytest.mark.temporal
@@ -195,7 +195,7 @@ async def _appeal_decision_clock(harness: Harness, appeal) -> CaseDeadline:  # t
 async def test_ma_plan_missing_its_reconsideration_deadline_forwards_to_the_ire(
     harness: Harness,
 ) -> None:
-    from domain.models import AppealStatus
+    from domain.case.vocabulary import AppealStatus
     from tests.workflows.helpers import denied_and_appealed
 
     handle = await harness.start(request())
@@ -235,7 +235,7 @@ async def test_ma_plan_missing_its_reconsideration_deadline_forwards_to_the_ire(
 async def test_erisa_plan_missing_its_appeal_deadline_escalates_without_deciding(
     harness: Harness,
 ) -> None:
-    from domain.models import AppealStatus
+    from domain.case.vocabulary import AppealStatus
     from tests.workflows.helpers import denied_and_appealed
 
     handle = await harness.start(request(regime="erisa_group"))

@@ -14,8 +14,9 @@ from activities import errors
 from activities.models import InquireInput, SubmitInput
 from activities.payer import PayerActivities
 from activities.store_recorder import StoreRecorder
+from domain.case.vocabulary import SubmissionKind
 from domain.models import PayerDecision
-from integrations.gateway import GatewayReceipt, GatewaySubmission, SubmissionKind
+from integrations.gateway import GatewayReceipt, GatewaySubmission
 from store import cases
 from store.database import transaction
 from tests.workflows.conftest import request

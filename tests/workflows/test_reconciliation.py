@@ -19,7 +19,8 @@ from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 
 from activities.letters import PlainTextRenderer
-from domain.enums import CaseStatus, DecisionSource, ItemOutcome
+from domain.case.vocabulary import CaseStatus, Phase
+from domain.enums import DecisionSource, ItemOutcome
 from domain.models import PayerDecision
 from domain.polling import POLL_FIRST, next_poll_at
 from integrations.gateway import GatewaySubmission, InquiringGateway, InquiryUnsupportedError
@@ -28,7 +29,6 @@ from integrations.simulated_payer import SimulatedPayer
 from tests.workflows.conftest import Harness, decision, deny, pend, request, rfi
 from tests.workflows.helpers import wait_phase
 from worker import make_worker
-from workflows.models import Phase
 from workflows.prior_auth import PriorAuthWorkflow
 from workflows.prior_auth_flow import INQUIRY_ACTOR
 

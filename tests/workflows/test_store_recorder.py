@@ -7,11 +7,12 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import Engine
 
-from activities.models import TaskClosure, TaskSpec, TransitionRecord
 from activities.store_recorder import StoreRecorder
 from domain.appeals import AppealLevel
+from domain.case.transition import TaskClosure, TaskSpec, Transition
+from domain.case.vocabulary import AppealStatus
 from domain.escalation import TaskQueue
-from domain.models import Appeal, AppealStatus, CaseDeadline, Obligor
+from domain.models import Appeal, CaseDeadline, Obligor
 from store import appeals, cases, deadlines, tasks
 from store.database import read_session, transaction
 from store.records import TaskStatus
@@ -37,8 +38,8 @@ def window(**changes: object) -> CaseDeadline:
     return deadline.model_copy(update=changes)
 
 
-def step(seq: int, **fields: object) -> TransitionRecord:
-    return TransitionRecord.model_validate(
+def step(seq: int, **fields: object) -> Transition:
+    return Transition.model_validate(
         {
             "case_id": CASE,
             "key": f"{CASE}:case:{seq:05d}",

@@ -17,7 +17,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from config.settings import Settings
 from config.temporal import connect
-from domain.enums import CaseStatus
+from domain.case.vocabulary import CaseStatus
 from integrations.simulated_payer import SimulatedPayer
 from tests.tls_fixtures import SERVER_NAME, Pki, TlsRelay, make_pki
 from tests.workflows.conftest import TEST_CODEC_KEYS, request, start_local
