@@ -87,7 +87,6 @@ def build_intake(ctx: MappingContext) -> PasIntake:
             items=items,
             diagnoses=diagnoses,
             member_id=member_id,
-            member_source=member_source,
             urgency=urgency,
             urgency_source=urgency_source,
             external_reference=external_reference,
@@ -133,7 +132,6 @@ def _case_request(
     items: list[PasItem],
     diagnoses: list[PasDiagnosis],
     member_id: str | None,
-    member_source: str | None,
     urgency: Urgency,
     urgency_source: str | None,
     external_reference: str | None,
@@ -142,7 +140,7 @@ def _case_request(
 
     Every part is mapped even after a gap, so the intake names all of them at once.
     """
-    member = member_model(ctx, member_id, member_source)
+    member = member_model(ctx, member_id)
     coverage, plan = coverage_model(ctx, insurer)
     provider = provider_model(ctx, ctx.provider_entry, requester, "Claim.provider", required=True)
     servicing = servicing_provider(ctx, requester)

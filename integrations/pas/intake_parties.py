@@ -164,7 +164,7 @@ def _coverage_class(coverage: Entry | None, kind: str) -> tuple[str | None, str 
     return None, None
 
 
-def member_model(ctx: MappingContext, member_id: str | None, source: str | None) -> Member | None:
+def member_model(ctx: MappingContext, member_id: str | None) -> Member | None:
     """The case's member; a gap without a member id or a given and family name."""
     patient = ctx.patient.resource
     path = ctx.patient.path
