@@ -128,6 +128,7 @@ def read_items(ctx: MappingContext) -> list[PasItem]:
 
 
 def service_lines(ctx: MappingContext, items: list[PasItem]) -> list[ServiceLine]:
+    """The case's service lines; an item with a gap (code, quantity, period) gets no line."""
     lines = []
     for item in items:
         where = f"Claim.item[{item.index}]"
