@@ -42,11 +42,11 @@ from integrations.pas import (
     parse_subscription_notification,
 )
 from integrations.pas.errors import PasIssue
+from integrations.pas.identifiers import CASE_IDENTIFIER_SYSTEM
 from store import cases as store_cases
 from store import payer_cases
 from store.payer_messages import SeenMessage
 
-CASE_IDENTIFIER_SYSTEM = "urn:priorauth:case"
 PAS_PLAN_NAME = "Plan not stated in the PAS request"
 
 log = get_logger("priorauth.api.payers")

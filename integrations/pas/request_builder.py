@@ -60,7 +60,7 @@ from integrations.pas.fhir import (
     X12_SERVICE_TYPE,
     fhir_instant,
 )
-from integrations.pas.intake import CASE_IDENTIFIER_SYSTEM, PasIdentifier
+from integrations.pas.identifiers import CASE_IDENTIFIER_SYSTEM, PasIdentifier
 
 SUBMITTER_SYSTEM = "urn:priorauth:submitter"
 TRANSACTION_SYSTEM = "urn:priorauth:submitter-transaction"

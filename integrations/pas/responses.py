@@ -63,7 +63,7 @@ from integrations.pas.fhir import (
     reference_of,
     text,
 )
-from integrations.pas.intake import PasIdentifier
+from integrations.pas.identifiers import PasIdentifier
 
 APPROVING = frozenset(
     {ItemOutcome.APPROVED, ItemOutcome.PARTIALLY_APPROVED, ItemOutcome.APPROVED_MODIFIED}

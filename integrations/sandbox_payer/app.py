@@ -40,7 +40,8 @@ from fastapi.responses import JSONResponse
 
 from integrations.pas.errors import IssueCode, PasIssue, PasValidationError, operation_outcome
 from integrations.pas.fhir import JSON, X12_SERVICE_TYPE, child, children, text
-from integrations.pas.intake import PasIntake, PasItem, parse_pas_request_bundle
+from integrations.pas.intake import parse_pas_request_bundle
+from integrations.pas.intake_models import PasIntake, PasItem
 from integrations.pas.response_builder import (
     AddedItem,
     ClaimResponseOutcome,

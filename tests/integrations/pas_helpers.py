@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from domain.models import PriorAuthRequest
-from integrations.pas.intake import PlanMapping
+from integrations.pas.intake_models import PlanMapping
 
 # Copies of the Da Vinci PAS test kit's fixtures (Apache-2.0, see tests/fixtures/pas/NOTICE).
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "pas"

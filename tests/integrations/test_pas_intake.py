@@ -11,13 +11,9 @@ import pytest
 from domain.enums import Urgency
 from domain.models import CodeSystem
 from integrations.pas.errors import PasValidationError
-from integrations.pas.intake import (
-    PasIntake,
-    PayerPlanMappings,
-    PlanMapping,
-    build_pas_submit_response,
-    parse_pas_request_bundle,
-)
+from integrations.pas.intake import parse_pas_request_bundle
+from integrations.pas.intake_models import PasIntake, PayerPlanMappings, PlanMapping
+from integrations.pas.intake_reply import build_pas_submit_response
 from integrations.pas.responses import parse_claim_response_details
 from tests.integrations.pas_helpers import CONFORMANT, PLAN, completed_fixture, load
 

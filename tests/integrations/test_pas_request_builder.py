@@ -11,7 +11,8 @@ from fhir.resources.R4B.bundle import Bundle
 from domain.enums import Urgency
 from domain.models import CodeSystem, PriorAuthRequest
 from integrations.pas.fhir import NPI_SYSTEM, X12_SERVICE_TYPE, iter_references
-from integrations.pas.intake import PlanMapping, parse_pas_request_bundle
+from integrations.pas.intake import parse_pas_request_bundle
+from integrations.pas.intake_models import PlanMapping
 from integrations.pas.request_builder import (
     PROVIDER_ID_SYSTEM,
     build_cancel_bundle,

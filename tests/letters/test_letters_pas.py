@@ -17,7 +17,8 @@ from activities.models import LetterInput
 from domain.appeals import AppealLevel
 from domain.enums import Regime
 from domain.models import Attachment, Case, PayerDecision
-from integrations.pas.intake import PlanMapping, parse_pas_request_bundle
+from integrations.pas.intake import parse_pas_request_bundle
+from integrations.pas.intake_models import PlanMapping
 from letters import (
     ArgumentInput,
     LetterCaseFile,
