@@ -40,7 +40,7 @@ typecheck: install
 
 check: lint typecheck
 
-## Print the benchmark figures (deadlines, store, letters, cases, API).
+## Print the benchmark figures (deadlines, store, letters, cases, API, command line start-up).
 bench: install
 	$(BIN)/python bench/deadlines.py
 	$(BIN)/python bench/store.py
@@ -48,6 +48,7 @@ bench: install
 	$(BIN)/python bench/letters.py
 	$(BIN)/python bench/cases.py 100
 	$(BIN)/python bench/api.py
+	$(BIN)/python bench/cli.py
 
 ## API fuzz, the long run (schemathesis, every route and role); FUZZ_ARGS="--examples 50 --seed 1".
 fuzz: install

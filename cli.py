@@ -43,7 +43,9 @@ def _logging() -> None:
         to_stderr=True,
     )
     # The API client's line per HTTP request is noise on a person's terminal; its warnings stay.
-    for chatty in ("httpx", "httpcore"):
+    # So is alembic's line per built-in plugin, logged when it is first imported: the commands
+    # import it after this, on demand.
+    for chatty in ("httpx", "httpcore", "alembic.runtime.plugins"):
         logging.getLogger(chatty).setLevel(logging.WARNING)
 
 

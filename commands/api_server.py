@@ -2,19 +2,20 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-
-import uvicorn
-
-from config.logging import configure_logging
-from config.readiness import ServerRole, exit_unless_ready
-from config.settings import get_settings
-from store.migrate import exit_unless_schema_ready
-
 
 def api(host: str | None = None, port: int | None = None) -> None:
     """Run the API until interrupted; host and port default to the settings (127.0.0.1:8000)."""
+    # Imported here, not at the top: the rest of the command line starts without them.
+    import asyncio
+    import contextlib
+
+    import uvicorn
+
+    from config.logging import configure_logging
+    from config.readiness import ServerRole, exit_unless_ready
+    from config.settings import get_settings
+    from store.migrate import exit_unless_schema_ready
+
     settings = get_settings()
     configure_logging(settings.log_level, settings.log_format)
     exit_unless_ready(settings, ServerRole.API)

@@ -7,25 +7,16 @@ from __future__ import annotations
 import os
 import time
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from pydantic import ValidationError
-from sqlalchemy import Engine
 
-from config.settings import get_settings
-from store.anchor import (
-    AnchorKeyError,
-    AnchorMismatchError,
-    AuditAnchor,
-    check_anchor,
-    make_anchor,
-    parse_anchor_keys,
-)
-from store.audit import timeline, verify_chain
-from store.database import make_engine, normalize_url, read_session
-from store.migrate import current_revision
-from store.phi_reads import list_reads
+# The store (sqlalchemy, alembic) is imported inside the commands: the rest of the command line
+# starts without it.
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
+    from store.anchor import AuditAnchor
 
 audit_app = typer.Typer(
     help="Inspect the tamper-evident audit trail (hash-chained, append-only).",
@@ -58,6 +49,10 @@ AnchorFile = Annotated[
 def verify(database_url: DatabaseUrl = None, anchor: AnchorFile = None) -> None:
     """Walk the whole chain; exit 0 if intact, 1 at the first broken link, 2 if no store or
     the chain does not match the anchor."""
+    from store.anchor import AnchorMismatchError, check_anchor
+    from store.audit import verify_chain
+    from store.database import read_session
+
     signed = _load_anchor(anchor) if anchor is not None else None
     keys = _anchor_keys() if signed is not None else []
     engine = _engine(database_url)
@@ -119,6 +114,10 @@ def anchor_command(
     """Verify the chain and print a signed anchor of its head (JSON, HMAC-SHA256 under the
     newest PRIORAUTH_AUDIT_ANCHOR_KEYS key). Exit 1 if the chain is broken (nothing is
     signed), 2 if no key or no store."""
+    from store.anchor import make_anchor
+    from store.audit import verify_chain
+    from store.database import read_session
+
     keys = _anchor_keys()
     if out_dir is not None:
         out_dir.mkdir(parents=True, exist_ok=True)
@@ -159,6 +158,9 @@ def _write_new(out_dir: Path, signed: AuditAnchor, text: str) -> None:
 
 
 def _anchor_keys() -> list[tuple[str, bytes]]:
+    from config.settings import get_settings
+    from store.anchor import AnchorKeyError, parse_anchor_keys
+
     entries = [key.get_secret_value() for key in get_settings().audit_anchor_keys]
     try:
         return parse_anchor_keys(entries)
@@ -168,6 +170,10 @@ def _anchor_keys() -> list[tuple[str, bytes]]:
 
 
 def _load_anchor(path: Path) -> AuditAnchor:
+    from pydantic import ValidationError
+
+    from store.anchor import AuditAnchor
+
     try:
         return AuditAnchor.model_validate_json(path.read_bytes())
     except OSError as exc:
@@ -184,6 +190,9 @@ def _load_anchor(path: Path) -> AuditAnchor:
 @audit_app.command("timeline")
 def show_timeline(case_id: str, database_url: DatabaseUrl = None) -> None:
     """Print one case's audit events in order (who, what, when, why, rule cited)."""
+    from store.audit import timeline
+    from store.database import read_session
+
     engine = _engine(database_url)
     try:
         with read_session(engine) as session:
@@ -212,6 +221,9 @@ def reads(
     database_url: DatabaseUrl = None,
 ) -> None:
     """Who read which case's PHI, when and through which route, newest first."""
+    from store.database import read_session
+    from store.phi_reads import list_reads
+
     engine = _engine(database_url)
     try:
         with read_session(engine) as session:
@@ -229,6 +241,10 @@ def reads(
 
 
 def _engine(database_url: str | None) -> Engine:
+    from config.settings import get_settings
+    from store.database import make_engine, normalize_url
+    from store.migrate import current_revision
+
     url = normalize_url(database_url or get_settings().resolved_database_url)
     engine = make_engine(url)
     shown = url.render_as_string(hide_password=True)

@@ -23,17 +23,18 @@ import json
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 from zoneinfo import ZoneInfo
 
 import typer
-from pydantic import ValidationError
 
-from commands.api_client import ApiClient, ApiError
 from domain.case.vocabulary import CaseStatus
 from domain.enums import ContactChannel, ContactDirection, Regime
-from domain.errors import describe
-from domain.models import PriorAuthRequest
+
+# The API client (httpx) and the request model (pydantic) are imported where they are used:
+# `--help` and the other commands start without them.
+if TYPE_CHECKING:
+    from commands.api_client import ApiClient
 
 case_app = typer.Typer(
     help="Open, list, show and act on prior-authorization cases (through the HTTP API).",
@@ -45,8 +46,15 @@ FAILED = 1
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print the API's answer as JSON.")]
 CaseIdArg = Annotated[str, typer.Argument(help="The case id (from `case open` or `case list`).")]
 
+
+def _api_client() -> ApiClient:
+    from commands.api_client import ApiClient
+
+    return ApiClient()
+
+
 # Tests replace this to talk to an in-process app.
-client_factory: Callable[[], ApiClient] = ApiClient
+client_factory: Callable[[], ApiClient] = _api_client
 
 
 def fail(message: str, lines: list[str] | None = None, code: int = BAD_INPUT) -> NoReturn:
@@ -58,6 +66,8 @@ def fail(message: str, lines: list[str] | None = None, code: int = BAD_INPUT) ->
 
 def call(action: Callable[[ApiClient], Any]) -> Any:
     """Run one API call; turn its failure into the documented exit code."""
+    from commands.api_client import ApiError
+
     with client_factory() as client:
         try:
             return action(client)
@@ -113,6 +123,11 @@ def open_case(
     as_json: JsonFlag = False,
 ) -> None:
     """Open a case from a request file; the case's workflow starts at once."""
+    from pydantic import ValidationError
+
+    from domain.errors import describe
+    from domain.models import PriorAuthRequest
+
     data = read_json(file)
     try:
         PriorAuthRequest.model_validate(data)

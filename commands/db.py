@@ -6,10 +6,8 @@ from typing import Annotated
 
 import typer
 
-from config.settings import get_settings
-from store.database import make_engine, normalize_url
-from store.migrate import SchemaNotAtHeadError, head_revision, require_head, upgrade
-from store.roles import RoleGrantError, grant_runtime
+# The settings and the store (sqlalchemy, alembic) are imported inside the commands: the rest of
+# the command line starts without them.
 
 db_app = typer.Typer(
     help="Migrate the case store and grant the runtime database role.", no_args_is_help=True
@@ -29,6 +27,9 @@ MigrationUrl = Annotated[
 @db_app.command("migrate")
 def migrate(database_url: MigrationUrl = None) -> None:
     """Bring the schema to head, then grant PRIORAUTH_DATABASE_RUNTIME_ROLE if it is set."""
+    from config.settings import get_settings
+    from store.migrate import head_revision, upgrade
+
     settings = get_settings()
     url = database_url or settings.resolved_migration_database_url
     upgrade(url)
@@ -45,6 +46,10 @@ def grant_runtime_role(
     """Grant ROLE what the API and the worker need and no more: no DDL, no TRUNCATE, and only
     SELECT and INSERT on append-only tables (audit_events, and any table with a
     `<table>_append_only` trigger). Run again after every migration."""
+    from config.settings import get_settings
+    from store.database import make_engine
+    from store.roles import RoleGrantError, grant_runtime
+
     url = database_url or get_settings().resolved_migration_database_url
     engine = make_engine(url)
     try:
@@ -68,6 +73,10 @@ def check(
     ] = None,
 ) -> None:
     """Exit 0 if the schema is at head (what the API and the worker check at start), else 2."""
+    from config.settings import get_settings
+    from store.database import normalize_url
+    from store.migrate import SchemaNotAtHeadError, head_revision, require_head
+
     url = database_url or get_settings().resolved_database_url
     shown = normalize_url(url).render_as_string(hide_password=True)
     try:

@@ -15,10 +15,6 @@ from pathlib import Path
 from typing import Annotated, Any, NoReturn
 
 import typer
-from pydantic import ValidationError
-
-from domain.deadlines import DeadlineError, DeadlineQuery, compute_deadline
-from domain.errors import describe
 
 EXIT_BAD_INPUT = 2
 
@@ -66,6 +62,12 @@ def deadline(
 
 
 def _answer(item: object) -> dict[str, Any]:
+    # The engine and pydantic load on the first query, not for `--help` or the other commands.
+    from pydantic import ValidationError
+
+    from domain.deadlines import DeadlineError, DeadlineQuery, compute_deadline
+    from domain.errors import describe
+
     try:
         query = DeadlineQuery.model_validate(item)
     except ValidationError as exc:

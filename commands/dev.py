@@ -9,7 +9,6 @@ sets that for itself and every child. The Temporal binaries come with the `dev` 
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 import secrets
@@ -21,14 +20,16 @@ import sys
 import time
 from pathlib import Path
 from types import FrameType
+from typing import TYPE_CHECKING
 
 import typer
 
-from config.logging import configure_logging
 from config.payer_channel import PayerChannel
-from config.readiness import ServerRole, exit_unless_ready
-from config.settings import Settings, get_settings
-from integrations.sandbox_payer.script import SANDBOX_PAYER_ID
+
+# The settings, logging, store, worker and sandbox payer are imported inside the functions: the
+# rest of the command line starts without them.
+if TYPE_CHECKING:
+    from config.settings import Settings
 
 MISSING_TEMPORAL = (
     "priorauth dev needs the Temporal dev server, which comes with the development extra "
@@ -129,6 +130,8 @@ def dev_payer_channel(settings: Settings, sandbox_payer: bool) -> PayerChannel:
 
 def _child_environment(settings: Settings, channel: PayerChannel) -> dict[str, str]:
     """Children share the resolved settings and run in dev, on the chosen payer channel."""
+    from integrations.sandbox_payer.script import SANDBOX_PAYER_ID
+
     env = dict(os.environ)
     env["PRIORAUTH_ENVIRONMENT"] = "dev"
     env["PRIORAUTH_PAYER_CHANNEL"] = channel.value
@@ -153,6 +156,8 @@ def dev(
     ),
 ) -> None:
     """Run the Temporal dev server, the worker, the API and the sandbox payer until Ctrl-C."""
+    from config.logging import configure_logging
+    from config.settings import get_settings
     from config.temporal import search_attribute_cli_args
     from store.migrate import upgrade
 
@@ -257,6 +262,11 @@ def dev(
 
 def worker() -> None:
     """Run one worker against the configured Temporal server (scale out by running more)."""
+    import asyncio
+
+    from config.logging import configure_logging
+    from config.readiness import ServerRole, exit_unless_ready
+    from config.settings import get_settings
     from worker import run_worker
 
     settings = get_settings()

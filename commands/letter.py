@@ -16,25 +16,17 @@ import subprocess
 import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from pydantic import ValidationError
 
-from config.settings import get_settings
 from domain.enums import Regime
-from domain.errors import describe
-from letters import (
-    SPECS,
-    LetterCaseFile,
-    LetterInputError,
-    LetterKind,
-    LetterTemplateError,
-    MissingLetterFields,
-    context_from_case_file,
-    render_letter,
-    write_letter,
-)
+from letters.kinds import SPECS, LetterKind
+
+# The settings, the case file model and the renderer (jinja2, python-docx) are imported inside
+# `render`: the rest of the command line starts without them.
+if TYPE_CHECKING:
+    from letters import LetterCaseFile
 
 letter_app = typer.Typer(
     help="Appeal and case letters: list the kinds, render a .docx (and PDF) from a case file.",
@@ -80,6 +72,16 @@ def render(
     ] = None,
 ) -> None:
     """Render one letter from a case file; nothing is written when input is missing."""
+    from config.settings import get_settings
+    from letters import (
+        LetterInputError,
+        LetterTemplateError,
+        MissingLetterFields,
+        context_from_case_file,
+        render_letter,
+        write_letter,
+    )
+
     moment = _moment(now)
     case_file = _load_case_file(case)
     settings = get_settings()
@@ -127,6 +129,11 @@ def _moment(value: str | None) -> datetime:
 
 
 def _load_case_file(path: Path) -> LetterCaseFile:
+    from pydantic import ValidationError
+
+    from domain.errors import describe
+    from letters import LetterCaseFile
+
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:

@@ -13,32 +13,42 @@ Public API (Temporal activities and the `priorauth letter` command call these):
 
 Pipeline: context -> sandboxed jinja2 template -> line markup (`letters.markup`) -> one
 python-docx renderer (`letters.render_docx`). See docs/letters.md.
+
+The names load on first use (PEP 562): importing `letters.kinds` alone, as the command line
+does to list the kinds, then costs neither jinja2, python-docx, the settings nor the deadline
+engine.
 """
 
-from letters.case_file import LetterCaseFile, context_from_case_file
-from letters.context import (
-    Addressee,
-    ArgumentInput,
-    ExhibitInput,
-    LetterContext,
-    LetterDetails,
-    Letterhead,
-    PeerToPeerInput,
-    PriorTreatment,
-    RequestFlags,
-    Signer,
-    SignerRole,
-    build_letter_context,
-)
-from letters.errors import (
-    LetterError,
-    LetterInputError,
-    LetterTemplateError,
-    MissingField,
-    MissingLetterFields,
-)
-from letters.kinds import SPECS, KindSpec, LetterKind, kind_spec
-from letters.render import RenderedLetter, missing_fields, render_letter, write_letter
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from letters.case_file import LetterCaseFile, context_from_case_file
+    from letters.context import (
+        Addressee,
+        ArgumentInput,
+        ExhibitInput,
+        LetterContext,
+        LetterDetails,
+        Letterhead,
+        PeerToPeerInput,
+        PriorTreatment,
+        RequestFlags,
+        Signer,
+        SignerRole,
+        build_letter_context,
+    )
+    from letters.errors import (
+        LetterError,
+        LetterInputError,
+        LetterTemplateError,
+        MissingField,
+        MissingLetterFields,
+    )
+    from letters.kinds import SPECS, KindSpec, LetterKind, kind_spec
+    from letters.render import RenderedLetter, missing_fields, render_letter, write_letter
 
 __all__ = [
     "SPECS",
@@ -69,3 +79,47 @@ __all__ = [
     "render_letter",
     "write_letter",
 ]
+
+# Where each public name lives; `__getattr__` imports its module the first time it is asked for.
+_HOMES = {
+    "LetterCaseFile": "letters.case_file",
+    "context_from_case_file": "letters.case_file",
+    "Addressee": "letters.context",
+    "ArgumentInput": "letters.context",
+    "ExhibitInput": "letters.context",
+    "LetterContext": "letters.context",
+    "LetterDetails": "letters.context",
+    "Letterhead": "letters.context",
+    "PeerToPeerInput": "letters.context",
+    "PriorTreatment": "letters.context",
+    "RequestFlags": "letters.context",
+    "Signer": "letters.context",
+    "SignerRole": "letters.context",
+    "build_letter_context": "letters.context",
+    "LetterError": "letters.errors",
+    "LetterInputError": "letters.errors",
+    "LetterTemplateError": "letters.errors",
+    "MissingField": "letters.errors",
+    "MissingLetterFields": "letters.errors",
+    "SPECS": "letters.kinds",
+    "KindSpec": "letters.kinds",
+    "LetterKind": "letters.kinds",
+    "kind_spec": "letters.kinds",
+    "RenderedLetter": "letters.render",
+    "missing_fields": "letters.render",
+    "render_letter": "letters.render",
+    "write_letter": "letters.render",
+}
+
+if not TYPE_CHECKING:  # mypy reads the imports above, so a misspelt name stays an error
+
+    def __getattr__(name: str) -> Any:
+        home = _HOMES.get(name)
+        if home is None:
+            raise AttributeError(f"module 'letters' has no attribute {name!r}")
+        value = getattr(importlib.import_module(home), name)
+        globals()[name] = value
+        return value
+
+    def __dir__() -> list[str]:
+        return sorted([*globals(), *_HOMES])
