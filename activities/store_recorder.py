@@ -14,16 +14,13 @@ from sqlalchemy.exc import DataError, IntegrityError
 
 from activities.case_store import CaseNotFoundError, StoreRejectedError
 from activities.models import EscalationInput, LetterRef
-from domain.case.transition import TaskSpec, Transition
-from domain.case.vocabulary import CaseEvent
-from domain.escalation import TaskQueue
+from domain.case.transition import Transition
 from domain.models import Case, PriorAuthRequest
 from store import cases, letters
 from store.database import read_session, transaction
 from store.errors import ConflictError, NotFoundError
 from store.group_commit import GroupCommit
-from store.records import TaskStatus
-from store.transitions import OpenTask, TransitionWrites
+from store.transitions import TransitionWrites
 
 # Errors no retry can mend: a constraint (IntegrityError), a value the column cannot hold
 # (DataError: too long, out of range), a conflicting idempotency key, invalid data (ValueError,
@@ -39,9 +36,10 @@ class StoreRecorder:
         self.commits = GroupCommit(engine)
 
     def record_transition(self, record: Transition) -> bool:
-        """The audit event (whose key check, under the chain lock, tells a retry from a first
-        write), then the case row, task closing, deadlines and the rest, committed together;
-        possibly with other cases' steps in the same transaction (`store.group_commit`)."""
+        """`TransitionWrites.record`: the audit event (whose key check, under the chain lock,
+        tells a retry from a first write), then the case row, task closing, deadlines and the
+        rest, committed together; possibly with other cases' steps in the same transaction
+        (`store.group_commit`)."""
         try:
             return self.commits.run(partial(self._write_transition, record))
         except NotFoundError:
@@ -51,45 +49,7 @@ class StoreRecorder:
 
     def _write_transition(self, record: Transition, connection: Connection) -> bool:
         with TransitionWrites(connection) as writes:
-            # The audit append takes the chain lock first, so retries serialize here. A known
-            # key means this whole step committed before (one transaction): nothing to redo,
-            # and the tasks made since stay open.
-            if not writes.append_event_once(
-                idempotency_key=record.key,
-                action=record.event,
-                actor=record.actor,
-                summary=record.summary,
-                case_id=record.case_id,
-                rule_cited=record.rule,
-                details={**record.details, "status": record.status or ""},
-                occurred_at=record.occurred_at,
-            ):
-                return False
-            writes.set_case_state(
-                case_id=record.case_id,
-                status=record.status,
-                assignee=record.assignee,
-                at=record.occurred_at,
-            )
-            if record.close_tasks or record.deadlines:
-                writes.close_open_tasks_where(
-                    case_id=record.case_id, decide=partial(_closing, record), at=record.occurred_at
-                )
-            writes.put_deadlines(case_id=record.case_id, deadlines=record.deadlines)
-            for task in record.tasks:
-                _create_task(writes, record.case_id, task, record.assignee)
-            if record.decision is not None:
-                writes.insert_decision(case_id=record.case_id, decision=record.decision)
-            if record.appeal is not None:
-                writes.upsert_appeal(case_id=record.case_id, appeal=record.appeal)
-            if record.contact is not None:
-                writes.add_contact(
-                    idempotency_key=record.key,
-                    case_id=record.case_id,
-                    entry=record.contact,
-                    recorded_by=record.actor,
-                )
-        return True
+            return writes.record(record)
 
     def record_escalation(self, escalation: EscalationInput) -> bool:
         try:
@@ -101,24 +61,14 @@ class StoreRecorder:
 
     def _write_escalation(self, escalation: EscalationInput, connection: Connection) -> bool:
         with TransitionWrites(connection) as writes:
-            if not writes.append_event_once(
-                idempotency_key=escalation.key,
-                action=CaseEvent.ESCALATION,
-                actor="system",
-                summary=escalation.summary,
+            return writes.record_escalation(
+                key=escalation.key,
                 case_id=escalation.case_id,
-                rule_cited=escalation.rule,
-                details={
-                    "queue": escalation.task.queue.value,
-                    "priority": escalation.task.priority.value,
-                    "deadline_key": escalation.task.deadline_key or "",
-                },
+                task=escalation.task,
+                summary=escalation.summary,
                 occurred_at=escalation.occurred_at,
-            ):
-                return False  # committed before, with its task
-            assignee = writes.assignee_of(escalation.case_id)
-            _create_task(writes, escalation.case_id, escalation.task, assignee)
-        return True
+                rule=escalation.rule,
+            )
 
     def load_case(self, case_id: str) -> Case:
         try:
@@ -183,30 +133,3 @@ class StoreRecorder:
             checksum=record.checksum_sha256,
             created_at=record.created_at,
         )
-
-
-def _closing(record: Transition, task: OpenTask) -> tuple[TaskStatus, str] | None:
-    """How `record` closes an open task (see `Transition.closing`), or None."""
-    closing = record.closing(
-        kind=task.kind, key=task.idempotency_key, deadline_key=task.deadline_key, due_at=task.due_at
-    )
-    if closing is None:
-        return None
-    status, by = closing
-    return (TaskStatus.DONE if status == "done" else TaskStatus.CANCELLED), by
-
-
-def _create_task(
-    writes: TransitionWrites, case_id: str, task: TaskSpec, assignee: str | None
-) -> None:
-    writes.create_task(
-        idempotency_key=task.key,
-        case_id=case_id,
-        kind=task.kind,
-        title=task.title,
-        due_at=task.due_at,
-        assignee=assignee if task.queue == TaskQueue.ASSIGNEE else None,
-        queue=task.queue.value,
-        deadline_key=task.deadline_key,
-        note=f"priority: {task.priority.value}",
-    )

@@ -47,7 +47,6 @@ from domain.case.messages import (
 from domain.case.views import AppealView, CaseView
 from domain.models import PriorAuthRequest
 from store import appeals as store_appeals
-from store import audit as store_audit
 from store import cases as store_cases
 from store import contacts as store_contacts
 from store import deadlines as store_deadlines
@@ -57,6 +56,7 @@ from store import tasks as store_tasks
 from store.database import read_session, transaction
 from store.errors import IdempotencyConflictError, NotFoundError
 from store.records import CaseSummary, LetterRecord
+from store.transitions import TransitionWrites
 from workflows.constants import (
     AppealQuery,
     AppealUpdate,
@@ -185,15 +185,15 @@ async def open_case(
                 "this Idempotency-Key already opened a case with a different request; "
                 "use a new key for a new case",
             ) from None
-        store_audit.append_event(
-            session=session,
-            idempotency_key=f"case-{case_id}:api:opened",
-            action="case_created",
-            actor=actor.audit_name,
-            summary=source.summary,
-            case_id=case_id,
-            details={"channel": source.channel},
-        )
+        with TransitionWrites(session.connection()) as writes:
+            writes.append_event_once(
+                idempotency_key=f"case-{case_id}:api:opened",
+                action="case_created",
+                actor=actor.audit_name,
+                summary=source.summary,
+                case_id=case_id,
+                details={"channel": source.channel},
+            )
         return store_cases.get_case_summary(session=session, case_id=case_id), not existed
 
     summary, created = await write(engine, create)
@@ -515,18 +515,19 @@ async def record_receipt(
     engine: Engine, case_id: str, key: str, action: str, actor: str, summary: str, **details: str
 ) -> None:
     """The audit event saying who delivered a payer message (the workflow records its effect)."""
-    await write(
-        engine,
-        lambda s: store_audit.append_event(
-            session=s,
-            idempotency_key=f"case-{case_id}:api:{key}",
-            action=action,
-            actor=actor,
-            summary=summary,
-            case_id=case_id,
-            details=details,
-        ),
-    )
+
+    def append(session: Session) -> None:
+        with TransitionWrites(session.connection()) as writes:
+            writes.append_event_once(
+                idempotency_key=f"case-{case_id}:api:{key}",
+                action=action,
+                actor=actor,
+                summary=summary,
+                case_id=case_id,
+                details=details,
+            )
+
+    await write(engine, append)
 
 
 async def deliver_payer_decision(

@@ -4,8 +4,8 @@
 
 SQLite runs on a temporary file. PostgreSQL runs when PRIORAUTH_TEST_POSTGRES_URL or
 --postgres-url names a server, in a scratch database created and dropped here. Each append is
-a whole unit of work (lock the chain head, insert, move the head, commit), the way an activity
-records a step; the chain is verified afterwards.
+a whole unit of work through the store's writer (`store.transitions`: lock the chain head,
+insert, move the head, commit), the way a step is recorded; the chain is verified afterwards.
 """
 
 from __future__ import annotations
@@ -23,10 +23,11 @@ from pathlib import Path
 _HERE = Path(__file__).resolve().parent
 sys.path[:] = [entry for entry in sys.path if Path(entry or ".").resolve() != _HERE]
 
-from store.audit import append_event, verify_chain  # noqa: E402
-from store.database import make_engine, read_session, transaction  # noqa: E402
+from store.audit import verify_chain  # noqa: E402
+from store.database import connection_transaction, make_engine, read_session  # noqa: E402
 from store.migrate import upgrade  # noqa: E402
 from store.scratch import scratch_postgres_database  # noqa: E402
+from store.transitions import TransitionWrites  # noqa: E402
 
 
 def appends_per_second(url: str, events: int) -> float:
@@ -36,9 +37,8 @@ def appends_per_second(url: str, events: int) -> float:
         occurred = datetime(2026, 3, 4, 16, 30, tzinfo=UTC)
         started = time.perf_counter()
         for n in range(events):
-            with transaction(engine) as session:
-                append_event(
-                    session=session,
+            with connection_transaction(engine) as connection, TransitionWrites(connection) as w:
+                w.append_event_once(
                     idempotency_key=f"bench-{n % 97}:{n}:decision-recorded",
                     case_id=f"bench-{n % 97}",
                     action="decision-recorded",

@@ -1,9 +1,8 @@
-"""Shared helpers of the repository modules: insert-once, case lookup, the "not given" marker."""
+"""Shared helpers of the repository modules: insert-once, case lookup, page bounds."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from enum import Enum
 from typing import TypeVar
 
 from sqlalchemy.exc import IntegrityError
@@ -17,15 +16,6 @@ MAX_PAGE = 500
 # Deepest page a listing serves: past it, narrow the filters (a huge OFFSET would overflow the
 # database's 64-bit integer and scans every skipped row).
 MAX_OFFSET = 1_000_000
-
-
-class Unset(Enum):
-    """Marks an optional argument the caller did not give (None is a value: "unassign")."""
-
-    UNSET = "unset"
-
-
-UNSET = Unset.UNSET
 
 
 def insert_once(

@@ -6,127 +6,28 @@ that point on and `verify_chain` names the first broken link.
 
 Appends serialize on the single `audit_chain_head` row: `SELECT ... FOR UPDATE` on PostgreSQL;
 on SQLite every write transaction already holds the database's write lock (`BEGIN IMMEDIATE`,
-see `store.database`). The lock is held until the caller commits, so append the audit event
-last in a unit of work. The head row also records the last sequence and hash, which is how a
-deleted tail is noticed. Code never UPDATEs or DELETEs an audit row.
+see `store.database`). The head row also records the last sequence and hash, which is how a
+deleted tail is noticed. `store.transitions` appends (its `TransitionWrites.append_event_once`);
+this module reads and verifies. Code never UPDATEs or DELETEs an audit row.
 """
 
 from __future__ import annotations
 
 import hashlib
-import uuid
 from collections.abc import Iterator, Mapping
-from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, insert, update
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, SQLModel, col, select
 
-from store._json import canonical_json, json_dict
-from store.errors import IdempotencyConflictError
+from store._json import canonical_json
 from store.records import AuditEvent, BrokenLink, VerifyResult
 from store.tables import GENESIS_HASH, AuditChainHead, AuditEventRow
-from store.types import require_aware, utcnow
+from store.types import require_aware
 
 HEAD_ID = 1
 AUDIT_EVENTS = "audit_events"
 SYSTEM_ACTOR = "system"
-
-
-def append_event(
-    *,
-    session: Session,
-    idempotency_key: str,
-    action: str,
-    actor: str,
-    summary: str,
-    case_id: str | None = None,
-    rule_cited: str | None = None,
-    details: Mapping[str, Any] | None = None,
-    occurred_at: datetime | None = None,
-) -> AuditEvent:
-    """Append one event, or return the event already stored under `idempotency_key`.
-
-    Keys name the step, not the attempt (e.g. `case-123:7:decision-recorded`). The same key
-    with another action or case raises `IdempotencyConflictError`. `details` is JSON data and, by
-    convention, carries no PHI (ids, codes, counts, due moments).
-    """
-    connection = session.connection()
-    last_sequence, last_hash = connection.execute(_HEAD_FOR_UPDATE).one()
-    # Checked under the lock: a concurrent append of the same key has committed by now.
-    existing = connection.execute(_EXISTING, {"key": idempotency_key}).mappings().first()
-    if existing is not None:
-        if (existing["action"], existing["case_id"]) != (action, case_id):
-            raise IdempotencyConflictError(
-                "audit event", idempotency_key, "already recorded for another action or case"
-            )
-        return AuditEvent.model_validate(dict(existing))
-    fields = new_event_fields(
-        last_sequence=last_sequence,
-        last_hash=last_hash,
-        idempotency_key=idempotency_key,
-        action=action,
-        actor=actor,
-        summary=summary,
-        case_id=case_id,
-        rule_cited=rule_cited,
-        details=details,
-        occurred_at=occurred_at,
-    )
-    connection.execute(_INSERT, fields)
-    connection.execute(_MOVE_HEAD, {"new_sequence": fields["sequence"], "new_hash": fields["hash"]})
-    return AuditEvent(**fields)
-
-
-# Prebuilt Core statements: appends are the hottest writes of the store, and building ORM
-# statements per call costs more than running them.
-_EVENTS = SQLModel.metadata.tables[AUDIT_EVENTS]
-_HEAD = SQLModel.metadata.tables["audit_chain_head"]
-_HEAD_FOR_UPDATE = (
-    sa_select(_HEAD.c.last_sequence, _HEAD.c.last_hash)
-    .where(_HEAD.c.id == HEAD_ID)
-    .with_for_update()
-)
-_EXISTING = sa_select(_EVENTS).where(_EVENTS.c.idempotency_key == bindparam("key"))
-_INSERT = insert(_EVENTS)
-_MOVE_HEAD = (
-    update(_HEAD)
-    .where(_HEAD.c.id == HEAD_ID)
-    .values(last_sequence=bindparam("new_sequence"), last_hash=bindparam("new_hash"))
-)
-
-
-def new_event_fields(
-    *,
-    last_sequence: int,
-    last_hash: str,
-    idempotency_key: str,
-    action: str,
-    actor: str,
-    summary: str,
-    case_id: str | None,
-    rule_cited: str | None,
-    details: Mapping[str, Any] | None,
-    occurred_at: datetime | None,
-) -> dict[str, Any]:
-    """The columns of the event that follows the chain head (`last_sequence`, `last_hash`),
-    hash included; also `store.transitions`'."""
-    fields: dict[str, Any] = {
-        "sequence": last_sequence + 1,
-        "event_id": uuid.uuid4().hex,
-        "idempotency_key": idempotency_key,
-        "case_id": case_id,
-        "occurred_at": require_aware(occurred_at or utcnow(), "occurred_at"),
-        "actor": actor,
-        "action": action,
-        "summary": summary,
-        "rule_cited": rule_cited,
-        "details": json_dict(details),
-        "prev_hash": last_hash,
-    }
-    fields["hash"] = event_hash(fields)
-    return fields
 
 
 def timeline(*, session: Session, case_id: str) -> list[AuditEvent]:

@@ -1,5 +1,5 @@
 """Cases: create (idempotent by case id), read as the domain `Case` (or just its request),
-update, number.
+number. A case's later changes (status, assignee, next due moment) are `store.transitions`'.
 
 Case numbers (`PA-2026-000123`) come from a counter row per year, bumped with one atomic
 `INSERT ... ON CONFLICT DO UPDATE ... RETURNING`: concurrent creators queue on that row, and a
@@ -20,7 +20,7 @@ from domain import limits
 from domain.case.vocabulary import CaseStatus
 from domain.enums import Regime, Urgency
 from domain.models import Case, PriorAuthRequest
-from store._base import UNSET, Unset, insert_once, require_case
+from store._base import insert_once, require_case
 from store.contacts import list_contacts
 from store.decisions import list_decisions
 from store.errors import ConflictError, IdempotencyConflictError, NotFoundError
@@ -154,33 +154,6 @@ def get_request(*, session: Session, case_id: str) -> PriorAuthRequest:
 def get_case_summary(*, session: Session, case_id: str) -> CaseSummary:
     """The listing fields of one case (no PHI)."""
     return case_summary(require_case(session, case_id))
-
-
-def update_case(
-    *,
-    session: Session,
-    case_id: str,
-    status: CaseStatus | None = None,
-    assignee: str | Unset | None = UNSET,
-    next_due_at: datetime | Unset | None = UNSET,
-    at: datetime | None = None,
-) -> CaseSummary:
-    """Change what is given: status (closing sets `closed_at`), assignee (None unassigns),
-    next due moment (normally kept by `store.deadlines`; an explicit value holds until the
-    next deadline change). `at` is the moment of the change (default: now)."""
-    row = require_case(session, case_id)
-    now = require_aware(at, "at") if at is not None else utcnow()
-    if status is not None and status.value != row.status:
-        row.status = status.value
-        row.closed_at = now if status in CLOSED_STATUSES else None
-    if not isinstance(assignee, Unset):
-        row.assignee = assignee
-    if not isinstance(next_due_at, Unset):
-        row.next_due_at = None if next_due_at is None else require_aware(next_due_at)
-    row.updated_at = now
-    session.add(row)
-    session.flush()
-    return case_summary(row)
 
 
 _CASES = SQLModel.metadata.tables["cases"]

@@ -1,7 +1,8 @@
-"""Tasks and escalations for people (reminders, the UR queue, calls to make, supervisors).
+"""Tasks and escalations for people (reminders, the UR queue, calls to make, supervisors): reads.
 
-`create_task` is idempotent by key, so a retried activity never creates two tasks. A task
-leaves the open state once: done or cancelled, with who and when in `completed_by/_at`.
+`store.transitions` writes them: created once per key, so a retried activity never creates two
+tasks; a task leaves the open state once, done or cancelled, with who and when in
+`completed_by/_at`.
 """
 
 from __future__ import annotations
@@ -14,151 +15,17 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import Select, SelectOfScalar
 
-from store._base import UNSET, Unset, check_page, insert_once, require_case
-from store.errors import InvalidTransitionError, NotFoundError
+from store._base import check_page, require_case
+from store.errors import NotFoundError
 from store.records import TaskPage, TaskRecord, TaskStatus
 from store.scope import EVERY_CASE, CaseScope
 from store.tables import CaseRow, TaskRow
-from store.types import require_aware, utcnow
-
-
-def create_task(
-    *,
-    session: Session,
-    idempotency_key: str,
-    case_id: str,
-    kind: str,
-    title: str,
-    due_at: datetime | None = None,
-    assignee: str | None = None,
-    queue: str | None = None,
-    deadline_key: str | None = None,
-    note: str | None = None,
-) -> TaskRecord:
-    """Open a task once per key; the same key again returns the task created first."""
-    case = require_case(session, case_id)
-
-    def find() -> TaskRow | None:
-        return session.exec(
-            select(TaskRow).where(TaskRow.idempotency_key == idempotency_key)
-        ).first()
-
-    def insert() -> TaskRow:
-        row = TaskRow(
-            **new_task_fields(
-                idempotency_key=idempotency_key,
-                case_id=case_id,
-                kind=kind,
-                title=title,
-                due_at=due_at,
-                assignee=assignee,
-                queue=queue,
-                deadline_key=deadline_key,
-                note=note,
-            )
-        )
-        session.add(row)
-        return row
-
-    row, _ = insert_once(session, find=find, insert=insert)
-    return _record(row, case.case_number)
-
-
-def new_task_fields(
-    *,
-    idempotency_key: str,
-    case_id: str,
-    kind: str,
-    title: str,
-    due_at: datetime | None,
-    assignee: str | None,
-    queue: str | None,
-    deadline_key: str | None,
-    note: str | None,
-) -> dict[str, Any]:
-    """The `tasks` columns of a new open task (all but the id); also `store.transitions`'."""
-    now = utcnow()
-    return {
-        "idempotency_key": idempotency_key,
-        "case_id": case_id,
-        "kind": kind,
-        "title": title,
-        "assignee": assignee,
-        "queue": queue,
-        "due_at": None if due_at is None else require_aware(due_at, "due_at"),
-        "status": TaskStatus.OPEN.value,
-        "deadline_key": deadline_key,
-        "note": note,
-        "created_at": now,
-        "updated_at": now,
-        "completed_at": None,
-        "completed_by": None,
-    }
+from store.types import require_aware
 
 
 def get_task(*, session: Session, task_id: int) -> TaskRecord:
     row = _require(session, task_id)
     return _record(row, require_case(session, row.case_id).case_number)
-
-
-def complete_task(
-    *, session: Session, task_id: int, completed_by: str, at: datetime | None = None
-) -> TaskRecord:
-    """Mark the task done (again: no change); a cancelled task cannot be completed."""
-    return _close(session, task_id, TaskStatus.DONE, completed_by, at)
-
-
-def cancel_task(
-    *, session: Session, task_id: int, cancelled_by: str, at: datetime | None = None
-) -> TaskRecord:
-    """Cancel the task (again: no change); a done task cannot be cancelled."""
-    return _close(session, task_id, TaskStatus.CANCELLED, cancelled_by, at)
-
-
-def reassign_task(
-    *,
-    session: Session,
-    task_id: int,
-    assignee: str | None,
-    queue: str | Unset | None = UNSET,
-) -> TaskRecord:
-    """Give an open task to someone else (None: nobody, i.e. whoever works `queue`)."""
-    row = _require(session, task_id)
-    if row.status != TaskStatus.OPEN.value:
-        raise InvalidTransitionError("task", task_id, f"is {row.status}, only open tasks move")
-    row.assignee = assignee
-    if not isinstance(queue, Unset):
-        row.queue = queue
-    row.updated_at = utcnow()
-    session.add(row)
-    session.flush()
-    return _record(row, require_case(session, row.case_id).case_number)
-
-
-def cancel_open_tasks(
-    *,
-    session: Session,
-    case_id: str,
-    cancelled_by: str,
-    deadline_key: str | None = None,
-    at: datetime | None = None,
-) -> int:
-    """Cancel a case's open tasks (only those of `deadline_key` when given); returns how many.
-
-    For when the thing they chase happened: the payer decided, the deadline was met.
-    """
-    query = select(TaskRow).where(
-        TaskRow.case_id == case_id, TaskRow.status == TaskStatus.OPEN.value
-    )
-    if deadline_key is not None:
-        query = query.where(TaskRow.deadline_key == deadline_key)
-    now = require_aware(at, "at") if at is not None else utcnow()
-    rows = session.exec(query).all()
-    for row in rows:
-        _set_closed(row, TaskStatus.CANCELLED, cancelled_by, now)
-        session.add(row)
-    session.flush()
-    return len(rows)
 
 
 def list_tasks(
@@ -215,29 +82,6 @@ def _with_case_number() -> Select[TaskRow, str]:
     return select(TaskRow, CaseRow.case_number).join(
         CaseRow, col(TaskRow.case_id) == col(CaseRow.case_id)
     )
-
-
-def _close(
-    session: Session, task_id: int, status: TaskStatus, by: str, at: datetime | None
-) -> TaskRecord:
-    row = _require(session, task_id)
-    if row.status == status.value:
-        pass
-    elif row.status != TaskStatus.OPEN.value:
-        raise InvalidTransitionError("task", task_id, f"is {row.status}, cannot become {status}")
-    else:
-        now = require_aware(at, "at") if at is not None else utcnow()
-        _set_closed(row, status, by, now)
-        session.add(row)
-        session.flush()
-    return _record(row, require_case(session, row.case_id).case_number)
-
-
-def _set_closed(row: TaskRow, status: TaskStatus, by: str, now: datetime) -> None:
-    row.status = status.value
-    row.completed_by = by
-    row.completed_at = now
-    row.updated_at = now
 
 
 def _require(session: Session, task_id: int) -> TaskRow:

@@ -1,11 +1,20 @@
-"""The writes of a workflow transition: few statements, each compiled once per dialect.
+"""The one writer of a case's rows: case state, deadlines, tasks, decisions, appeals, contacts
+and audit events. Few statements, each compiled once per dialect.
 
-Every transition of every case runs these, serialized behind the audit chain's head row, so
-their CPU cost is the store's throughput. They are `store.prepared` statements run on the DBAPI
-cursor of a Core connection (`store.database.connection_transaction`), in its transaction,
-bypassing the ORM. The ORM functions of the other modules (`audit.append_event`,
-`decisions.record_decision`, `tasks.create_task`, ...) stay for the API and return what they
-stored; these return nothing to read back, and build their rows with the same field functions.
+Everything that changes those rows goes through `TransitionWrites`: the worker's steps
+(`record`, `record_escalation`, run by `activities.store_recorder` inside `store.group_commit`)
+and the API's own writes (a person completing or reassigning a task, the audit event of a new
+case or of a payer message received). Other store modules read, and create cases and letters.
+
+Every write serializes behind the audit chain's head row, so the CPU cost of these statements
+is the store's throughput. They are `store.prepared` statements run on the DBAPI cursor of the
+caller's connection, in its transaction (a Core `connection_transaction`, or an ORM session's
+`session.connection()`), bypassing the ORM; none commits. Row values come from `store.rows`.
+
+Idempotency: a step's audit event is appended first (`append_event_once`, under the chain lock:
+a concurrent retry of the same key waits, then finds the first one's commit), and a known key
+means the whole step committed before, so nothing else is written again. Tasks, contacts and
+decisions are also inserted once per key; deadlines follow the revision rules of `put_deadlines`.
 
 A new transition is typically: the chain head (locked on PostgreSQL; SQLite's `BEGIN
 IMMEDIATE` already holds the write lock), the event's `INSERT ... ON CONFLICT DO NOTHING`
@@ -19,6 +28,7 @@ from __future__ import annotations
 import weakref
 from collections.abc import Callable, Mapping
 from datetime import datetime
+from functools import partial
 from types import TracebackType
 from typing import Any, NamedTuple
 
@@ -28,18 +38,24 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Dialect
 from sqlmodel import SQLModel
 
-from domain.case.vocabulary import CaseStatus
+from domain.case.transition import TaskSpec, Transition
+from domain.case.vocabulary import CaseEvent, CaseStatus
+from domain.escalation import TaskQueue
 from domain.models import Appeal, CaseDeadline, ContactLogEntry, PayerDecision
-from store.appeals import appeal_state_fields
-from store.audit import HEAD_ID, new_event_fields
+from store.audit import HEAD_ID, SYSTEM_ACTOR
 from store.cases import CLOSED_STATUSES
-from store.contacts import contact_fields
-from store.deadlines import revision_fields
-from store.decisions import decision_fields, item_fields
-from store.errors import IdempotencyConflictError, NotFoundError
+from store.errors import IdempotencyConflictError, InvalidTransitionError, NotFoundError
 from store.prepared import Prepared
 from store.records import TaskStatus
-from store.tasks import new_task_fields
+from store.rows import (
+    appeal_state_fields,
+    contact_fields,
+    decision_fields,
+    item_fields,
+    new_event_fields,
+    new_task_fields,
+    revision_fields,
+)
 from store.types import require_aware, utcnow
 
 _TABLES = SQLModel.metadata.tables
@@ -71,8 +87,8 @@ def _columns(table: Table, *, but: tuple[str, ...] = ()) -> dict[str, Any]:
     }
 
 
-# What an update of a deadline revision or an appeal sets: `deadlines.revision_fields` and
-# `appeals.appeal_state_fields` give exactly these columns.
+# What an update of a deadline revision or an appeal sets: `rows.revision_fields` and
+# `rows.appeal_state_fields` give exactly these columns.
 _REVISION_COLUMNS = _columns(_DEADLINES, but=("case_id", "key", "revision", "created_at"))
 _APPEAL_STATE_COLUMNS = tuple(_columns(_APPEALS, but=("case_id", "level", "created_at")))
 # A recorded step proves the case's workflow runs: the first one marks the case started, so the
@@ -167,6 +183,23 @@ class _Statements:
                 updated_at=bindparam("b_at"),
             )
         )
+        self.status_of_task = prepare(
+            sa_select(_TASKS.c.status).where(_TASKS.c.id == bindparam("b_id"))
+        )
+        self.assign_task = prepare(
+            update(_TASKS)
+            .where(_TASKS.c.id == bindparam("b_id"), _TASKS.c.status == TaskStatus.OPEN.value)
+            .values(assignee=bindparam("b_assignee"), updated_at=bindparam("b_at"))
+        )
+        self.assign_task_to_queue = prepare(
+            update(_TASKS)
+            .where(_TASKS.c.id == bindparam("b_id"), _TASKS.c.status == TaskStatus.OPEN.value)
+            .values(
+                assignee=bindparam("b_assignee"),
+                queue=bindparam("b_queue"),
+                updated_at=bindparam("b_at"),
+            )
+        )
         self.insert_task = prepare(
             insert(_TASKS)
             .values(_columns(_TASKS))
@@ -240,8 +273,11 @@ def _statements(dialect: Dialect) -> _Statements:
 
 
 class TransitionWrites:
-    """The writes of transitions in a connection's transaction, on one DBAPI cursor:
-    `with TransitionWrites(connection) as writes: ...`. None of them commits."""
+    """The writes of a case's rows in a connection's transaction, on one DBAPI cursor:
+    `with TransitionWrites(connection) as writes: writes.record(transition)`. None commits.
+
+    `record` and `record_escalation` are a workflow's steps, `close_task` and `reassign_task` a
+    person's task actions (after their audit event), and the rest the rows, one kind each."""
 
     def __init__(self, connection: Connection) -> None:
         self._sql = _statements(connection.dialect)
@@ -258,6 +294,129 @@ class TransitionWrites:
     ) -> None:
         self._cursor.close()
 
+    # ------------------------------------------------------------ a workflow's steps
+
+    def record(self, transition: Transition) -> bool:
+        """Write one step of a case (see `Transition`): the audit event, then the case's status
+        and assignee, the tasks it closes, its deadlines, its new tasks, the decision, the
+        appeal and the contact. False if its key was recorded before: then nothing is written
+        (the step committed whole, and the tasks opened since stay open)."""
+        if not self.append_event_once(
+            idempotency_key=transition.key,
+            action=transition.event,
+            actor=transition.actor,
+            summary=transition.summary,
+            case_id=transition.case_id,
+            rule_cited=transition.rule,
+            details={**transition.details, "status": transition.status or ""},
+            occurred_at=transition.occurred_at,
+        ):
+            return False
+        case_id, at = transition.case_id, transition.occurred_at
+        self.set_case_state(
+            case_id=case_id, status=transition.status, assignee=transition.assignee, at=at
+        )
+        if transition.close_tasks or transition.deadlines:
+            self.close_open_tasks_where(
+                case_id=case_id, decide=partial(_closing, transition), at=at
+            )
+        self.put_deadlines(case_id=case_id, deadlines=transition.deadlines)
+        for task in transition.tasks:
+            self._open(case_id, task, transition.assignee)
+        if transition.decision is not None:
+            self.insert_decision(case_id=case_id, decision=transition.decision)
+        if transition.appeal is not None:
+            self.upsert_appeal(case_id=case_id, appeal=transition.appeal)
+        if transition.contact is not None:
+            self.add_contact(
+                idempotency_key=transition.key,
+                case_id=case_id,
+                entry=transition.contact,
+                recorded_by=transition.actor,
+            )
+        return True
+
+    def record_escalation(
+        self,
+        *,
+        key: str,
+        case_id: str,
+        task: TaskSpec,
+        summary: str,
+        occurred_at: datetime,
+        rule: str | None = None,
+    ) -> bool:
+        """One rung of an escalation ladder: its audit event and its task (for the case's
+        assignee when the task's queue is theirs). False if `key` was recorded before."""
+        if not self.append_event_once(
+            idempotency_key=key,
+            action=CaseEvent.ESCALATION,
+            actor=SYSTEM_ACTOR,
+            summary=summary,
+            case_id=case_id,
+            rule_cited=rule,
+            details={
+                "queue": task.queue.value,
+                "priority": task.priority.value,
+                "deadline_key": task.deadline_key or "",
+            },
+            occurred_at=occurred_at,
+        ):
+            return False
+        self._open(case_id, task, self.assignee_of(case_id))
+        return True
+
+    def _open(self, case_id: str, task: TaskSpec, assignee: str | None) -> None:
+        self.create_task(
+            idempotency_key=task.key,
+            case_id=case_id,
+            kind=task.kind,
+            title=task.title,
+            due_at=task.due_at,
+            assignee=assignee if task.queue == TaskQueue.ASSIGNEE else None,
+            queue=task.queue.value,
+            deadline_key=task.deadline_key,
+            note=f"priority: {task.priority.value}",
+        )
+
+    # ------------------------------------------------------------ a person's task actions
+    # Take the chain lock first (`append_event_once`), as a step does: a task row locked
+    # before the head could deadlock against a step that holds the head and closes that task.
+
+    def close_task(self, *, task_id: int, status: TaskStatus, by: str, at: datetime) -> bool:
+        """Mark an open task done or cancelled (`status`), by `by` at `at`; True if it closed
+        now. A task already in `status` stays as it is (the first who/when stays); one in the
+        other closed state raises `InvalidTransitionError`, no task `NotFoundError`."""
+        values = {"b_id": task_id, "b_status": status.value, "b_by": by, "b_at": require_aware(at)}
+        if self._sql.close_task.run(self._cursor, values).rowcount:
+            return True
+        current = self._task_status(task_id)
+        if current != status:
+            raise InvalidTransitionError("task", task_id, f"is {current}, cannot become {status}")
+        return False
+
+    def reassign_task(
+        self, *, task_id: int, assignee: str | None, at: datetime, queue: str | None = None
+    ) -> None:
+        """Give an open task to `assignee` (None: whoever works its queue), and to `queue` when
+        given. `InvalidTransitionError` unless the task is open, `NotFoundError` if none."""
+        values = {"b_id": task_id, "b_assignee": assignee, "b_at": require_aware(at)}
+        if queue is None:
+            result = self._sql.assign_task.run(self._cursor, values)
+        else:
+            result = self._sql.assign_task_to_queue.run(self._cursor, {**values, "b_queue": queue})
+        if not result.rowcount:
+            current = self._task_status(task_id)
+            raise InvalidTransitionError("task", task_id, f"is {current}, only open tasks move")
+
+    def _task_status(self, task_id: int) -> TaskStatus:
+        row = self._sql.status_of_task.first(self._cursor, {"b_id": task_id})
+        if row is None:
+            raise NotFoundError("task", task_id)
+        return TaskStatus(row[0])
+
+    # ------------------------------------------------------------ the rows, one kind each
+
     def append_event_once(
         self,
         *,
@@ -270,12 +429,13 @@ class TransitionWrites:
         details: Mapping[str, Any] | None = None,
         occurred_at: datetime | None = None,
     ) -> bool:
-        """`audit.append_event` for writers that only need to know whether the key is new: True
-        if the event was appended now, False if the key was already recorded (found under the
-        chain lock, so a concurrent retry of the same step sees the first one's commit). The
-        same key with another action or case raises `IdempotencyConflictError`.
+        """Append one audit event once per key: True if it was appended now, False if the key
+        was already recorded (found under the chain lock, so a concurrent retry of the same step
+        sees the first one's commit). The same key with another action or case raises
+        `IdempotencyConflictError`. Keys name the step, not the attempt.
 
-        The chain lock is held until the transaction ends: append first, then write the rest.
+        Takes the chain lock, held until the transaction ends: append first, then write the
+        rest. `details` is JSON data and, by convention, carries no PHI.
         """
         sql, cursor = self._sql, self._cursor
         head = sql.head.first(cursor)
@@ -304,8 +464,9 @@ class TransitionWrites:
     def set_case_state(
         self, *, case_id: str, status: CaseStatus | None, assignee: str | None, at: datetime
     ) -> None:
-        """`cases.update_case(status=, assignee=, at=)` as one UPDATE: same rules (a status
-        change sets or clears `closed_at`), no read. `NotFoundError` if there is no such case."""
+        """Set the case's status (when given) and assignee (None unassigns) as of `at`, in one
+        UPDATE: a status change sets `closed_at` (closing) or clears it; the first recorded step
+        also marks the workflow started. `NotFoundError` if there is no such case."""
         now = require_aware(at, "at")
         if status is None:
             values = {"b_case_id": case_id, "b_assignee": assignee, "b_at": now}
@@ -338,8 +499,8 @@ class TransitionWrites:
         decide: Callable[[OpenTask], tuple[TaskStatus, str] | None],
         at: datetime,
     ) -> int:
-        """Close each open task of the case that `decide` gives a (done | cancelled, by) for;
-        returns how many. Same effect as `tasks.complete_task` / `tasks.cancel_task` on each."""
+        """Close each open task of the case that `decide` gives a (done | cancelled, by) for,
+        oldest first; returns how many."""
         now = require_aware(at, "at")
         closing = []
         for row in self._sql.open_tasks.all(self._cursor, {"b_case_id": case_id}):
@@ -365,7 +526,8 @@ class TransitionWrites:
         deadline_key: str | None = None,
         note: str | None = None,
     ) -> bool:
-        """`tasks.create_task` (once per key; the case must exist): True if it is new."""
+        """Open a task once per key (the case must exist): True if it is new; the same key again
+        leaves the first task as it is."""
         fields = new_task_fields(
             idempotency_key=idempotency_key,
             case_id=case_id,
@@ -380,8 +542,10 @@ class TransitionWrites:
         return bool(self._sql.insert_task.run(self._cursor, fields).rowcount)
 
     def put_deadlines(self, *, case_id: str, deadlines: list[CaseDeadline]) -> None:
-        """`deadlines.upsert_deadline` for each of `deadlines` (same revision rules), then one
-        refresh of the case's `next_due_at`. The case must exist."""
+        """Record each of `deadlines` under its key, then set the case's `next_due_at` to the
+        earliest due moment neither met nor superseded. The same `due_at` as the key's current
+        revision updates it in place (met, superseded, wording); another `due_at` marks it
+        superseded and adds the next revision. The case must exist."""
         if not deadlines:
             return
         sql, cursor = self._sql, self._cursor
@@ -412,8 +576,8 @@ class TransitionWrites:
         sql.refresh_next_due.run(cursor, {"b_case_id": case_id, "b_now": now})
 
     def insert_decision(self, *, case_id: str, decision: PayerDecision) -> bool:
-        """`decisions.record_decision` without the read back: True if it is new (first write
-        wins). The case must exist."""
+        """Store a payer decision and its items once per `(case, decision_id)`: True if it is
+        new. First write wins: a redelivered decision changes nothing. The case must exist."""
         fields = decision_fields(case_id, decision, utcnow())
         row = self._sql.insert_decision.run(self._cursor, fields).fetchone()
         if row is None:
@@ -423,7 +587,7 @@ class TransitionWrites:
         return True
 
     def upsert_appeal(self, *, case_id: str, appeal: Appeal) -> None:
-        """`appeals.upsert_appeal` without the read back. The case must exist."""
+        """Insert the appeal of `appeal.level`, or replace its state. The case must exist."""
         now = utcnow()
         fields = {
             "case_id": case_id,
@@ -441,6 +605,17 @@ class TransitionWrites:
         entry: ContactLogEntry,
         recorded_by: str | None = None,
     ) -> bool:
-        """`contacts.add_contact` (once per key) without the read back: True if it is new."""
+        """Log a contact once per key: True if it is new (a retry leaves the first entry)."""
         fields = contact_fields(idempotency_key, case_id, entry, recorded_by)
         return bool(self._sql.insert_contact.run(self._cursor, fields).rowcount)
+
+
+def _closing(transition: Transition, task: OpenTask) -> tuple[TaskStatus, str] | None:
+    """How `transition` closes an open task (see `Transition.closing`), or None."""
+    closing = transition.closing(
+        kind=task.kind, key=task.idempotency_key, deadline_key=task.deadline_key, due_at=task.due_at
+    )
+    if closing is None:
+        return None
+    status, by = closing
+    return TaskStatus(status), by

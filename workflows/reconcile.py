@@ -39,9 +39,9 @@ from domain.case.vocabulary import CaseStatus, TaskKind
 from domain.errors import field_problems
 from domain.escalation import TaskQueue
 from domain.models import PriorAuthRequest
-from store import tasks as store_tasks
-from store.database import connection_transaction, read_session, session_on
+from store.database import connection_transaction, read_session
 from store.errors import NotFoundError
+from store.transitions import TransitionWrites
 from store.unstarted import UnstartedCase, mark_started, unstarted_cases
 from workflows.start import start_case, start_facts
 
@@ -168,19 +168,19 @@ async def _reconcile(
 
 def _unstartable_task(engine: Engine, case_id: str, fields: list[str]) -> None:
     """One UR task per case (idempotent by key): its stored request cannot start a workflow."""
-    with connection_transaction(engine) as connection, session_on(connection) as session:
+    with connection_transaction(engine) as connection, TransitionWrites(connection) as writes:
         try:
-            store_tasks.create_task(
-                session=session,
-                idempotency_key=f"{case_id}:reconcile:unstartable",
-                case_id=case_id,
-                kind=TaskKind.WORKFLOW_UNSTARTABLE,
-                title="Needs attention: the case's workflow cannot start; correct the request",
-                queue=TaskQueue.UR.value,
-                note=f"fields: {', '.join(fields)}"[:1000],
-            )
+            writes.assignee_of(case_id)  # the case is still there
         except NotFoundError:
             return
+        writes.create_task(
+            idempotency_key=f"{case_id}:reconcile:unstartable",
+            case_id=case_id,
+            kind=TaskKind.WORKFLOW_UNSTARTABLE,
+            title="Needs attention: the case's workflow cannot start; correct the request",
+            queue=TaskQueue.UR.value,
+            note=f"fields: {', '.join(fields)}"[:1000],
+        )
 
 
 async def reconcile_forever(

@@ -20,12 +20,13 @@ from api.security import Actor, Staff
 from config.settings import Role
 from domain.case.vocabulary import CaseStatus
 from domain.escalation import TaskQueue
-from store import audit as store_audit
 from store import tasks as store_tasks
 from store.errors import InvalidTransitionError, NotFoundError
 from store.queries import list_cases
-from store.records import CaseFilter, CasePage, TaskPage, TaskRecord
+from store.records import CaseFilter, CasePage, TaskPage, TaskRecord, TaskStatus
 from store.scope import require_case_in_scope
+from store.transitions import TransitionWrites
+from store.types import utcnow
 
 router = APIRouter(prefix="/api/v1", tags=["queues"])
 
@@ -117,22 +118,22 @@ async def complete_task(task_id: TaskId, engine: EngineDep, actor: Staff) -> Tas
     def complete(session: Session) -> TaskRecord:
         task = _task_in_scope(session, actor, task_id)
         _may_complete(actor, task)
-        try:
-            done = store_tasks.complete_task(
-                session=session, task_id=task_id, completed_by=actor.audit_name
+        with TransitionWrites(session.connection()) as writes:
+            writes.append_event_once(
+                idempotency_key=f"task-{task_id}:completed",
+                action="task_completed",
+                actor=actor.audit_name,
+                summary=f"Task completed: {task.title}",
+                case_id=task.case_id,
+                details={"task_id": task_id, "kind": task.kind},
             )
-        except InvalidTransitionError as exc:
-            raise service.ServiceError(409, str(exc)) from None
-        store_audit.append_event(
-            session=session,
-            idempotency_key=f"task-{task_id}:completed",
-            action="task_completed",
-            actor=actor.audit_name,
-            summary=f"Task completed: {task.title}",
-            case_id=task.case_id,
-            details={"task_id": task_id, "kind": task.kind},
-        )
-        return done
+            try:
+                writes.close_task(
+                    task_id=task_id, status=TaskStatus.DONE, by=actor.audit_name, at=utcnow()
+                )
+            except InvalidTransitionError as exc:
+                raise service.ServiceError(409, str(exc)) from None
+        return _reread(session, task_id)
 
     return await service.write(engine, complete)
 
@@ -146,30 +147,35 @@ async def reassign_task(
     def reassign(session: Session) -> TaskRecord:
         task = _task_in_scope(session, actor, task_id)
         _may_complete(actor, task)
-        try:
-            moved = (
-                store_tasks.reassign_task(
-                    session=session, task_id=task_id, assignee=body.assignee, queue=body.queue
-                )
-                if body.queue is not None
-                else store_tasks.reassign_task(
-                    session=session, task_id=task_id, assignee=body.assignee
-                )
+        at = utcnow()
+        with TransitionWrites(session.connection()) as writes:
+            writes.append_event_once(
+                idempotency_key=f"task-{task_id}:reassigned:{at.isoformat()}",
+                action="task_reassigned",
+                actor=actor.audit_name,
+                summary=f"Task reassigned to {body.assignee or 'its queue'}: {task.title}",
+                case_id=task.case_id,
+                details={
+                    "task_id": task_id,
+                    "assignee": body.assignee,
+                    "queue": task.queue if body.queue is None else body.queue,
+                },
             )
-        except InvalidTransitionError as exc:
-            raise service.ServiceError(409, str(exc)) from None
-        store_audit.append_event(
-            session=session,
-            idempotency_key=f"task-{task_id}:reassigned:{moved.updated_at.isoformat()}",
-            action="task_reassigned",
-            actor=actor.audit_name,
-            summary=f"Task reassigned to {body.assignee or 'its queue'}: {task.title}",
-            case_id=task.case_id,
-            details={"task_id": task_id, "assignee": body.assignee, "queue": moved.queue},
-        )
-        return moved
+            try:
+                writes.reassign_task(
+                    task_id=task_id, assignee=body.assignee, queue=body.queue, at=at
+                )
+            except InvalidTransitionError as exc:
+                raise service.ServiceError(409, str(exc)) from None
+        return _reread(session, task_id)
 
     return await service.write(engine, reassign)
+
+
+def _reread(session: Session, task_id: int) -> TaskRecord:
+    """The task as just written (the writer bypasses the session, whose copy is stale)."""
+    session.expire_all()
+    return store_tasks.get_task(session=session, task_id=task_id)
 
 
 def _task_in_scope(session: Session, actor: Actor, task_id: int) -> TaskRecord:

@@ -212,6 +212,17 @@ async def test_queues_tasks_and_letter_preview(stack: Stack) -> None:
     assert done.json()["completed_by"] == "ur_staff:dev-ur-staff"
     assert (await stack.post(f"{path}/reassign", {"assignee": "x"}, "ur_staff")).status_code == 409
     assert (await stack.post("/api/v1/tasks/999999/complete", {}, "ur_staff")).status_code == 404
+    # Each change by a person is in the audit trail once; the refused reassignment is not.
+    events = (await stack.get(f"/api/v1/cases/{case_id}/timeline")).json()["events"]
+    by_people = [
+        (e["action"], e["actor"], e["details"]["task_id"])
+        for e in events
+        if e["action"] in ("task_reassigned", "task_completed")
+    ]
+    assert by_people == [
+        ("task_reassigned", "ur_staff:dev-ur-staff", task["task_id"]),
+        ("task_completed", "ur_staff:dev-ur-staff", task["task_id"]),
+    ]
 
     preview = await stack.post(
         f"/api/v1/cases/{case_id}/letters/preview", {"kind": "claim_file_request"}

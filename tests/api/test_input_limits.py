@@ -16,8 +16,8 @@ from api import payer_input
 from domain.models import PriorAuthRequest
 from store.cases import create_case
 from store.database import transaction
-from store.tasks import create_task
 from tests.api.conftest import KEYS, Stack, request_body
+from tests.store.writes import writing
 
 pytestmark = [pytest.mark.temporal, pytest.mark.postgres]
 
@@ -221,9 +221,9 @@ def seed_escalations(stack: Stack, count: int) -> None:
             request=PriorAuthRequest.model_validate(request_body()),
             received_at=start,
         )
+    with writing(stack.engine) as writes:
         for n in range(2 * count):
-            create_task(
-                session=session,
+            writes.create_task(
                 idempotency_key=f"esc-{n}",
                 case_id="c-limits",
                 kind="ur_queue",

@@ -14,10 +14,10 @@ from typing import Any
 import pytest
 from sqlalchemy import text
 
-from store import tasks as store_tasks
 from store.database import transaction
 from store.letters import store_letter
 from tests.api.conftest import OTHER_PAYER_ID, PAYER_ID, Stack, denial, request_body
+from tests.store.writes import task_id, writing
 
 pytestmark = [pytest.mark.temporal, pytest.mark.postgres]
 
@@ -136,19 +136,21 @@ async def test_a_case_opens_in_one_of_the_callers_teams(stack: Stack) -> None:
 async def test_queues_and_tasks_are_scoped(stack: Stack) -> None:
     case_a = await open_case(stack, "team_a")
     case_b = await open_case(stack, "team_b")
-    with transaction(stack.engine) as session:
-        tasks = {
-            (case_id, queue): store_tasks.create_task(
-                session=session,
-                idempotency_key=f"test-{case_id}-{queue}",
-                case_id=case_id,
-                kind="ur_queue" if queue else "reminder",
-                title="Look at this case",
-                queue=queue,
-            ).task_id
-            for case_id in (case_a, case_b)
-            for queue in ("ur", None)
-        }
+    with writing(stack.engine) as writes:
+        for case_id in (case_a, case_b):
+            for queue in ("ur", None):
+                writes.create_task(
+                    idempotency_key=f"test-{case_id}-{queue}",
+                    case_id=case_id,
+                    kind="ur_queue" if queue else "reminder",
+                    title="Look at this case",
+                    queue=queue,
+                )
+    tasks = {
+        (case_id, queue): task_id(stack.engine, f"test-{case_id}-{queue}")
+        for case_id in (case_a, case_b)
+        for queue in ("ur", None)
+    }
     assert await listed(stack, "team_a", "/api/v1/queues/mine") == {case_a}
     escalations = (await stack.get("/api/v1/queues/escalations", "team_a")).json()
     assert {task["case_id"] for task in escalations["items"]} == {case_a}

@@ -10,11 +10,12 @@ from sqlalchemy import Engine
 from typer.testing import CliRunner
 
 from commands.audit import audit_app
-from store.audit import append_event, timeline, verify_chain
-from store.database import read_session, transaction
+from store.audit import timeline, verify_chain
+from store.database import read_session
 from store.errors import IdempotencyConflictError
 from store.records import AuditEvent, VerifyResult
 from tests.store.audit_guard import tamper
+from tests.store.writes import appended
 
 AT = datetime(2026, 3, 4, 16, 30, tzinfo=UTC)
 
@@ -29,8 +30,7 @@ def _append(engine: Engine, key: str, case_id: str = "case-400", **fields: objec
         "occurred_at": AT,
     }
     values.update(fields)
-    with transaction(engine) as session:
-        return append_event(session=session, idempotency_key=key, case_id=case_id, **values)  # type: ignore[arg-type]
+    return appended(engine, idempotency_key=key, case_id=case_id, **values)
 
 
 def _fill(engine: Engine, count: int) -> None:

@@ -21,9 +21,10 @@ from typer.testing import CliRunner, Result
 
 from commands.audit import audit_app
 from config.settings import get_settings
-from store.audit import append_event, event_hash, verify_chain
-from store.database import read_session, transaction
+from store.audit import event_hash, verify_chain
+from store.database import read_session
 from tests.store.audit_guard import append_only_lifted
+from tests.store.writes import writing
 
 AT = datetime(2026, 3, 4, 16, 30, tzinfo=UTC)
 KEY = "anchor-1:" + base64.b64encode(b"k" * 32).decode()
@@ -45,9 +46,8 @@ def use_keys(monkeypatch: pytest.MonkeyPatch, *keys: str) -> None:
 
 def fill(engine: Engine, first: int, last: int) -> None:
     for n in range(first, last + 1):
-        with transaction(engine) as session:
-            append_event(
-                session=session,
+        with writing(engine) as writes:
+            writes.append_event_once(
                 idempotency_key=f"case-600:{n}:step",
                 case_id="case-600",
                 action="decision-recorded",

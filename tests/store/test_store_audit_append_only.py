@@ -13,28 +13,29 @@ import pytest
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import IntegrityError
 
-from store.audit import append_event, verify_chain
-from store.database import read_session, transaction
+from store.audit import verify_chain
+from store.database import connection_transaction, read_session
 from store.migrate import current_revision, head_revision, upgrade_engine
 from store.records import AuditEvent, VerifyResult
+from store.transitions import TransitionWrites
 from tests.store.audit_guard import BEFORE_APPEND_ONLY, downgrade_engine
+from tests.store.writes import appended
 
 AT = datetime(2026, 3, 4, 16, 30, tzinfo=UTC)
 APPEND_ONLY = "audit_events is append-only"
 
 
 def _append(engine: Engine, n: int) -> AuditEvent:
-    with transaction(engine) as session:
-        return append_event(
-            session=session,
-            idempotency_key=f"case-500:{n}:step",
-            case_id="case-500",
-            action="note-added",
-            actor="api-key:reviewer",
-            summary=f"note {n}",
-            details={"n": n},
-            occurred_at=AT,
-        )
+    return appended(
+        engine,
+        idempotency_key=f"case-500:{n}:step",
+        case_id="case-500",
+        action="note-added",
+        actor="api-key:reviewer",
+        summary=f"note {n}",
+        details={"n": n},
+        occurred_at=AT,
+    )
 
 
 def _fill(engine: Engine, count: int) -> list[AuditEvent]:
@@ -121,17 +122,20 @@ def test_a_delete_is_refused_and_the_rows_stay(engine: Engine) -> None:
 
 def test_a_refused_write_rolls_back_its_whole_transaction(engine: Engine) -> None:
     _fill(engine, 2)
-    with pytest.raises(IntegrityError, match=APPEND_ONLY), transaction(engine) as session:
-        append_event(
-            session=session,
-            idempotency_key="case-500:3:step",
-            case_id="case-500",
-            action="note-added",
-            actor="system",
-            summary="appended, then the tampering fails",
-            occurred_at=AT,
-        )
-        session.connection().execute(text("DELETE FROM audit_events WHERE sequence = 1"))
+    with (
+        pytest.raises(IntegrityError, match=APPEND_ONLY),
+        connection_transaction(engine) as connection,
+    ):
+        with TransitionWrites(connection) as writes:
+            writes.append_event_once(
+                idempotency_key="case-500:3:step",
+                case_id="case-500",
+                action="note-added",
+                actor="system",
+                summary="appended, then the tampering fails",
+                occurred_at=AT,
+            )
+        connection.execute(text("DELETE FROM audit_events WHERE sequence = 1"))
     assert [row["sequence"] for row in _rows(engine)] == [1, 2]
     assert _verify(engine) == VerifyResult(events_checked=2, last_sequence=2)
 

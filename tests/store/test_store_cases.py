@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import Engine, func
 from sqlmodel import select
 
+from domain.case.transition import Transition
 from domain.case.vocabulary import CaseStatus
 from domain.enums import ItemOutcome, Regime, Urgency
 from store.cases import (
@@ -17,14 +18,20 @@ from store.cases import (
     get_case_summary,
     get_request,
     next_case_number,
-    update_case,
 )
-from store.contacts import add_contact
 from store.database import transaction
-from store.decisions import record_decision
 from store.errors import ConflictError, IdempotencyConflictError, NotFoundError
-from store.tables import CaseRow, ContactRow, DecisionItemRow, DecisionRow, ServiceLineRow
+from store.tables import (
+    AuditEventRow,
+    CaseRow,
+    ContactRow,
+    DecisionItemRow,
+    DecisionRow,
+    ServiceLineRow,
+)
+from store.transitions import TransitionWrites
 from tests.store import samples
+from tests.store.writes import writing
 
 
 def _count(engine: Engine, table: type) -> int:
@@ -38,10 +45,11 @@ def test_full_case_round_trip(engine: Engine) -> None:
         created = create_case(
             session=session, case_id="case-001", request=request, received_at=samples.RECEIVED
         )
-        record_decision(session=session, case_id="case-001", decision=samples.denial())
-        add_contact(
-            session=session, idempotency_key="case-001:c1", case_id="case-001", entry=samples.call()
-        )
+        with TransitionWrites(session.connection()) as writes:
+            writes.insert_decision(case_id="case-001", decision=samples.denial())
+            writes.add_contact(
+                idempotency_key="case-001:c1", case_id="case-001", entry=samples.call()
+            )
     with transaction(engine) as session:
         case = get_case(session=session, case_id="case-001")
 
@@ -69,7 +77,8 @@ def test_get_request_reads_only_the_request(engine: Engine) -> None:
         create_case(
             session=session, case_id="case-003", request=request, received_at=samples.RECEIVED
         )
-        record_decision(session=session, case_id="case-003", decision=samples.denial())
+        with TransitionWrites(session.connection()) as writes:
+            writes.insert_decision(case_id="case-003", decision=samples.denial())
     with transaction(engine) as session:
         found = get_request(session=session, case_id="case-003")
     assert found == request
@@ -194,8 +203,9 @@ def test_case_numbers_count_per_year(engine: Engine) -> None:
         assert next_case_number(session=session, year=2027) == "PA-2027-000001"
 
 
-def test_update_case_status_assignee_and_due(engine: Engine) -> None:
+def test_the_writer_sets_status_assignee_and_next_due(engine: Engine) -> None:
     due = datetime(2026, 3, 9, 23, 59, tzinfo=samples.CHICAGO)
+    at = datetime(2026, 3, 4, 16, 30, tzinfo=UTC)
     with transaction(engine) as session:
         create_case(
             session=session,
@@ -204,29 +214,27 @@ def test_update_case_status_assignee_and_due(engine: Engine) -> None:
             received_at=samples.RECEIVED,
             assignee="nurse.kim",
         )
-        summary = update_case(
-            session=session,
-            case_id="case-008",
-            status=CaseStatus.SUBMITTED,
-            next_due_at=due,
+    with writing(engine) as writes:
+        writes.set_case_state(
+            case_id="case-008", status=CaseStatus.SUBMITTED, assignee="nurse.kim", at=at
         )
-    assert summary.status == CaseStatus.SUBMITTED
-    assert summary.assignee == "nurse.kim"  # not given: unchanged
-    assert summary.next_due_at == due
+        writes.put_deadlines(case_id="case-008", deadlines=[samples.deadline(due=due)])
     with transaction(engine) as session:
-        closed = update_case(
-            session=session, case_id="case-008", status=CaseStatus.CLOSED, assignee=None
-        )
-    assert closed.assignee is None
-    assert closed.closed_at is not None
+        summary = get_case_summary(session=session, case_id="case-008")
+    assert (summary.status, summary.assignee) == (CaseStatus.SUBMITTED, "nurse.kim")
+    assert summary.next_due_at == due
+    with writing(engine) as writes:
+        writes.set_case_state(case_id="case-008", status=CaseStatus.CLOSED, assignee=None, at=at)
     with transaction(engine) as session:
         summary = get_case_summary(session=session, case_id="case-008")
         case = get_case(session=session, case_id="case-008")
+    assert summary.assignee is None
+    assert summary.closed_at == at
     assert summary.next_due_at == due
     assert summary.next_due_at is not None and summary.next_due_at.tzinfo is UTC
     assert case.status == CaseStatus.CLOSED
-    with pytest.raises(NotFoundError), transaction(engine) as session:
-        update_case(session=session, case_id="nope-000", status=CaseStatus.CLOSED)
+    with pytest.raises(NotFoundError), writing(engine) as writes:
+        writes.set_case_state(case_id="nope-000", status=CaseStatus.CLOSED, assignee=None, at=at)
 
 
 def test_decisions_are_recorded_once_per_decision_id(engine: Engine) -> None:
@@ -237,29 +245,43 @@ def test_decisions_are_recorded_once_per_decision_id(engine: Engine) -> None:
             request=samples.request(codes=("27447", "20610")),
             received_at=samples.RECEIVED,
         )
-    for _ in range(2):
-        with transaction(engine) as session:
-            stored = record_decision(
-                session=session, case_id="case-009", decision=samples.approval(sequences=(1, 2))
+    for new in (True, False):
+        with writing(engine) as writes:
+            assert new is writes.insert_decision(
+                case_id="case-009", decision=samples.approval(sequences=(1, 2))
             )
     # A redelivery with other content changes nothing: the first write wins.
-    with transaction(engine) as session:
-        again = record_decision(
-            session=session, case_id="case-009", decision=samples.approval(sequences=(1,))
+    with writing(engine) as writes:
+        assert not writes.insert_decision(
+            case_id="case-009", decision=samples.approval(sequences=(1,))
         )
-    assert again == stored == samples.approval(sequences=(1, 2))
+    with transaction(engine) as session:
+        assert get_case(session=session, case_id="case-009").decisions == [
+            samples.approval(sequences=(1, 2))
+        ]
     assert _count(engine, DecisionRow) == 1
     assert _count(engine, DecisionItemRow) == 2
+    with writing(engine) as writes:
+        writes.insert_decision(case_id="case-009", decision=samples.denial("dec-xyz"))
     with transaction(engine) as session:
-        record_decision(session=session, case_id="case-009", decision=samples.denial("dec-xyz"))
         case = get_case(session=session, case_id="case-009")
     assert [d.decision_id for d in case.decisions] == ["dec-xyz", "dec-002"]  # by decided_at
     assert case.latest_item_decisions()[1].authorization_number == "AUTH-0001"
 
 
-def test_decision_for_an_unknown_case_is_not_found(engine: Engine) -> None:
-    with pytest.raises(NotFoundError), transaction(engine) as session:
-        record_decision(session=session, case_id="nope-000", decision=samples.denial())
+def test_a_step_of_an_unknown_case_is_not_found_and_writes_nothing(engine: Engine) -> None:
+    step = Transition(
+        case_id="nope-000",
+        key="nope-000:case:00001",
+        event="payer_decision",
+        summary="decided",
+        occurred_at=samples.RECEIVED,
+        decision=samples.denial(),
+    )
+    with pytest.raises(NotFoundError), writing(engine) as writes:
+        writes.record(step)
+    assert _count(engine, DecisionRow) == 0
+    assert _count(engine, AuditEventRow) == 0
 
 
 def test_contacts_are_logged_once_per_key(engine: Engine) -> None:
@@ -270,14 +292,15 @@ def test_contacts_are_logged_once_per_key(engine: Engine) -> None:
             request=samples.request(),
             received_at=samples.RECEIVED,
         )
-    for summary in ("first", "retry with other text"):
-        with transaction(engine) as session:
-            entry = add_contact(
-                session=session,
+    for new, summary in ((True, "first"), (False, "retry with other text")):
+        with writing(engine) as writes:
+            assert new is writes.add_contact(
                 idempotency_key="case-010:5:call",
                 case_id="case-010",
                 entry=samples.call(summary),
                 recorded_by="nurse.kim",
             )
+    with transaction(engine) as session:
+        [entry] = get_case(session=session, case_id="case-010").contacts
     assert entry.summary == "first"
     assert _count(engine, ContactRow) == 1

@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import Engine, func, select, update
 from sqlalchemy.exc import StatementError
 
-from store.cases import create_case, get_case_summary, update_case
+from store.cases import create_case, get_case_summary
 from store.database import (
     connection_transaction,
     make_engine,
@@ -65,7 +65,8 @@ def test_a_failed_unit_of_work_leaves_nothing(engine: Engine) -> None:
             request=samples.request(),
             received_at=samples.RECEIVED,
         )
-        update_case(session=session, case_id="case-404", assignee="x")
+        with TransitionWrites(session.connection()) as writes:
+            writes.set_case_state(case_id="case-404", status=None, assignee="x", at=AT)
     with read_session(engine) as session, pytest.raises(NotFoundError):
         get_case_summary(session=session, case_id="case-500")
 
@@ -81,8 +82,8 @@ def test_a_connection_transaction_commits_its_session_and_statements_together(
                     case_id=case_id,
                     request=samples.request(),
                     received_at=samples.RECEIVED,
+                    assignee="nurse.kim",
                 )
-                update_case(session=session, case_id=case_id, assignee="nurse.kim")
             # The session's writes are flushed when its block ends: the statements see them.
             with TransitionWrites(connection) as writes:
                 assert writes.assignee_of(case_id) == "nurse.kim"
@@ -132,7 +133,8 @@ def test_datetimes_come_back_in_utc(engine: Engine) -> None:
             request=samples.request(),
             received_at=samples.RECEIVED,
         )
-        update_case(session=session, case_id="case-501", next_due_at=due)
+        with TransitionWrites(session.connection()) as writes:
+            writes.put_deadlines(case_id="case-501", deadlines=[samples.deadline(due=due)])
     with read_session(engine) as session:
         summary = get_case_summary(session=session, case_id="case-501")
     assert summary.next_due_at == due

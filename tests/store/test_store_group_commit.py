@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 
 import pytest
 from sqlalchemy import Connection, Engine, event
+from sqlalchemy import select as sa_select
 from sqlmodel import col, select
 
 from activities.case_store import CaseNotFoundError
@@ -26,7 +27,7 @@ from domain.case.transition import TaskSpec, Transition
 from domain.case.vocabulary import CaseStatus
 from domain.escalation import TaskQueue
 from store import cases, tasks
-from store.audit import append_event, timeline, verify_chain
+from store.audit import timeline, verify_chain
 from store.database import connection_transaction, read_session, session_on, transaction
 from store.errors import IdempotencyConflictError, NotFoundError
 from store.group_commit import GroupCommit
@@ -109,13 +110,12 @@ def _queued(committer: GroupCommit, count: int) -> bool:
 def append_unit(
     key: str, *, action: str = "step", case_id: str | None = None
 ) -> Callable[[Connection], AuditEvent]:
-    """A unit of work that appends one audit event (or returns the one stored under `key`),
-    through the ORM function."""
+    """A unit of work that appends one audit event through the store's writer and returns the
+    event stored under `key` (the earlier one, for a key seen before)."""
 
     def work(connection: Connection) -> AuditEvent:
-        with session_on(connection) as session:
-            return append_event(
-                session=session,
+        with TransitionWrites(connection) as writes:
+            writes.append_event_once(
                 idempotency_key=key,
                 action=action,
                 actor="system",
@@ -124,6 +124,13 @@ def append_unit(
                 details={"key": key},
                 occurred_at=AT,
             )
+        events = AuditEventRow.__table__
+        row = (
+            connection.execute(sa_select(events).where(events.c.idempotency_key == key))
+            .mappings()
+            .one()
+        )
+        return AuditEvent.model_validate(dict(row))
 
     return work
 

@@ -10,7 +10,6 @@ from sqlmodel import select
 
 from store.cases import create_case
 from store.database import make_engine, transaction
-from store.decisions import record_decision
 from store.migrate import upgrade
 from store.payer_cases import find_case_by_number, find_payer_case
 from store.payer_messages import (
@@ -20,6 +19,7 @@ from store.payer_messages import (
     release_message,
 )
 from store.tables import CaseRow, PayerMessageRow
+from store.transitions import TransitionWrites
 from store.types import utcnow
 from tests.store import samples
 
@@ -39,7 +39,8 @@ def test_each_identifier_kind_finds_the_payers_case(engine: Engine) -> None:
     number = _open(engine, "case-a", "PAYER-A", "TRN-111")
     _open(engine, "case-b", "PAYER-B", "TRN-222")
     with transaction(engine) as session:
-        record_decision(session=session, case_id="case-a", decision=samples.denial())
+        with TransitionWrites(session.connection()) as writes:
+            writes.insert_decision(case_id="case-a", decision=samples.denial())
         row = session.get(CaseRow, "case-a")
         assert row is not None and row.external_reference == "TRN-111"
 
@@ -57,7 +58,8 @@ def test_each_identifier_kind_finds_the_payers_case(engine: Engine) -> None:
 def test_another_payers_case_is_never_found(engine: Engine) -> None:
     number_b = _open(engine, "case-b", "PAYER-B", "TRN-222")
     with transaction(engine) as session:
-        record_decision(session=session, case_id="case-b", decision=samples.denial())
+        with TransitionWrites(session.connection()) as writes:
+            writes.insert_decision(case_id="case-b", decision=samples.denial())
         for identifiers in (
             {"case_ids": ["case-b"]},
             {"references": ["case-b", number_b, "TRN-222"]},

@@ -10,11 +10,12 @@ from sqlalchemy import Engine, insert
 
 from domain.case.vocabulary import CaseStatus
 from domain.enums import Regime
-from store.cases import create_case, update_case
+from store.cases import create_case
 from store.database import read_session, transaction
 from store.queries import list_cases
 from store.records import CaseFilter, CaseSort
 from store.tables import CaseRow
+from store.transitions import TransitionWrites
 from tests.store import samples
 
 NOW = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)
@@ -42,12 +43,13 @@ def cases(engine: Engine) -> Engine:
                 received_at=samples.RECEIVED + timedelta(hours=index),
                 assignee=assignee,
             )
-            update_case(
-                session=session,
-                case_id=case_id,
-                status=CaseStatus(status),
-                next_due_at=None if due is None else NOW + timedelta(hours=due),
-            )
+            with TransitionWrites(session.connection()) as writes:
+                writes.set_case_state(
+                    case_id=case_id, status=CaseStatus(status), assignee=assignee, at=NOW
+                )
+                if due is not None:
+                    deadline = samples.deadline(due=NOW + timedelta(hours=due))
+                    writes.put_deadlines(case_id=case_id, deadlines=[deadline])
     return engine
 
 

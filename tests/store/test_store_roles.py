@@ -15,15 +15,18 @@ from sqlalchemy.exc import ProgrammingError
 from typer.testing import CliRunner
 
 from commands.db import db_app
+from domain.case.transition import TaskSpec, Transition
 from domain.case.vocabulary import CaseStatus
-from store import audit, tasks
-from store.cases import create_case, get_case_summary, update_case
-from store.database import connection_transaction, make_engine, read_session, transaction
+from domain.escalation import TaskQueue
+from store import audit
+from store.cases import create_case, get_case_summary
+from store.database import make_engine, read_session, transaction
 from store.migrate import prepare_schema
+from store.records import TaskStatus
 from store.roles import RoleGrantError, grant_runtime
-from store.transitions import TransitionWrites
 from tests.conftest import url_text
 from tests.store import samples
+from tests.store.writes import task_id, writing
 
 AT = datetime(2026, 3, 4, 16, 30, tzinfo=UTC)
 APPEND_ONLY_TRIGGER = "CREATE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE ON {table} "
@@ -62,9 +65,8 @@ def _denied(engine: Engine, statement: str) -> None:
 
 
 def _append(engine: Engine, n: int) -> None:
-    with transaction(engine) as session:
-        audit.append_event(
-            session=session,
+    with writing(engine) as writes:
+        writes.append_event_once(
             idempotency_key=f"case-700:{n}:step",
             case_id="case-700",
             action="note-added",
@@ -105,30 +107,44 @@ def test_the_runtime_role_does_the_applications_writes(as_runtime: Engine) -> No
             request=samples.request(),
             received_at=samples.RECEIVED,
         )
-        task = tasks.create_task(
-            session=session,
-            idempotency_key="case-701:review",
+    review = TaskSpec(
+        key="case-701:review", kind="review", title="Review the request", queue=TaskQueue.UR
+    )
+    submitted = Transition(
+        case_id="case-701",
+        key="case-701:case:00001",
+        event="submitted",
+        summary="Submitted to the payer",
+        occurred_at=AT,
+        status=CaseStatus.SUBMITTED,
+        assignee="cm-ann",
+        deadlines=[samples.deadline(due=AT + samples.hours(72))],
+        tasks=[review],
+        decision=samples.denial(),
+        appeal=samples.appeal(),
+        contact=samples.call(),
+    )
+    with writing(as_runtime) as writes:
+        assert writes.record(submitted)
+        assert writes.record_escalation(
+            key="case-701:escalation:1",
             case_id="case-701",
-            kind="review",
-            title="Review the request",
-        )
-    with transaction(as_runtime) as session:
-        update_case(session=session, case_id="case-701", status=CaseStatus.SUBMITTED)
-        tasks.complete_task(session=session, task_id=task.task_id, completed_by="cm-ann")
-    with connection_transaction(as_runtime) as connection, TransitionWrites(connection) as writes:
-        assert writes.append_event_once(
-            idempotency_key="case-701:1:submitted",
-            action="submitted",
-            actor="system",
-            summary="Submitted to the payer",
-            case_id="case-701",
-            rule_cited=None,
-            details={},
+            task=TaskSpec(
+                key="case-701:escalation:1",
+                kind="escalation_half",
+                title="Half",
+                queue=TaskQueue.ASSIGNEE,
+            ),
+            summary="Half the time is gone",
             occurred_at=AT,
         )
+    review_id = task_id(as_runtime, "case-701:review")
+    with writing(as_runtime) as writes:
+        writes.reassign_task(task_id=review_id, assignee="cm-bob", at=AT)
+        assert writes.close_task(task_id=review_id, status=TaskStatus.DONE, by="cm-bob", at=AT)
     with read_session(as_runtime) as session:
         assert get_case_summary(session=session, case_id="case-701").status == "submitted"
-        assert audit.verify_chain(session=session).ok
+        assert audit.verify_chain(session=session).events_checked == 2
 
 
 def test_tables_marked_by_an_append_only_trigger_get_select_and_insert_only(

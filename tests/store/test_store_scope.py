@@ -16,6 +16,7 @@ from store.migrate import upgrade_engine
 from store.queries import list_cases
 from store.records import CaseFilter
 from store.scope import EVERY_CASE, CaseScope, require_case_in_scope
+from store.transitions import TransitionWrites
 from tests.store import samples
 from tests.store.audit_guard import downgrade_engine
 
@@ -39,14 +40,14 @@ def cases(engine: Engine) -> Engine:
                 received_at=samples.RECEIVED + timedelta(hours=index),
                 team=team,
             )
-            store_tasks.create_task(
-                session=session,
-                idempotency_key=f"{case_id}:ur",
-                case_id=case_id,
-                kind="ur_queue",
-                title="Review",
-                queue="ur",
-            )
+            with TransitionWrites(session.connection()) as writes:
+                writes.create_task(
+                    idempotency_key=f"{case_id}:ur",
+                    case_id=case_id,
+                    kind="ur_queue",
+                    title="Review",
+                    queue="ur",
+                )
     return engine
 
 

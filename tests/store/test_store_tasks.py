@@ -14,17 +14,10 @@ from store.database import transaction
 from store.errors import InvalidTransitionError, NotFoundError
 from store.records import TaskStatus
 from store.tables import TaskRow
-from store.tasks import (
-    cancel_open_tasks,
-    cancel_task,
-    complete_task,
-    create_task,
-    get_task,
-    list_tasks,
-    reassign_task,
-    ur_queue,
-)
+from store.tasks import get_task, list_tasks, ur_queue
+from store.transitions import OpenTask
 from tests.store import samples
+from tests.store.writes import task_id, writing
 
 T0 = datetime(2026, 3, 5, 12, 0, tzinfo=UTC)
 
@@ -44,10 +37,9 @@ def case_ids(engine: Engine) -> list[str]:
 
 
 def test_a_retried_activity_creates_one_task(engine: Engine, case_ids: list[str]) -> None:
-    for title in ("Call payer: decision due tomorrow", "retry"):
-        with transaction(engine) as session:
-            task = create_task(
-                session=session,
+    for new, title in ((True, "Call payer: decision due tomorrow"), (False, "retry")):
+        with writing(engine) as writes:
+            assert new is writes.create_task(
                 idempotency_key="case-300:12:call-payer",
                 case_id="case-300",
                 kind=TaskKind.PAYER_NEEDS_ATTENTION,
@@ -56,80 +48,86 @@ def test_a_retried_activity_creates_one_task(engine: Engine, case_ids: list[str]
                 queue="ur",
                 deadline_key="initial_decision",
             )
+    with transaction(engine) as session:
+        task = get_task(session=session, task_id=task_id(engine, "case-300:12:call-payer"))
+        assert session.exec(select(func.count()).select_from(TaskRow)).one() == 1
     assert task.title == "Call payer: decision due tomorrow"
     assert task.status == TaskStatus.OPEN
     assert task.case_number == "PA-2026-000001"
     assert task.due_at == T0
-    with transaction(engine) as session:
-        assert session.exec(select(func.count()).select_from(TaskRow)).one() == 1
 
 
 def test_complete_reassign_cancel(engine: Engine, case_ids: list[str]) -> None:
-    with transaction(engine) as session:
-        first = create_task(
-            session=session,
+    with writing(engine) as writes:
+        writes.create_task(
             idempotency_key="k1",
             case_id="case-300",
             kind=TaskKind.INFORMATION_REQUESTED,
             title="Remind",
         )
-        second = create_task(
-            session=session,
+        writes.create_task(
             idempotency_key="k2",
             case_id="case-300",
             kind=TaskKind.APPEAL_WINDOW_MISSED,
             title="Escalate",
             assignee="nurse.kim",
         )
+    first, second = task_id(engine, "k1"), task_id(engine, "k2")
+    t1, t2 = T0 + samples.hours(1), T0 + samples.hours(2)
+    with writing(engine) as writes:
+        writes.reassign_task(task_id=second, assignee="supervisor.ray", queue="leads", at=t1)
+        writes.reassign_task(task_id=first, assignee=None, at=t1)  # the queue stays
+        assert writes.close_task(task_id=first, status=TaskStatus.DONE, by="nurse.kim", at=t1)
+        assert not writes.close_task(task_id=first, status=TaskStatus.DONE, by="someone", at=t2)
+        with pytest.raises(InvalidTransitionError):
+            writes.close_task(task_id=first, status=TaskStatus.CANCELLED, by="x", at=t2)
+        with pytest.raises(InvalidTransitionError):
+            writes.reassign_task(task_id=first, assignee="x", at=t2)
+        assert writes.close_task(task_id=second, status=TaskStatus.CANCELLED, by="system", at=t2)
+        with pytest.raises(InvalidTransitionError):
+            writes.close_task(task_id=second, status=TaskStatus.DONE, by="x", at=t2)
+        with pytest.raises(NotFoundError):
+            writes.close_task(task_id=999_999, status=TaskStatus.DONE, by="x", at=t2)
+        with pytest.raises(NotFoundError):
+            writes.reassign_task(task_id=999_999, assignee="x", at=t2)
     with transaction(engine) as session:
-        moved = reassign_task(
-            session=session, task_id=second.task_id, assignee="supervisor.ray", queue="leads"
-        )
-        assert (moved.assignee, moved.queue) == ("supervisor.ray", "leads")
-        done = complete_task(session=session, task_id=first.task_id, completed_by="nurse.kim")
-        again = complete_task(session=session, task_id=first.task_id, completed_by="someone")
-        assert done.status == again.status == TaskStatus.DONE
-        assert again.completed_by == "nurse.kim"
-        with pytest.raises(InvalidTransitionError):
-            cancel_task(session=session, task_id=first.task_id, cancelled_by="x")
-        with pytest.raises(InvalidTransitionError):
-            reassign_task(session=session, task_id=first.task_id, assignee="x")
-        cancelled = cancel_task(session=session, task_id=second.task_id, cancelled_by="system")
-        assert cancelled.status == TaskStatus.CANCELLED
-        with pytest.raises(InvalidTransitionError):
-            complete_task(session=session, task_id=second.task_id, completed_by="x")
+        done = get_task(session=session, task_id=first)
+        cancelled = get_task(session=session, task_id=second)
         with pytest.raises(NotFoundError):
             get_task(session=session, task_id=999_999)
+    assert (done.status, done.completed_by, done.completed_at) == (TaskStatus.DONE, "nurse.kim", t1)
+    assert (done.assignee, done.queue) == (None, None)
+    assert (cancelled.status, cancelled.completed_by) == (TaskStatus.CANCELLED, "system")
+    assert (cancelled.assignee, cancelled.queue) == ("supervisor.ray", "leads")
 
 
 def test_cancel_open_tasks_of_a_deadline(engine: Engine, case_ids: list[str]) -> None:
-    with transaction(engine) as session:
+    with writing(engine) as writes:
         for index, key in enumerate(["initial_decision", "initial_decision", "appeal_filing"]):
-            create_task(
-                session=session,
+            writes.create_task(
                 idempotency_key=f"case-300:{index}",
                 case_id="case-300",
                 kind=TaskKind.INFORMATION_REQUESTED,
                 title="Reminder",
                 deadline_key=key,
             )
-        cancelled = cancel_open_tasks(
-            session=session,
-            case_id="case-300",
-            deadline_key="initial_decision",
-            cancelled_by="system",
-        )
-        assert cancelled == 2
+
+    def of_the_deadline(task: OpenTask) -> tuple[TaskStatus, str] | None:
+        return (TaskStatus.CANCELLED, "system") if task.deadline_key == "initial_decision" else None
+
+    with writing(engine) as writes:
+        cancelled = writes.close_open_tasks_where(case_id="case-300", decide=of_the_deadline, at=T0)
+    assert cancelled == 2
+    with transaction(engine) as session:
         open_tasks = list_tasks(session=session, case_id="case-300", status=TaskStatus.OPEN)
     assert [t.deadline_key for t in open_tasks] == ["appeal_filing"]
 
 
 def test_ur_queue_lists_open_tasks_most_urgent_first(engine: Engine, case_ids: list[str]) -> None:
     dues = [T0 + samples.hours(h) for h in (30, -5, 2, 10)] + [None]
-    with transaction(engine) as session:
-        tasks = [
-            create_task(
-                session=session,
+    with writing(engine) as writes:
+        for index, due in enumerate(dues):
+            writes.create_task(
                 idempotency_key=f"q{index}",
                 case_id=case_ids[index % 2],
                 kind=TaskKind.PEER_TO_PEER,
@@ -138,9 +136,10 @@ def test_ur_queue_lists_open_tasks_most_urgent_first(engine: Engine, case_ids: l
                 queue="ur",
                 assignee="nurse.kim" if index % 2 else None,
             )
-            for index, due in enumerate(dues)
-        ]
-        complete_task(session=session, task_id=tasks[2].task_id, completed_by="nurse.kim")
+    with writing(engine) as writes:
+        writes.close_task(
+            task_id=task_id(engine, "q2"), status=TaskStatus.DONE, by="nurse.kim", at=T0
+        )
     with transaction(engine) as session:
         page = ur_queue(session=session, queue="ur")
         assert page.total == 4
@@ -158,10 +157,9 @@ def test_ur_queue_lists_open_tasks_most_urgent_first(engine: Engine, case_ids: l
 
 
 def test_ur_queue_pages_several_queues_in_due_order(engine: Engine, case_ids: list[str]) -> None:
-    with transaction(engine) as session:
+    with writing(engine) as writes:
         for index in range(6):
-            create_task(
-                session=session,
+            writes.create_task(
                 idempotency_key=f"m{index}",
                 case_id=case_ids[0],
                 kind=TaskKind.PEER_TO_PEER,

@@ -1,35 +1,34 @@
-"""The lean writes of a workflow transition (`store.transitions`): the same rules and the
-same stored values as the ORM functions, so rows written either way read back identically."""
+"""The store's one writer (`store.transitions`): each kind of row written once per key, by the
+rules the rest of the store reads back, and a whole step (`record`) written once."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, Table, func
+from sqlalchemy import Engine, func
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, SQLModel, select
+from sqlmodel import select
 
-from domain.case.vocabulary import AppealStatus, CaseStatus
+from domain.case.transition import TaskClosure, TaskSpec, Transition
+from domain.case.vocabulary import CaseStatus
+from domain.escalation import TaskQueue
 from domain.models import CaseDeadline, Obligor
-from store import appeals, audit, contacts, decisions, tasks
+from store import appeals, audit, tasks
 from store.cases import create_case, get_case, get_case_summary
 from store.database import connection_transaction, read_session, transaction
 from store.deadlines import list_deadlines
 from store.errors import IdempotencyConflictError, NotFoundError
 from store.records import CaseSummary, TaskStatus
-from store.tables import DeadlineRow
+from store.tables import DeadlineRow, TaskRow
 from store.transitions import OpenTask, TransitionWrites
 from tests.store import samples
+from tests.store.writes import writing
 
 pytestmark = pytest.mark.postgres
 DUE = datetime(2026, 3, 9, 23, 59, tzinfo=samples.CHICAGO)
 AT = datetime(2026, 3, 4, 16, 30, 5, 250000, tzinfo=samples.CHICAGO)
-TABLES = SQLModel.metadata.tables
-# Set from the clock at write time, so they differ between two writes of the same thing.
-CLOCK_COLUMNS = {"id", "decision_pk", "recorded_at", "created_at", "updated_at"}
 
 
 def _create(engine: Engine, case_id: str) -> str:
@@ -41,43 +40,6 @@ def _create(engine: Engine, case_id: str) -> str:
             received_at=samples.RECEIVED,
         )
     return case_id
-
-
-def _stored(engine: Engine, table: str, **where: str) -> list[dict[str, Any]]:
-    """The rows as the driver returns them (stored form: SQLite's DATETIME text, JSON text)."""
-    columns: Table = TABLES[table]
-    conditions = " AND ".join(f"{name} = '{value}'" for name, value in where.items())
-    order = "id" if "id" in columns.c else "sequence"
-    with engine.connect() as connection:
-        result = connection.exec_driver_sql(
-            f"SELECT * FROM {table} WHERE {conditions} ORDER BY {order}"
-        )
-        return [dict(row._mapping) for row in result]
-
-
-def _same_stored(orm: list[dict[str, Any]], lean: list[dict[str, Any]], *differ: str) -> None:
-    """Equal stored values but for the clock's and the keys `differ`; the clock's of one type."""
-    assert len(orm) == len(lean) > 0
-    for orm_row, lean_row in zip(orm, lean, strict=True):
-        skip = CLOCK_COLUMNS | set(differ)
-        assert {k: v for k, v in orm_row.items() if k not in skip} == {
-            k: v for k, v in lean_row.items() if k not in skip
-        }
-        for name in CLOCK_COLUMNS & orm_row.keys():
-            assert type(orm_row[name]) is type(lean_row[name]), name
-            if isinstance(orm_row[name], str):  # SQLite: the same DATETIME format
-                assert len(orm_row[name]) == len(lean_row[name]), name
-
-
-def _lean(engine: Engine, write: Callable[[TransitionWrites], Any]) -> Any:
-    """`write` as the worker runs it: on a Core connection (other tests run it in a session)."""
-    with connection_transaction(engine) as connection, TransitionWrites(connection) as writes:
-        return write(writes)
-
-
-def _orm(engine: Engine, write: Callable[[Session], Any]) -> Any:
-    with transaction(engine) as session:
-        return write(session)
 
 
 def test_set_case_state_keeps_the_closed_at_rule(engine: Engine) -> None:
@@ -161,7 +123,7 @@ def test_put_deadlines_follows_the_upsert_rules(engine: Engine) -> None:
     assert sorted(revisions) == [1, 2]
 
 
-def test_events_are_appended_once_and_chain_with_the_orm_ones(engine: Engine) -> None:
+def test_events_are_appended_once_per_key_and_chain(engine: Engine) -> None:
     def event(key: str, action: str = "payer_decision", case_id: str = "case-020") -> Any:
         return {
             "idempotency_key": key,
@@ -174,138 +136,173 @@ def test_events_are_appended_once_and_chain_with_the_orm_ones(engine: Engine) ->
             "occurred_at": AT,
         }
 
-    orm = _orm(engine, lambda session: audit.append_event(session=session, **event("k:1")))
-    assert _lean(engine, lambda writes: writes.append_event_once(**event("k:2"))) is True
-    assert _lean(engine, lambda writes: writes.append_event_once(**event("k:2"))) is False
-    with pytest.raises(IdempotencyConflictError):
-        _lean(engine, lambda writes: writes.append_event_once(**event("k:2", action="other")))
-    with pytest.raises(IdempotencyConflictError):
-        _lean(engine, lambda writes: writes.append_event_once(**event("k:1", case_id="other")))
-    # A key the ORM function appended is known to the lean one, and the other way round.
-    assert _lean(engine, lambda writes: writes.append_event_once(**event("k:1"))) is False
-    again = _orm(engine, lambda session: audit.append_event(session=session, **event("k:2")))
+    for key in ("k:1", "k:2"):
+        with writing(engine) as writes:
+            assert writes.append_event_once(**event(key)) is True
+    with writing(engine) as writes:
+        assert writes.append_event_once(**event("k:2")) is False
+    with pytest.raises(IdempotencyConflictError), writing(engine) as writes:
+        writes.append_event_once(**event("k:2", action="other"))
+    with pytest.raises(IdempotencyConflictError), writing(engine) as writes:
+        writes.append_event_once(**event("k:1", case_id="other"))
     with read_session(engine) as session:
         assert audit.verify_chain(session=session).ok
         stored = audit.timeline(session=session, case_id="case-020")
-    assert [e.sequence for e in stored] == [1, 2]
-    assert stored[1] == again
-    assert stored[1].model_dump(
-        exclude={"sequence", "event_id", "idempotency_key", "prev_hash", "hash"}
-    ) == orm.model_dump(exclude={"sequence", "event_id", "idempotency_key", "prev_hash", "hash"})
-    rows = _stored(engine, "audit_events", case_id="case-020")
-    _same_stored(rows[:1], rows[1:], "sequence", "event_id", "idempotency_key", "prev_hash", "hash")
+    assert [(e.sequence, e.idempotency_key) for e in stored] == [(1, "k:1"), (2, "k:2")]
+    assert stored[1].prev_hash == stored[0].hash
+    given = event("k:2")
+    assert (
+        stored[1].action,
+        stored[1].actor,
+        stored[1].summary,
+        stored[1].case_id,
+        stored[1].rule_cited,
+        stored[1].details,
+        stored[1].occurred_at,
+    ) == (
+        given["action"],
+        given["actor"],
+        given["summary"],
+        given["case_id"],
+        given["rule_cited"],
+        given["details"],
+        AT,
+    )
+    assert stored[1].occurred_at.tzinfo is UTC
 
 
-def test_decisions_are_stored_as_the_orm_stores_them(engine: Engine) -> None:
-    orm_case, lean_case = _create(engine, "case-021"), _create(engine, "case-022")
-    decision = samples.denial()
-    _orm(
-        engine,
-        lambda session: decisions.record_decision(
-            session=session, case_id=orm_case, decision=decision
-        ),
-    )
-    for new in (True, False):  # first write wins, as with the ORM function
-        assert new is _lean(
-            engine, lambda writes: writes.insert_decision(case_id=lean_case, decision=decision)
+def test_a_step_writes_each_row_once_and_a_retry_nothing(engine: Engine) -> None:
+    case_id = _create(engine, "case-030")
+    with writing(engine) as writes:
+        writes.create_task(
+            idempotency_key=f"{case_id}:reminder",
+            case_id=case_id,
+            kind="reminder",
+            title="Remind",
+            due_at=DUE,
+            deadline_key="initial_decision",
         )
-    changed = decision.model_copy(update={"note": "redelivered"})
-    assert not _lean(
-        engine, lambda writes: writes.insert_decision(case_id=lean_case, decision=changed)
+    review = TaskSpec(
+        key=f"{case_id}:review", kind="adverse_decision", title="Appeal?", queue=TaskQueue.ASSIGNEE
     )
-    for table in ("payer_decisions", "payer_decision_items"):
-        _same_stored(
-            _stored(engine, table, case_id=orm_case),
-            _stored(engine, table, case_id=lean_case),
-            "case_id",
-        )
+    ur = TaskSpec(key=f"{case_id}:ur", kind="ur_review", title="UR", queue=TaskQueue.UR, due_at=DUE)
+    appeal_window = samples.deadline(
+        "appeal_filing", due=DUE + timedelta(days=60), obligor=Obligor.PROVIDER, label="Appeal"
+    )
+    denied = Transition(
+        case_id=case_id,
+        key=f"{case_id}:case:00001",
+        event="payer_decision",
+        summary="Denied",
+        occurred_at=AT,
+        actor="payer",
+        status=CaseStatus.DENIED,
+        assignee="nurse.kim",
+        rule="42 CFR 422.568",
+        details={"decision_id": "dec-001"},
+        deadlines=[samples.deadline(due=DUE, met_at=AT), appeal_window],
+        tasks=[review, ur],
+        decision=samples.denial(),
+        contact=samples.call(),
+        appeal=samples.appeal(),
+    )
+    with writing(engine) as writes:
+        assert writes.record(denied)
+    changed = denied.model_copy(update={"status": CaseStatus.CLOSED, "tasks": []})
+    with writing(engine) as writes:
+        assert not writes.record(changed)  # the key is known: nothing is written
     with read_session(engine) as session:
-        assert get_case(session=session, case_id=lean_case).decisions == [decision]
-        assert (
-            decisions.record_decision(session=session, case_id=lean_case, decision=changed)
-            == decision
-        )
+        case = get_case(session=session, case_id=case_id)
+        summary = get_case_summary(session=session, case_id=case_id)
+        stored_tasks = {t.kind: t for t in tasks.list_tasks(session=session, case_id=case_id)}
+        [event] = audit.timeline(session=session, case_id=case_id)
+        history = list_deadlines(session=session, case_id=case_id, include_superseded=True)
+        stored_appeals = appeals.list_appeals(session=session, case_id=case_id)
+        # Stored as SQLAlchemy binds it: an ORM comparison finds the writer's moments.
+        due_tasks = session.exec(select(TaskRow.kind).where(TaskRow.due_at == DUE)).all()
+    assert (summary.status, summary.assignee) == (CaseStatus.DENIED, "nurse.kim")
+    assert summary.next_due_at == appeal_window.due_at
+    assert case.decisions == [samples.denial()] and case.contacts == [samples.call()]
+    assert stored_appeals == [samples.appeal()]
+    assert history == [samples.deadline(due=DUE, met_at=AT), appeal_window]
+    assert (event.action, event.actor, event.rule_cited) == ("payer_decision", "payer", denied.rule)
+    assert event.details == {"decision_id": "dec-001", "status": "denied"}
+    # The reminder of the met deadline is cancelled; the step's tasks are open, the assignee's
+    # for the case's assignee.
+    assert {kind: (t.status, t.completed_by, t.assignee) for kind, t in stored_tasks.items()} == {
+        "reminder": (TaskStatus.CANCELLED, "system", None),
+        "adverse_decision": (TaskStatus.OPEN, None, "nurse.kim"),
+        "ur_review": (TaskStatus.OPEN, None, None),
+    }
+    assert sorted(due_tasks) == ["reminder", "ur_review"]
+    assert stored_tasks["ur_review"].queue == "ur"
+    assert stored_tasks["adverse_decision"].note == "priority: normal"
 
 
-def test_tasks_contacts_and_appeals_are_stored_as_the_orm_stores_them(engine: Engine) -> None:
-    orm_case, lean_case = _create(engine, "case-023"), _create(engine, "case-024")
-
-    def task(case_id: str) -> dict[str, Any]:
-        return {
-            "idempotency_key": f"{case_id}:task:1",
-            "case_id": case_id,
-            "kind": "adverse_decision",
-            "title": "Appeal or accept",
-            "due_at": DUE,
-            "assignee": "nurse.kim",
-            "queue": "assignee",
-            "deadline_key": "appeal_filing",
-            "note": "priority: high",
-        }
-
-    filed = AT + timedelta(days=1)
-    appeal = samples.appeal()
-    filed_appeal = samples.appeal(status=AppealStatus.SUBMITTED, filed_at=filed)
-    _orm(engine, lambda session: tasks.create_task(session=session, **task(orm_case)))
-    _orm(
-        engine,
-        lambda session: contacts.add_contact(
-            session=session,
-            idempotency_key=f"{orm_case}:call",
-            case_id=orm_case,
-            entry=samples.call(),
-            recorded_by="nurse.kim",
-        ),
+def test_an_escalation_is_an_event_and_a_task_once(engine: Engine) -> None:
+    case_id = _create(engine, "case-031")
+    with writing(engine) as writes:
+        writes.set_case_state(case_id=case_id, status=None, assignee="nurse.kim", at=AT)
+    rung = TaskSpec(
+        key=f"{case_id}:esc:1", kind="escalation_half", title="Half way", queue=TaskQueue.ASSIGNEE
     )
-    _orm(engine, lambda s: appeals.upsert_appeal(session=s, case_id=orm_case, appeal=appeal))
-    _orm(engine, lambda s: appeals.upsert_appeal(session=s, case_id=orm_case, appeal=filed_appeal))
-    # A retry finds the first write, with other content too: nothing changes.
-    for new, entry in ((True, samples.call()), (False, samples.call("a retry"))):
-        assert new is _lean(engine, lambda writes: writes.create_task(**task(lean_case)))
-        assert new is _lean(
-            engine,
-            lambda writes, entry=entry: writes.add_contact(
-                idempotency_key=f"{lean_case}:call",
-                case_id=lean_case,
-                entry=entry,
-                recorded_by="nurse.kim",
-            ),
-        )
-    _lean(engine, lambda writes: writes.upsert_appeal(case_id=lean_case, appeal=appeal))
-    _lean(engine, lambda writes: writes.upsert_appeal(case_id=lean_case, appeal=filed_appeal))
-    for table, differ in (
-        ("tasks", ("case_id", "idempotency_key")),
-        ("contacts", ("case_id", "idempotency_key")),
-        ("appeals", ("case_id",)),
-    ):
-        _same_stored(
-            _stored(engine, table, case_id=orm_case),
-            _stored(engine, table, case_id=lean_case),
-            *differ,
-        )
+    for new in (True, False):
+        with writing(engine) as writes:
+            assert new is writes.record_escalation(
+                key=f"{case_id}:esc:1",
+                case_id=case_id,
+                task=rung,
+                summary="Half the time is gone",
+                occurred_at=AT,
+                rule="ladder",
+            )
     with read_session(engine) as session:
-        assert get_case(session=session, case_id=lean_case).contacts == [samples.call()]
-        assert appeals.list_appeals(session=session, case_id=lean_case) == [filed_appeal]
-        (stored,) = tasks.list_tasks(session=session, case_id=lean_case)
-    assert (stored.status, stored.due_at, stored.assignee) == (TaskStatus.OPEN, DUE, "nurse.kim")
-    assert stored.due_at is not None and stored.due_at.tzinfo is UTC
+        [task] = tasks.list_tasks(session=session, case_id=case_id)
+        [event] = audit.timeline(session=session, case_id=case_id)
+    assert (task.kind, task.assignee, task.status) == ("escalation_half", "nurse.kim", "open")
+    assert (event.action, event.actor, event.rule_cited) == ("escalation", "system", "ladder")
+    assert event.details == {"queue": "assignee", "priority": "normal", "deadline_key": ""}
+    with pytest.raises(NotFoundError), writing(engine) as writes:
+        writes.record_escalation(
+            key="nope-000:esc:1", case_id="nope-000", task=rung, summary="x", occurred_at=AT
+        )
+
+
+def test_closures_name_tasks_by_kind(engine: Engine) -> None:
+    case_id = _create(engine, "case-032")
+    spec = TaskSpec(key=f"{case_id}:sign", kind="sign", title="Sign", queue=TaskQueue.ASSIGNEE)
+
+    def step(seq: int, **fields: Any) -> Transition:
+        return Transition(
+            case_id=case_id,
+            key=f"{case_id}:case:{seq:05d}",
+            event="step",
+            summary="step",
+            occurred_at=AT + timedelta(hours=seq),
+            **fields,
+        )
+
+    with writing(engine) as writes:
+        writes.record(step(1, tasks=[spec]))
+        writes.record(step(2, close_tasks=[TaskClosure(kind="sign", status="done", by="dr-b")]))
+    with read_session(engine) as session:
+        [task] = tasks.list_tasks(session=session, case_id=case_id)
+    assert (task.status, task.completed_by) == (TaskStatus.DONE, "dr-b")
+    assert task.completed_at == AT + timedelta(hours=2)
 
 
 def test_open_tasks_close_by_the_callers_decision(engine: Engine) -> None:
     case_id = _create(engine, "case-025")
-    for kind in ("reminder", "adverse_decision", "peer_to_peer"):
-        _orm(
-            engine,
-            lambda session, kind=kind: tasks.create_task(
-                session=session,
+    with writing(engine) as writes:
+        for kind in ("reminder", "adverse_decision", "peer_to_peer"):
+            writes.create_task(
                 idempotency_key=f"{case_id}:{kind}",
                 case_id=case_id,
                 kind=kind,
                 title=kind,
                 due_at=DUE if kind == "reminder" else None,
                 deadline_key="appeal_filing" if kind == "reminder" else None,
-            ),
-        )
+            )
     seen: list[OpenTask] = []
 
     def decide(task: OpenTask) -> tuple[TaskStatus, str] | None:
@@ -314,9 +311,8 @@ def test_open_tasks_close_by_the_callers_decision(engine: Engine) -> None:
             return TaskStatus.DONE, "nurse.kim"
         return (TaskStatus.CANCELLED, "system") if task.due_at == DUE else None
 
-    closed = _lean(
-        engine, lambda writes: writes.close_open_tasks_where(case_id=case_id, decide=decide, at=AT)
-    )
+    with writing(engine) as writes:
+        closed = writes.close_open_tasks_where(case_id=case_id, decide=decide, at=AT)
     assert closed == 2
     assert [(t.kind, t.deadline_key, t.due_at) for t in seen] == [
         ("reminder", "appeal_filing", DUE),
@@ -335,9 +331,8 @@ def test_open_tasks_close_by_the_callers_decision(engine: Engine) -> None:
     }
     # Closed tasks are no longer open: a second pass closes nothing.
     seen.clear()
-    again = _lean(
-        engine, lambda writes: writes.close_open_tasks_where(case_id=case_id, decide=decide, at=AT)
-    )
+    with writing(engine) as writes:
+        again = writes.close_open_tasks_where(case_id=case_id, decide=decide, at=AT)
     assert (again, [t.kind for t in seen]) == (0, ["peer_to_peer"])
 
 

@@ -14,7 +14,7 @@ from sqlalchemy import Engine, insert, text
 from sqlmodel import SQLModel
 from temporalio.exceptions import ApplicationError
 
-from activities.case_store import CaseStoreActivities, MemoryRecorder, StoreRejectedError
+from activities.case_store import CaseStoreActivities, StoreRejectedError
 from activities.letters import LetterActivities, PlainTextRenderer
 from activities.models import LetterInput, LetterRef
 from activities.store_recorder import StoreRecorder
@@ -219,15 +219,15 @@ def test_migration_0004_marks_the_cases_a_workflow_has_written_to(database_url: 
         engine.dispose()
 
 
-def test_a_letter_the_store_refuses_is_a_non_retryable_activity_error() -> None:
+def test_a_letter_the_store_refuses_is_a_non_retryable_activity_error(engine: Engine) -> None:
     """The workflow takes it as "no letter" and asks for one by hand, instead of retrying."""
 
-    class RefusingRecorder(MemoryRecorder):
+    class RefusingRecorder(StoreRecorder):
         def save_letter(self, case_id: str, key: str, **kwargs: Any) -> LetterRef:
             raise StoreRejectedError("DataError")
 
-    recorder = RefusingRecorder()
-    recorder.requests["case-l"] = samples.request()
+    _create(engine, "case-l")
+    recorder = RefusingRecorder(engine)
     activities = LetterActivities(PlainTextRenderer(), recorder)
     with pytest.raises(ApplicationError) as failure:
         activities.render_letter(

@@ -24,7 +24,6 @@ from temporalio.converter import DataConverter
 from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 
-from activities.case_store import MemoryRecorder
 from activities.letters import PlainTextRenderer
 from config.temporal import data_converter
 from domain.case.facts import CaseFacts, CaseOptions
@@ -32,6 +31,7 @@ from domain.case.messages import PayerDecisionInput
 from domain.escalation import EscalationLadder
 from domain.models import ItemDecision, PayerDecision, PriorAuthRequest, RequestForInformation
 from integrations.simulated_payer import SimulatedPayer
+from tests.workflows.stored import ObservedRecorder
 from worker import make_worker
 from workflows.constants import SEARCH_ATTRIBUTES, search_attribute_cli_args
 from workflows.prior_auth import PriorAuthWorkflow
@@ -186,7 +186,7 @@ def rfi(at: datetime, days: int = 14) -> RequestForInformation:
 class Harness:
     env: WorkflowEnvironment
     task_queue: str
-    recorder: MemoryRecorder = field(default_factory=MemoryRecorder)
+    recorder: ObservedRecorder = field(default_factory=ObservedRecorder)
     payer: SimulatedPayer = field(default_factory=lambda: SimulatedPayer(None))
     handles: list[WorkflowHandle[Any, Any]] = field(default_factory=list)
 
@@ -207,8 +207,9 @@ class Harness:
     ) -> WorkflowHandle[PriorAuthWorkflow, Any]:
         req = req or request()
         case_id = case_id or f"c{uuid.uuid4().hex[:12]}"
-        self.recorder.requests[case_id] = req
-        facts = CaseFacts.from_request(case_id, req, received_at or await self.now(), "cm-ann")
+        received_at = received_at or await self.now()
+        self.recorder.open_case(case_id, req, received_at, "cm-ann")
+        facts = CaseFacts.from_request(case_id, req, received_at, "cm-ann")
         options = CaseOptions(ladder=ladder) if ladder else CaseOptions()
         handle = await start_case(self.client, facts, task_queue=self.task_queue, options=options)
         self.handles.append(handle)
@@ -217,7 +218,8 @@ class Harness:
 
 @pytest.fixture
 async def harness(ts_env: WorkflowEnvironment) -> AsyncIterator[Harness]:
-    """A worker on a fresh task queue with in-memory store, simulated payer and plain letters."""
+    """A worker on a fresh task queue with the SQLite test store, simulated payer and plain
+    letters."""
     h = Harness(env=ts_env, task_queue=f"tq-{uuid.uuid4().hex[:8]}")
     worker = make_worker(
         ts_env.client,

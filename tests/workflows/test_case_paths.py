@@ -1,4 +1,4 @@
-"""Every path of a case on the time-skipping server, with the in-memory store and fake letters."""
+"""Every path of a case on the time-skipping server, with the SQLite test store and fake letters."""
 
 from __future__ import annotations
 
@@ -9,13 +9,13 @@ import pytest
 from temporalio.client import WorkflowUpdateFailedError, WorkflowUpdateStage
 from temporalio.service import RPCError
 
-from activities.case_store import TaskState
 from domain.case.messages import SupplyInformationInput
 from domain.case.vocabulary import AppealStatus, CaseStatus, Phase, SubmissionKind
 from domain.enums import ItemOutcome
 from domain.models import Attachment
 from tests.workflows.conftest import Harness, approve, decision, deny, pend, request, rfi
 from tests.workflows.helpers import appeal_awaiting_signoff, wait_phase
+from tests.workflows.stored import TaskState
 from workflows.prior_auth import PriorAuthWorkflow
 
 pytestmark = pytest.mark.temporal

@@ -7,13 +7,13 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from activities.case_store import TaskState
 from domain.case.messages import PayerExtensionInput
 from domain.case.vocabulary import CaseStatus, Phase
 from domain.escalation import TaskQueue
 from domain.models import CaseDeadline
 from tests.workflows.conftest import Harness, approve, decision, deny, request
 from tests.workflows.helpers import wait_phase
+from tests.workflows.stored import TaskState
 from workflows.prior_auth import PriorAuthWorkflow
 
 pytestmark = pytest.mark.temporal
