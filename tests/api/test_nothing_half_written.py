@@ -23,12 +23,12 @@ from activities.store_recorder import StoreRecorder
 from api import service
 from domain import limits
 from domain.case.facts import CaseFacts
+from runtime.reconcile import reconcile_once
 from store.database import read_session
 from store.unstarted import unstarted_cases
 from tests.api.conftest import Stack, request_body
 from worker import start_reconciler
 from workflows import start as workflows_start
-from runtime.reconcile import reconcile_once
 
 pytestmark = [pytest.mark.temporal, pytest.mark.postgres]
 
