@@ -61,6 +61,11 @@ class CaseRecorder(Protocol):
         """Only the case's request (PHI): what a payer submission needs, without the rest."""
         ...
 
+    def load_deadlines(self, case_id: str) -> list[CaseDeadline]:
+        """The case's deadlines as the engine recorded them (latest revision of each): the
+        clocks a letter quotes."""
+        ...
+
     def find_letter(self, case_id: str, key: str) -> LetterRef | None: ...
 
     def save_letter(
@@ -173,6 +178,12 @@ class MemoryRecorder:
             return self.requests[case_id]
         except KeyError:
             raise CaseNotFoundError(case_id) from None
+
+    def load_deadlines(self, case_id: str) -> list[CaseDeadline]:
+        if case_id not in self.requests:
+            raise CaseNotFoundError(case_id)
+        with self._lock:
+            return [d for d in self.case_deadlines(case_id).values() if not d.superseded]
 
     def find_letter(self, case_id: str, key: str) -> LetterRef | None:
         with self._lock:

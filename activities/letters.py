@@ -1,7 +1,8 @@
 """Render a letter for a case and keep it in the store, once per idempotency key.
 
 The renderer is injected (`LettersPackageRenderer` over `letters/` in the worker, a plain-text
-fake in workflow tests). Only the letter's reference (id, kind, template version, checksum)
+fake in workflow tests) and gets the case with its recorded deadlines, the clocks a letter
+quotes. Only the letter's reference (id, kind, template version, checksum)
 goes back to the workflow: the document is PHI and never enters the history.
 """
 
@@ -24,7 +25,7 @@ from activities.case_store import (
     store_rejected,
 )
 from activities.models import LetterInput, LetterRef
-from domain.models import Case
+from domain.models import Case, CaseDeadline
 
 log = structlog.stdlib.get_logger("priorauth.activities")
 
@@ -41,13 +42,19 @@ class LetterUnavailableError(Exception):
 
 
 class LetterRenderer(Protocol):
-    def render(self, case: Case, letter: LetterInput) -> RenderedDocument: ...
+    def render(
+        self, case: Case, deadlines: list[CaseDeadline], letter: LetterInput
+    ) -> RenderedDocument:
+        """The letter for `case`, quoting `deadlines` (the case's recorded clocks)."""
+        ...
 
 
 class PlainTextRenderer:
     """A minimal renderer for workflow tests (the real one is `LettersPackageRenderer`)."""
 
-    def render(self, case: Case, letter: LetterInput) -> RenderedDocument:
+    def render(
+        self, case: Case, deadlines: list[CaseDeadline], letter: LetterInput
+    ) -> RenderedDocument:
         body = f"{letter.kind} for case {case.case_id}: {case.request.member.full_name}"
         return RenderedDocument(kind=letter.kind, template_version="plain-1", content=body.encode())
 
@@ -68,7 +75,9 @@ class LetterActivities:
             if existing is not None:
                 log.info("letter_reused", case_id=letter.case_id, key=letter.key)
                 return existing
-            document = self.renderer.render(self.recorder.load_case(letter.case_id), letter)
+            case = self.recorder.load_case(letter.case_id)
+            deadlines = self.recorder.load_deadlines(letter.case_id)
+            document = self.renderer.render(case, deadlines, letter)
             saved = self.recorder.save_letter(
                 letter.case_id,
                 letter.key,

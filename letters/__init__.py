@@ -3,8 +3,9 @@
 Public API (Temporal activities and the `priorauth letter` command call these):
 
 - `LetterKind`, `kind_spec(kind)`, `SPECS`: the kinds and the context fields each needs.
-- `build_letter_context(case, kind=..., now=..., ...) -> LetterContext`: the facts of one letter,
-  with the deadlines the letter cites computed by `domain.deadlines`.
+- `build_letter_context(case, kind=..., now=..., deadlines=..., organization=..., ...)
+  -> LetterContext`: the facts of one letter; the deadlines it cites are the case's recorded
+  ones (`letters.clocks`), the engine only for moments nothing records yet.
 - `render_letter(context, override_dir=None) -> RenderedLetter`: .docx bytes, checksum,
   template version and the context JSON that reproduces it; raises `MissingLetterFields`
   (every missing field at once) or `LetterTemplateError`.
@@ -16,26 +17,26 @@ python-docx renderer (`letters.render_docx`). See docs/letters.md.
 """
 
 from letters.case_file import LetterCaseFile, context_from_case_file
-from letters.context import (
-    Addressee,
-    ArgumentInput,
-    ExhibitInput,
-    LetterContext,
-    LetterDetails,
-    Letterhead,
-    PeerToPeerInput,
-    PriorTreatment,
-    RequestFlags,
-    Signer,
-    SignerRole,
-    build_letter_context,
-)
+from letters.context import LetterContext, build_letter_context
 from letters.errors import (
     LetterError,
     LetterInputError,
     LetterTemplateError,
     MissingField,
     MissingLetterFields,
+)
+from letters.inputs import (
+    Addressee,
+    ArgumentInput,
+    ExhibitInput,
+    LetterDetails,
+    Letterhead,
+    PeerToPeerInput,
+    PriorTreatment,
+    RequestFlags,
+    Sender,
+    Signer,
+    SignerRole,
 )
 from letters.kinds import SPECS, KindSpec, LetterKind, kind_spec
 from letters.render import RenderedLetter, missing_fields, render_letter, write_letter
@@ -60,6 +61,7 @@ __all__ = [
     "PriorTreatment",
     "RenderedLetter",
     "RequestFlags",
+    "Sender",
     "Signer",
     "SignerRole",
     "build_letter_context",

@@ -1,37 +1,27 @@
 """`LetterContext`: every fact one letter states, built from a case and frozen as JSON.
 
 `build_letter_context` gathers the facts (member, plan, services, the denial quoted
-verbatim, exhibits, the regime's law) and asks the deadline engine for the clocks the letter
-cites. The context is plain data: the templates only read it, and its JSON is stored with the
-letter so the same document can be rendered again byte for byte.
+verbatim, exhibits, the regime's law) and the clocks the letter cites. The context is plain
+data: the templates only read it, and its JSON is stored with the letter so the same document
+can be rendered again byte for byte.
 
-Deadlines: a deadline the case already records (`CaseDeadline`, e.g. with an extension the
-workflow knows about) wins over a fresh computation; otherwise the engine computes it from the
-case (appeal decision clock from the filing moment or now, filing windows from the notice
-date). When the engine cannot answer, the field stays empty and the reason is kept in
-`deadline_notes`; kinds that need the deadline then report it as missing.
+Everything outside the case comes in as a parameter: the case's recorded deadlines (the
+letter quotes them, `letters.clocks`), the sending organization, the moment. The letters
+package reads no settings.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import date, datetime
-from enum import StrEnum
 from zoneinfo import ZoneInfo
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, Field
 
-from config.settings import Organization, get_settings
 from domain.appeals import AppealLevel, AppealLevelSpec, appeal_ladder
-from domain.deadlines import (
-    DeadlineError,
-    DeadlineEvent,
-    DeadlineQuery,
-    DeadlineResult,
-    compute_deadline,
-)
-from domain.enums import Regime, Urgency
+from domain.deadlines import compute_deadline
+from domain.enums import Regime
 from domain.models import (
     Address,
     Appeal,
@@ -39,146 +29,34 @@ from domain.models import (
     CaseDeadline,
     CodeSystem,
     ItemDecision,
-    Obligor,
     Payer,
     PayerDecision,
     Provider,
     ServiceLine,
 )
+from letters.clocks import (
+    APPEAL_KINDS,
+    CaseClocks,
+    DeadlineEngine,
+    DeadlineFact,
+    letter_clocks,
+)
 from letters.errors import LetterInputError
-from letters.formatting import date_range, long_date, moment
+from letters.formatting import date_range, long_date
+from letters.inputs import (
+    Addressee,
+    LetterDetails,
+    Letterhead,
+    PeerToPeerInput,
+    PriorTreatment,
+    RequestFlags,
+    Sender,
+    Signer,
+    SignerRole,
+)
 from letters.kinds import LetterKind
 from letters.legal import RegimeLaw, law_for, next_steps
-
-DeadlineEngine = Callable[[DeadlineQuery], DeadlineResult]
-
-
-class LetterModel(BaseModel):
-    model_config = ConfigDict(
-        extra="forbid", frozen=True, str_strip_whitespace=True, hide_input_in_errors=True
-    )
-
-
-# ---------------------------------------------------------------- what people supply
-
-
-class SignerRole(StrEnum):
-    TREATING_PHYSICIAN = "treating_physician"
-    CASE_MANAGER = "case_manager"
-    UTILIZATION_REVIEW = "utilization_review"
-    AUTHORIZED_REPRESENTATIVE = "authorized_representative"
-    MEMBER = "member"
-
-
-class Signer(LetterModel):
-    name: str = Field(min_length=1, max_length=120)
-    credentials: str | None = None
-    title: str | None = None
-    role: SignerRole = SignerRole.CASE_MANAGER
-    organization: str | None = None
-    npi: str | None = Field(default=None, pattern=r"^\d{10}$")
-    phone: str | None = None
-    fax: str | None = None
-    email: str | None = None
-
-    @property
-    def display_name(self) -> str:
-        return f"{self.name}, {self.credentials}" if self.credentials else self.name
-
-
-class Letterhead(LetterModel):
-    name: str
-    department: str | None = None
-    address_lines: list[str] = Field(default_factory=list)
-    phone: str | None = None
-    fax: str | None = None
-    email: str | None = None
-    timezone: str = "America/Chicago"
-
-    @classmethod
-    def from_organization(cls, organization: Organization) -> Letterhead:
-        return cls(
-            name=organization.name,
-            department=organization.department,
-            address_lines=list(organization.address_lines),
-            phone=organization.phone,
-            fax=organization.fax,
-            email=organization.email,
-            timezone=organization.timezone,
-        )
-
-
-class Addressee(LetterModel):
-    name: str
-    attention: str | None = None
-    address_lines: list[str] = Field(default_factory=list)
-    fax: str | None = None
-
-    @property
-    def delivery_lines(self) -> list[str]:
-        """Where the letter goes: the postal address, else the fax number."""
-        if self.address_lines:
-            return list(self.address_lines)
-        return [f"Via fax: {self.fax}"] if self.fax else []
-
-
-class ExhibitInput(LetterModel):
-    title: str = Field(min_length=1, max_length=500)  # as long as an attachment's title
-    description: str | None = Field(default=None, max_length=2_000)
-    date: dt.date | None = None
-    reference: str | None = None
-
-
-class ArgumentInput(LetterModel):
-    """One point of the rebuttal: the criterion, the evidence that meets it, the exhibits."""
-
-    criterion: str = Field(min_length=1, max_length=5_000)
-    rebuttal: str | None = Field(default=None, max_length=10_000)
-    exhibits: list[int] = Field(default_factory=list)
-
-
-class PriorTreatment(LetterModel):
-    therapy: str = Field(min_length=1, max_length=300)
-    dose: str | None = None
-    duration: str | None = None
-    outcome: str | None = Field(default=None, max_length=2_000)
-
-
-class PeerToPeerInput(LetterModel):
-    availability: list[str] = Field(default_factory=list)
-    callback_phone: str | None = None
-    contact_name: str | None = None
-    payer_line: str | None = None
-
-
-class RequestFlags(LetterModel):
-    peer_to_peer: bool = True
-    claim_file: bool = True
-    human_review: bool = True
-
-
-class LetterDetails(LetterModel):
-    """What a person adds to the case for one letter (the case file's own fields)."""
-
-    notice_date: date | None = None
-    all_information_received_at: AwareDatetime | None = None
-    addressee: Addressee | None = None
-    review_body: Addressee | None = None
-    exhibits: list[ExhibitInput] | None = None
-    arguments: list[ArgumentInput] = Field(default_factory=list)
-    prior_treatments: list[PriorTreatment] = Field(default_factory=list)
-    guideline_citations: list[str] = Field(default_factory=list)
-    clinical_summary: str | None = Field(default=None, max_length=20_000)
-    urgency_justification: str | None = Field(default=None, max_length=5_000)
-    denial_criterion: str | None = None
-    peer_to_peer: PeerToPeerInput | None = None
-    requests: RequestFlags = Field(default_factory=RequestFlags)
-    automated_review_suspected: bool = False
-    claim_number: str | None = None
-    on_behalf_of_member: bool = False
-    requested_action: str | None = Field(default=None, max_length=2_000)
-    cc: list[str] = Field(default_factory=list)
-
+from letters.model import LetterModel
 
 # ---------------------------------------------------------------- what the letter states
 
@@ -310,19 +188,6 @@ class Argument(LetterModel):
     exhibits: list[int] = Field(default_factory=list)
 
 
-class DeadlineFact(LetterModel):
-    """A due moment the letter cites, with the rule that sets it."""
-
-    label: str
-    event: str
-    due_at: AwareDatetime
-    due_display: str
-    rule: str
-    explanation: str
-    source: str
-    flags: list[str] = Field(default_factory=list)
-
-
 class PeerToPeerFacts(LetterModel):
     availability: list[str]
     callback_phone: str | None = None
@@ -383,9 +248,6 @@ class LetterContext(LetterModel):
 # ---------------------------------------------------------------- building it
 
 
-_APPEAL_KINDS = frozenset({LetterKind.APPEAL_LEVEL1, LetterKind.APPEAL_EXPEDITED})
-
-
 def build_letter_context(
     case: Case,
     *,
@@ -393,10 +255,11 @@ def build_letter_context(
     now: datetime,
     decision: PayerDecision | None = None,
     appeal: Appeal | None = None,
-    deadlines: Sequence[CaseDeadline] | None = None,
-    organization: Organization | Letterhead | None = None,
+    deadlines: Sequence[CaseDeadline],
+    organization: Sender | Letterhead,
     signer: Signer | None = None,
     details: LetterDetails | None = None,
+    missed_key: str | None = None,
     deadline_engine: DeadlineEngine = compute_deadline,
 ) -> LetterContext:
     """Gather the facts of one letter of `kind` about `case`, as of `now` (an aware instant).
@@ -418,7 +281,7 @@ def build_letter_context(
 
     if decision is None and kind is not LetterKind.MISSED_DEADLINE:
         decision = _latest_adverse_decision(case)
-    if appeal is None and kind in _APPEAL_KINDS:
+    if appeal is None and kind in APPEAL_KINDS:
         appeal = _first_appeal(case, decision, expedited=kind is LetterKind.APPEAL_EXPEDITED)
 
     letterhead = _letterhead(organization)
@@ -449,13 +312,17 @@ def build_letter_context(
     exhibits = _exhibits(details, case, law)
     arguments = _arguments(details, appeal, {e.number for e in exhibits})
 
-    clocks = _Clocks(
-        case, deadlines or (), deadline_engine, now, details.all_information_received_at
-    )
+    clocks = CaseClocks(case, deadlines, deadline_engine, now, details.all_information_received_at)
     expedited = kind is LetterKind.APPEAL_EXPEDITED or bool(appeal and appeal.expedited)
-    payer_deadline, filing_deadline, missed, missed_stage = _deadlines_for(
-        kind, clocks, appeal=appeal, notice_date=notice_date, expedited=expedited
+    cited = letter_clocks(
+        kind,
+        clocks,
+        appeal=appeal,
+        notice_date=notice_date,
+        expedited=expedited,
+        missed_key=missed_key,
     )
+    missed, missed_stage = cited.missed, cited.missed_stage
 
     review_body = details.review_body
     addressee = _addressee(kind, details, payer)
@@ -557,8 +424,8 @@ def build_letter_context(
         exhibits=exhibits,
         law=law,
         next_steps=next_steps(law, following),
-        payer_deadline=payer_deadline,
-        filing_deadline=filing_deadline,
+        payer_deadline=cited.payer,
+        filing_deadline=cited.filing,
         missed_deadline=missed,
         missed_stage=missed_stage,
         missed_deemed_authorized=bool(
@@ -589,11 +456,9 @@ def build_letter_context(
     )
 
 
-def _letterhead(organization: Organization | Letterhead | None) -> Letterhead:
+def _letterhead(organization: Sender | Letterhead) -> Letterhead:
     if isinstance(organization, Letterhead):
         return organization
-    if organization is None:
-        organization = get_settings().organization
     return Letterhead.from_organization(organization)
 
 
@@ -824,7 +689,7 @@ def _drafting_notes(
         )
     if services and not dates_of_service and kind is not LetterKind.MISSED_DEADLINE:
         notes.append(f"Dates of service: {NOT_ON_FILE}. Add them if they are scheduled.")
-    if kind in _APPEAL_KINDS and not clinical_summary and arguments:
+    if kind in APPEAL_KINDS and not clinical_summary and arguments:
         notes.append(
             "Clinical summary: none on file; the appeal rests on the arguments listed. Add the "
             "patient's history, findings and treatments tried before signing."
@@ -889,176 +754,3 @@ def _appeal_facts(appeal: Appeal | None, ladder: Sequence[AppealLevelSpec]) -> A
 
 def _age(birth: date, on: date) -> int:
     return on.year - birth.year - ((on.month, on.day) < (birth.month, birth.day))
-
-
-# ---------------------------------------------------------------- clocks
-
-
-class _Clocks:
-    """Deadlines for one case: recorded ones first, else the engine; failures become notes."""
-
-    def __init__(
-        self,
-        case: Case,
-        recorded: Sequence[CaseDeadline],
-        engine: DeadlineEngine,
-        now: datetime,
-        all_information_received_at: datetime | None,
-    ) -> None:
-        self.case = case
-        self.recorded = [d for d in recorded if not d.superseded]
-        self.engine = engine
-        self.now = now
-        self.all_information_received_at = all_information_received_at
-        self.notes: list[str] = []
-
-    def get(
-        self,
-        event: DeadlineEvent,
-        label: str,
-        *,
-        obligor: Obligor | None = None,
-        **query: object,
-    ) -> DeadlineFact | None:
-        tz = self.case.timezone
-        for deadline in self.recorded:
-            if event.value in deadline.key and (obligor is None or deadline.obligor is obligor):
-                return DeadlineFact(
-                    label=label,
-                    event=event.value,
-                    due_at=deadline.due_at,
-                    due_display=moment(deadline.due_at, tz),
-                    rule=deadline.rule,
-                    explanation=deadline.explanation,
-                    source="recorded",
-                )
-        request = self.case.request
-        coverage = request.coverage
-        fields: dict[str, object] = {
-            "regime": coverage.regime,
-            "event": event,
-            "state": coverage.state,
-            "urgency": request.urgency,
-            "service_timing": request.service_timing,
-            "item_type": request.item_type,
-            "request_type": request.request_type,
-            "timezone": tz,
-            "rating_period_start": coverage.rating_period_start,
-            "appeal_levels": coverage.appeal_levels,
-            "hospitalized": request.hospitalized,
-            "subject_to_prior_authorization": request.subject_to_prior_authorization,
-            "all_information_received_at": self.all_information_received_at,
-        }
-        fields.update(query)
-        try:
-            result = self.engine(DeadlineQuery.model_validate(fields))
-        except DeadlineError as exc:
-            self.notes.append(f"{label}: {exc}")
-            return None
-        return DeadlineFact(
-            label=label,
-            event=event.value,
-            due_at=result.due_at,
-            due_display=moment(result.due_at, tz),
-            rule=result.rule,
-            explanation=result.explanation,
-            source="deadline engine",
-            flags=list(result.flags),
-        )
-
-
-def _deadlines_for(
-    kind: LetterKind,
-    clocks: _Clocks,
-    *,
-    appeal: Appeal | None,
-    notice_date: date | None,
-    expedited: bool,
-) -> tuple[DeadlineFact | None, DeadlineFact | None, DeadlineFact | None, str | None]:
-    """(payer deadline, filing deadline, missed deadline, missed stage) for this kind."""
-    regime = clocks.case.request.coverage.regime
-    urgency = Urgency.EXPEDITED if expedited else Urgency.STANDARD
-    filed_at = appeal.filed_at if appeal and appeal.filed_at else None
-
-    def filing_window(event: DeadlineEvent, label: str) -> DeadlineFact | None:
-        if notice_date is None:
-            clocks.notes.append(f"{label}: no notice date")
-            return None
-        return clocks.get(event, label, obligor=Obligor.PROVIDER, notice_date=notice_date)
-
-    if kind in _APPEAL_KINDS:
-        payer = clocks.get(
-            DeadlineEvent.APPEAL_DECISION,
-            "Appeal decision due",
-            obligor=Obligor.PAYER,
-            received_at=filed_at or clocks.now,
-            urgency=urgency,
-        )
-        filing = filing_window(DeadlineEvent.APPEAL_FILING_WINDOW, "Appeal filing window ends")
-        return payer, filing, None, None
-
-    if kind is LetterKind.EXTERNAL_REVIEW_REQUEST:
-        if regime is Regime.MEDICARE_ADVANTAGE:
-            if filed_at is None:
-                clocks.notes.append("IRE forwarding deadline: appeal.filed_at is missing")
-                return None, None, None, None
-            payer = clocks.get(
-                DeadlineEvent.NEXT_LEVEL_AUTO_FORWARD,
-                "Case file due at the IRE",
-                obligor=Obligor.PAYER,
-                base_event=DeadlineEvent.APPEAL_DECISION,
-                received_at=filed_at,
-                urgency=urgency,
-            )
-            return payer, None, None, None
-        if regime in (Regime.MEDICAID_MANAGED_CARE, Regime.CHIP_MANAGED_CARE):
-            filing = filing_window(
-                DeadlineEvent.STATE_FAIR_HEARING_FILING_WINDOW, "Hearing request window ends"
-            )
-            return None, filing, None, None
-        if regime is Regime.MEDICARE_PART_D:
-            return None, None, None, None
-        filing = filing_window(
-            DeadlineEvent.EXTERNAL_REVIEW_FILING_WINDOW, "External review filing window ends"
-        )
-        payer = clocks.get(
-            DeadlineEvent.EXTERNAL_REVIEW_DECISION,
-            "External review decision due",
-            received_at=clocks.now,
-            urgency=urgency,
-        )
-        return payer, filing, None, None
-
-    if kind is LetterKind.MISSED_DEADLINE:
-        return (None, None, *_missed(clocks, appeal))
-
-    if kind in (LetterKind.PEER_TO_PEER_REQUEST, LetterKind.CLAIM_FILE_REQUEST):
-        filing = filing_window(DeadlineEvent.APPEAL_FILING_WINDOW, "Appeal filing window ends")
-        return None, filing, None, None
-    return None, None, None, None
-
-
-def _missed(clocks: _Clocks, appeal: Appeal | None) -> tuple[DeadlineFact | None, str]:
-    case = clocks.case
-    if appeal is not None:
-        fact = clocks.get(
-            DeadlineEvent.APPEAL_DECISION,
-            "Appeal decision was due",
-            obligor=Obligor.PAYER,
-            received_at=appeal.filed_at,
-            urgency=Urgency.EXPEDITED if appeal.expedited else Urgency.STANDARD,
-        )
-        stage = "appeal"
-    else:
-        fact = clocks.get(
-            DeadlineEvent.INITIAL_REQUEST_DECISION,
-            "Decision was due",
-            obligor=Obligor.PAYER,
-            received_at=case.received_at,
-        )
-        stage = "initial"
-    if fact is not None and fact.due_at > clocks.now:
-        raise LetterInputError(
-            f"the payer's deadline ({fact.rule}) has not passed yet: due {fact.due_at.isoformat()}"
-        )
-    return fact, stage
