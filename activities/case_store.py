@@ -66,6 +66,10 @@ class CaseRecorder(Protocol):
         clocks a letter quotes."""
         ...
 
+    def load_appeals(self, case_id: str) -> list[Appeal]:
+        """The case's appeals in ladder order (a letter about one quotes its filing moment)."""
+        ...
+
     def find_letter(self, case_id: str, key: str) -> LetterRef | None: ...
 
     def save_letter(
@@ -184,6 +188,12 @@ class MemoryRecorder:
             raise CaseNotFoundError(case_id)
         with self._lock:
             return [d for d in self.case_deadlines(case_id).values() if not d.superseded]
+
+    def load_appeals(self, case_id: str) -> list[Appeal]:
+        if case_id not in self.requests:
+            raise CaseNotFoundError(case_id)
+        with self._lock:
+            return self.case_appeals(case_id)
 
     def find_letter(self, case_id: str, key: str) -> LetterRef | None:
         with self._lock:

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from activities.letters import LetterUnavailableError, RenderedDocument
+from activities.letters import LetterFacts, LetterUnavailableError, RenderedDocument
 from activities.models import LetterInput
 from config.settings import Organization, Settings
 from domain.appeals import AppealLevel
+from domain.deadline_keys import appeal_decision_key
 from domain.models import Appeal, Case, CaseDeadline
 from letters import (
     ArgumentInput,
@@ -61,10 +62,12 @@ class LettersPackageRenderer:
     def organization(self) -> Organization:
         return self.settings.organization
 
-    def render(
-        self, case: Case, deadlines: list[CaseDeadline], letter: LetterInput
-    ) -> RenderedDocument:
+    def render(self, facts: LetterFacts, letter: LetterInput) -> RenderedDocument:
+        case = facts.case
         kind = letter_kind(letter)
+        missed_key = (
+            letter.deadline.key if kind is LetterKind.MISSED_DEADLINE and letter.deadline else None
+        )
         appeal = None
         if letter.appeal_level is not None and letter.sequences:
             appeal = Appeal(
@@ -73,23 +76,24 @@ class LettersPackageRenderer:
                 sequences=letter.sequences,
                 arguments=letter.arguments,
             )
+        elif missed_key is not None:
+            # A missed appeal clock: the letter names the appeal and when it was filed.
+            appeal = next(
+                (a for a in facts.appeals if appeal_decision_key(a.number) == missed_key), None
+            )
         try:
             context = build_letter_context(
                 case,
                 kind=kind,
                 now=datetime.now(UTC),
                 appeal=appeal,
-                deadlines=_with_handed_over(deadlines, letter.deadline),
+                deadlines=_with_handed_over(facts.deadlines, letter.deadline),
                 organization=self.organization,
                 # Appeals go out over the treating physician's signature (the ordering
                 # physician appeals a medical-necessity denial); staff edit before signing off.
                 signer=_treating_physician(case, self.organization),
                 details=letter_details(case, letter),
-                missed_key=(
-                    letter.deadline.key
-                    if kind is LetterKind.MISSED_DEADLINE and letter.deadline
-                    else None
-                ),
+                missed_key=missed_key,
             )
             rendered = render_letter(context, override_dir=self.settings.template_override_dir)
         except MissingLetterFields as exc:

@@ -17,8 +17,8 @@ from activities.models import EscalationInput, LetterRef
 from domain.case.transition import TaskSpec, Transition
 from domain.case.vocabulary import CaseEvent
 from domain.escalation import TaskQueue
-from domain.models import Case, CaseDeadline, PriorAuthRequest
-from store import cases, deadlines, letters
+from domain.models import Appeal, Case, CaseDeadline, PriorAuthRequest
+from store import appeals, cases, deadlines, letters
 from store.database import read_session, transaction
 from store.errors import ConflictError, NotFoundError
 from store.group_commit import GroupCommit
@@ -130,6 +130,10 @@ class StoreRecorder:
     def load_deadlines(self, case_id: str) -> list[CaseDeadline]:
         with read_session(self.engine) as session:
             return deadlines.list_deadlines(session=session, case_id=case_id)
+
+    def load_appeals(self, case_id: str) -> list[Appeal]:
+        with read_session(self.engine) as session:
+            return appeals.list_appeals(session=session, case_id=case_id)
 
     def load_request(self, case_id: str) -> PriorAuthRequest:
         try:

@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 
 import pytest
 
+from activities.letters import LetterFacts
 from activities.letters_renderer import LettersPackageRenderer, letter_details
 from activities.models import LetterInput
 from config.settings import Organization
@@ -261,7 +262,7 @@ def test_worker_renderer_passes_arguments_and_attachments() -> None:
         arguments=[ARGUMENT],
         requested_by="dev-case-manager",
     )
-    document = LettersPackageRenderer().render(case, [], letter)
+    document = LettersPackageRenderer().render(LetterFacts(case=case), letter)
     text = Reader(document.content).text
     assert ARGUMENT in text and DENIAL in text
     assert "Enclosures: none." in text
@@ -273,7 +274,7 @@ def test_worker_renderer_passes_arguments_and_attachments() -> None:
     details = letter_details(attached, letter)
     assert [e.title for e in details.exhibits or []] == ["Home sleep study"]
     assert [a.criterion for a in details.arguments] == [ARGUMENT]
-    text = Reader(LettersPackageRenderer().render(attached, [], letter).content).text
+    text = Reader(LettersPackageRenderer().render(LetterFacts(case=attached), letter).content).text
     assert "Enclosures (1)" in text and "1.\tHome sleep study" in text
 
 

@@ -18,9 +18,10 @@ from activities.store_recorder import StoreRecorder
 from domain.appeals import AppealLevel
 from domain.case.facts import CaseFacts
 from domain.case.transition import Transition
+from domain.case.vocabulary import AppealStatus
 from domain.deadline_keys import APPEAL_WINDOW, INITIAL_DECISION, appeal_decision_key
 from domain.deadlines import DeadlineEvent, DeadlineResult, compute_deadline
-from domain.models import CaseDeadline, Obligor, PayerDecision
+from domain.models import Appeal, CaseDeadline, Obligor, PayerDecision
 from letters import LetterContext
 from store import cases
 from store import letters as store_letters
@@ -151,3 +152,34 @@ def test_an_appeal_letter_quotes_the_recorded_window_and_decision_clock(engine: 
         decision.rule,
     )
     assert {context.filing_deadline.source, context.payer_deadline.source} == {"recorded"}
+
+
+def test_a_missed_appeal_clock_is_quoted_with_the_appeal_it_belongs_to(engine: Engine) -> None:
+    recorder, facts = open_case(engine)
+    filed = T0 + timedelta(days=5)
+    query = facts.deadline_query(
+        DeadlineEvent.APPEAL_DECISION, received_at=filed, extension_taken=True
+    )
+    clock = recorded(appeal_decision_key(1), Obligor.PAYER, compute_deadline(query))
+    denial = PayerDecision(decision_id="d-deny", decided_at=T0 + timedelta(days=2), items=[deny()])
+    appeal = Appeal(
+        level=AppealLevel.PLAN_RECONSIDERATION,
+        number=1,
+        sequences=[1],
+        status=AppealStatus.SUBMITTED,
+        filed_at=filed,
+    )
+    assert recorder.record_transition(step(1, [], denial))
+    assert recorder.record_transition(step(2, [clock]).model_copy(update={"appeal": appeal}))
+
+    context = letter_context(
+        engine,
+        recorder,
+        LetterInput(
+            case_id=CASE, key=f"{CASE}:letter:missed:a1", kind="missed_deadline", deadline=clock
+        ),
+    )
+    missed = context.missed_deadline
+    assert missed is not None and context.missed_stage == "appeal"
+    assert (missed.due_at, missed.rule, missed.source) == (clock.due_at, clock.rule, "recorded")
+    assert context.appeal is not None
