@@ -16,8 +16,9 @@ Pipeline: context -> sandboxed jinja2 template -> line markup (`letters.markup`)
 python-docx renderer (`letters.render_docx`). See docs/letters.md.
 """
 
+from letters.build import build_letter_context
 from letters.case_file import LetterCaseFile, context_from_case_file
-from letters.context import LetterContext, build_letter_context
+from letters.context import LetterContext
 from letters.errors import (
     LetterError,
     LetterInputError,

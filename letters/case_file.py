@@ -14,8 +14,9 @@ from pydantic import Field, model_validator
 
 from domain.deadlines import compute_deadline
 from domain.models import Appeal, Case, CaseDeadline, PayerDecision
+from letters.build import build_letter_context
 from letters.clocks import DeadlineEngine
-from letters.context import LetterContext, build_letter_context
+from letters.context import LetterContext
 from letters.errors import LetterInputError
 from letters.inputs import LetterDetails, Letterhead, Sender, Signer
 from letters.kinds import LetterKind
