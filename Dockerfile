@@ -13,6 +13,7 @@ COPY integrations integrations
 COPY api api
 COPY config config
 COPY commands commands
+COPY runtime runtime
 COPY worker.py cli.py ./
 RUN pip install -c constraints.txt . && useradd --create-home priorauth
 # Where the audit-anchor service writes (a volume mounted here keeps this owner).

@@ -37,7 +37,7 @@ from domain.case.messages import AppealDecisionInput, PayerDecisionInput
 from domain.case.vocabulary import AppealOutcome
 from domain.deadlines import DeadlineQuery, DeadlineResult, compute_deadline
 from domain.models import PayerDecision, RequestForInformation
-from integrations.gateway import PayerGateway
+from domain.payer_gateway import PayerGateway
 from integrations.simulated_payer import SimulatedPayer
 from workflows.appeal import AppealWorkflow
 from workflows.constants import appeal_workflow_id, case_workflow_id
@@ -217,10 +217,10 @@ def gateway_for(settings: Settings, sink: TemporalDecisionSink) -> PayerGateway:
 def start_reconciler(
     settings: Settings, client: Client, engine: Engine, stop: asyncio.Event
 ) -> asyncio.Task[None] | None:
-    """The reconciler loop (`workflows.reconcile`) in the background, unless turned off."""
+    """The reconciler loop (`runtime.reconcile`) in the background, unless turned off."""
     if settings.reconcile_interval_seconds <= 0:
         return None
-    from workflows.reconcile import reconcile_forever
+    from runtime.reconcile import reconcile_forever
 
     return asyncio.get_running_loop().create_task(
         reconcile_forever(

@@ -17,7 +17,7 @@ from temporalio.exceptions import ApplicationError
 from activities import errors
 from activities.models import EscalationInput, LetterRef, TransitionResult
 from domain.case.transition import Transition
-from domain.models import Case, PriorAuthRequest
+from domain.models import Appeal, Case, CaseDeadline, PriorAuthRequest
 
 log = structlog.stdlib.get_logger("priorauth.activities")
 
@@ -53,6 +53,15 @@ class CaseRecorder(Protocol):
 
     def load_request(self, case_id: str) -> PriorAuthRequest:
         """Only the case's request (PHI): what a payer submission needs, without the rest."""
+        ...
+
+    def load_deadlines(self, case_id: str) -> list[CaseDeadline]:
+        """The case's deadlines as the engine recorded them (latest revision of each): the
+        clocks a letter quotes."""
+        ...
+
+    def load_appeals(self, case_id: str) -> list[Appeal]:
+        """The case's appeals in ladder order (a letter about one quotes its filing moment)."""
         ...
 
     def find_letter(self, case_id: str, key: str) -> LetterRef | None: ...

@@ -1,12 +1,14 @@
 """Render a letter for a case and keep it in the store, once per idempotency key.
 
 The renderer is injected (`LettersPackageRenderer` over `letters/` in the worker, a plain-text
-fake in workflow tests). Only the letter's reference (id, kind, template version, checksum)
+fake in workflow tests) and gets the case with its recorded deadlines (the clocks a letter
+quotes) and appeals. Only the letter's reference (id, kind, template version, checksum)
 goes back to the workflow: the document is PHI and never enters the history.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from hashlib import sha256
 from typing import Any, Protocol
 
@@ -24,7 +26,7 @@ from activities.case_store import (
     store_rejected,
 )
 from activities.models import LetterInput, LetterRef
-from domain.models import Case
+from domain.models import Appeal, Case, CaseDeadline
 
 log = structlog.stdlib.get_logger("priorauth.activities")
 
@@ -40,14 +42,25 @@ class LetterUnavailableError(Exception):
     """No template, or facts missing for this letter (a business failure; PHI-free message)."""
 
 
+@dataclass(frozen=True)
+class LetterFacts:
+    """What the store knows that a letter states: the case (PHI), its deadlines as the engine
+    recorded them (the clocks a letter quotes) and its appeals."""
+
+    case: Case
+    deadlines: list[CaseDeadline] = field(default_factory=list)
+    appeals: list[Appeal] = field(default_factory=list)
+
+
 class LetterRenderer(Protocol):
-    def render(self, case: Case, letter: LetterInput) -> RenderedDocument: ...
+    def render(self, facts: LetterFacts, letter: LetterInput) -> RenderedDocument: ...
 
 
 class PlainTextRenderer:
     """A minimal renderer for workflow tests (the real one is `LettersPackageRenderer`)."""
 
-    def render(self, case: Case, letter: LetterInput) -> RenderedDocument:
+    def render(self, facts: LetterFacts, letter: LetterInput) -> RenderedDocument:
+        case = facts.case
         body = f"{letter.kind} for case {case.case_id}: {case.request.member.full_name}"
         return RenderedDocument(kind=letter.kind, template_version="plain-1", content=body.encode())
 
@@ -68,7 +81,12 @@ class LetterActivities:
             if existing is not None:
                 log.info("letter_reused", case_id=letter.case_id, key=letter.key)
                 return existing
-            document = self.renderer.render(self.recorder.load_case(letter.case_id), letter)
+            facts = LetterFacts(
+                case=self.recorder.load_case(letter.case_id),
+                deadlines=self.recorder.load_deadlines(letter.case_id),
+                appeals=self.recorder.load_appeals(letter.case_id),
+            )
+            document = self.renderer.render(facts, letter)
             saved = self.recorder.save_letter(
                 letter.case_id,
                 letter.key,

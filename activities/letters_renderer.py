@@ -1,5 +1,8 @@
 """`LetterRenderer` over the `letters` package: case + letter request -> a .docx letter.
 
+The letter quotes the case's deadlines as the engine recorded them (`letters.clocks`); the
+worker's settings give the sending organization and the template overrides.
+
 Kept out of `activities.letters` so workflow modules never import jinja2 or python-docx.
 """
 
@@ -7,11 +10,12 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from activities.letters import LetterUnavailableError, RenderedDocument
+from activities.letters import LetterFacts, LetterUnavailableError, RenderedDocument
 from activities.models import LetterInput
 from config.settings import Organization, Settings
 from domain.appeals import AppealLevel
-from domain.models import Appeal, Case
+from domain.deadline_keys import appeal_decision_key
+from domain.models import Appeal, Case, CaseDeadline
 from letters import (
     ArgumentInput,
     ExhibitInput,
@@ -58,8 +62,12 @@ class LettersPackageRenderer:
     def organization(self) -> Organization:
         return self.settings.organization
 
-    def render(self, case: Case, letter: LetterInput) -> RenderedDocument:
+    def render(self, facts: LetterFacts, letter: LetterInput) -> RenderedDocument:
+        case = facts.case
         kind = letter_kind(letter)
+        missed_key = (
+            letter.deadline.key if kind is LetterKind.MISSED_DEADLINE and letter.deadline else None
+        )
         appeal = None
         if letter.appeal_level is not None and letter.sequences:
             appeal = Appeal(
@@ -68,18 +76,24 @@ class LettersPackageRenderer:
                 sequences=letter.sequences,
                 arguments=letter.arguments,
             )
+        elif missed_key is not None:
+            # A missed appeal clock: the letter names the appeal and when it was filed.
+            appeal = next(
+                (a for a in facts.appeals if appeal_decision_key(a.number) == missed_key), None
+            )
         try:
             context = build_letter_context(
                 case,
                 kind=kind,
                 now=datetime.now(UTC),
                 appeal=appeal,
-                deadlines=[letter.deadline] if letter.deadline else None,
+                deadlines=_with_handed_over(facts.deadlines, letter.deadline),
                 organization=self.organization,
                 # Appeals go out over the treating physician's signature (the ordering
                 # physician appeals a medical-necessity denial); staff edit before signing off.
                 signer=_treating_physician(case, self.organization),
                 details=letter_details(case, letter),
+                missed_key=missed_key,
             )
             rendered = render_letter(context, override_dir=self.settings.template_override_dir)
         except MissingLetterFields as exc:
@@ -95,6 +109,17 @@ class LettersPackageRenderer:
             content=rendered.docx,
             context={"context_json": rendered.context_json},
         )
+
+
+def _with_handed_over(
+    recorded: list[CaseDeadline], handed_over: CaseDeadline | None
+) -> list[CaseDeadline]:
+    """The case's recorded deadlines, with the one the workflow handed over for this letter
+    (the filing window, the missed clock) in its place: the same engine row, current even if
+    the store's copy of it is being written in the same step."""
+    if handed_over is None:
+        return recorded
+    return [d for d in recorded if d.key != handed_over.key] + [handed_over]
 
 
 def _treating_physician(case: Case, organization: Organization) -> Signer:

@@ -21,7 +21,7 @@ from activities import errors
 from activities.case_store import CaseNotFoundError, CaseRecorder, not_found
 from activities.models import InquireInput, SubmitInput, SubmitResult
 from domain.models import PayerDecision
-from integrations.gateway import (
+from domain.payer_gateway import (
     GatewaySubmission,
     InquiringGateway,
     InquiryUnsupportedError,

@@ -15,8 +15,8 @@ from sqlalchemy.exc import DataError, IntegrityError
 from activities.case_store import CaseNotFoundError, StoreRejectedError
 from activities.models import EscalationInput, LetterRef
 from domain.case.transition import Transition
-from domain.models import Case, PriorAuthRequest
-from store import cases, letters
+from domain.models import Appeal, Case, CaseDeadline, PriorAuthRequest
+from store import appeals, cases, deadlines, letters
 from store.database import read_session, transaction
 from store.errors import ConflictError, NotFoundError
 from store.group_commit import GroupCommit
@@ -76,6 +76,14 @@ class StoreRecorder:
                 return cases.get_case(session=session, case_id=case_id)
         except NotFoundError:
             raise CaseNotFoundError(case_id) from None
+
+    def load_deadlines(self, case_id: str) -> list[CaseDeadline]:
+        with read_session(self.engine) as session:
+            return deadlines.list_deadlines(session=session, case_id=case_id)
+
+    def load_appeals(self, case_id: str) -> list[Appeal]:
+        with read_session(self.engine) as session:
+            return appeals.list_appeals(session=session, case_id=case_id)
 
     def load_request(self, case_id: str) -> PriorAuthRequest:
         try:

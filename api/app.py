@@ -21,7 +21,7 @@ from sqlalchemy.engine import Engine
 from temporalio.client import Client
 
 from api.docs_assets import install_docs
-from api.errors import install_error_handlers
+from api.error_handlers import install_error_handlers
 from api.limits import install_input_limits
 from api.routes import actions, cases, health, letters, payers, queues, tools
 from config.logging import ensure_logging, get_logger

@@ -151,9 +151,9 @@ def case_access(*roles: Role) -> Callable[..., Coroutine[Any, Any, CaseAccess]]:
         try:
             summary = await asyncio.to_thread(_case_in_scope, engine, case_id, actor.scope)
         except NotFoundError:
-            from api.service import not_found
-
-            raise not_found("case", case_id) from None
+            # The same 404 for out of scope and nonexistent (the API's store error handler
+            # answers "case <id> not found").
+            raise NotFoundError("case", case_id) from None
         return CaseAccess(actor=actor, case=summary)
 
     return _check

@@ -21,14 +21,17 @@ from pathlib import Path
 _HERE = Path(__file__).resolve().parent
 sys.path[:] = [entry for entry in sys.path if Path(entry or ".").resolve() != _HERE]
 
+from config.settings import get_settings  # noqa: E402
 from letters import (  # noqa: E402
     LetterCaseFile,
+    LetterContext,
     LetterKind,
     context_from_case_file,
     render_letter,
 )
 
 EXAMPLES = _HERE.parent / "examples" / "letters"
+SENDER = get_settings().organization
 NOW = datetime.fromisoformat("2026-11-23T09:00:00-06:00")
 VARIANT = {
     LetterKind.EXTERNAL_REVIEW_REQUEST: "next_level",
@@ -39,6 +42,10 @@ VARIANT = {
 def _case_file(kind: LetterKind) -> LetterCaseFile:
     path = EXAMPLES / f"ma_{VARIANT.get(kind, 'appeal')}.json"
     return LetterCaseFile.model_validate_json(path.read_text())
+
+
+def _context(case_file: LetterCaseFile, kind: LetterKind) -> LetterContext:
+    return context_from_case_file(case_file, kind=kind, now=NOW, organization=SENDER)
 
 
 def _rate(count: int, work: Callable[[], object]) -> float:
@@ -58,16 +65,22 @@ def main() -> None:
 
     kind = LetterKind.APPEAL_LEVEL1
     case_file = _case_file(kind)
-    context = context_from_case_file(case_file, kind=kind, now=NOW)
+    context = _context(case_file, kind)
     render_only = _rate(count, lambda: render_letter(context))
     where = f"one core, {count} letters; render only"
     print(f"letters: {render_only:,.0f} {kind.value} letters/s ({where})")
     end_to_end = _rate(
-        count, lambda: render_letter(context_from_case_file(case_file, kind=kind, now=NOW))
+        count,
+        lambda: render_letter(
+            context_from_case_file(case_file, kind=kind, now=NOW, organization=SENDER)
+        ),
     )
     print(f"letters: {end_to_end:,.0f} {kind.value} letters/s with the context built each time")
 
-    contexts = [context_from_case_file(_case_file(k), kind=k, now=NOW) for k in LetterKind]
+    contexts = [
+        context_from_case_file(_case_file(k), kind=k, now=NOW, organization=SENDER)
+        for k in LetterKind
+    ]
     per_kind = max(1, count // len(contexts))
     every_kind = _rate(per_kind, lambda: [render_letter(c) for c in contexts]) * len(contexts)
     print(f"letters: {every_kind:,.0f} letters/s over all {len(contexts)} kinds")

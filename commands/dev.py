@@ -158,8 +158,8 @@ def dev(
     """Run the Temporal dev server, the worker, the API and the sandbox payer until Ctrl-C."""
     from config.logging import configure_logging
     from config.settings import get_settings
-    from config.temporal import search_attribute_cli_args
     from store.migrate import upgrade
+    from workflows.constants import search_attribute_cli_args
 
     settings = get_settings().model_copy(update={"environment": "dev"})
     configure_logging(settings.log_level, settings.log_format)

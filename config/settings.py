@@ -129,7 +129,7 @@ class Settings(BaseSettings):
     sandbox_payer_port: int = 8100
     # Regime assumed for PAS intake bundles (a PAS bundle does not say which rules govern).
     pas_default_regime: str = "medicare_advantage"
-    # The worker's reconciler (workflows.reconcile): every stored case without a running
+    # The worker's reconciler (runtime.reconcile): every stored case without a running
     # workflow is started, at worker start and then every interval (0 turns it off). Cases
     # younger than the grace period are left to the API call still opening them.
     reconcile_interval_seconds: float = Field(default=60.0, ge=0)

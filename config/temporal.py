@@ -35,19 +35,16 @@ from temporalio.runtime import LogForwardingConfig, LoggingConfig, Runtime, Tele
 from temporalio.service import TLSConfig
 
 from config.settings import Settings
-from workflows.constants import SEARCH_ATTRIBUTES, search_attribute_cli_args
 
 ENCODING = b"binary/encrypted"
 _NONCE_BYTES = 12
 
 __all__ = [
-    "SEARCH_ATTRIBUTES",
     "AesGcmCodec",
     "connect",
     "connect_options",
     "data_converter",
     "parse_keys",
-    "search_attribute_cli_args",
     "tls_config",
 ]
 

@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 
 from domain.case.vocabulary import SubmissionKind
 from domain.models import PayerDecision
-from integrations.gateway import (
+from domain.payer_gateway import (
     GatewayReceipt,
     GatewaySubmission,
     InquiringGateway,

@@ -27,7 +27,7 @@ from domain.models import (
     RequestForInformation,
     ServiceLine,
 )
-from integrations.gateway import DecisionSink, GatewayReceipt, GatewaySubmission
+from domain.payer_gateway import DecisionSink, GatewayReceipt, GatewaySubmission
 
 
 class Behaviour(StrEnum):

@@ -3,8 +3,9 @@
 Public API (Temporal activities and the `priorauth letter` command call these):
 
 - `LetterKind`, `kind_spec(kind)`, `SPECS`: the kinds and the context fields each needs.
-- `build_letter_context(case, kind=..., now=..., ...) -> LetterContext`: the facts of one letter,
-  with the deadlines the letter cites computed by `domain.deadlines`.
+- `build_letter_context(case, kind=..., now=..., deadlines=..., organization=..., ...)
+  -> LetterContext`: the facts of one letter; the deadlines it cites are the case's recorded
+  ones (`letters.clocks`), the engine only for moments nothing records yet.
 - `render_letter(context, override_dir=None) -> RenderedLetter`: .docx bytes, checksum,
   template version and the context JSON that reproduces it; raises `MissingLetterFields`
   (every missing field at once) or `LetterTemplateError`.
@@ -25,27 +26,28 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from letters.build import build_letter_context
     from letters.case_file import LetterCaseFile, context_from_case_file
-    from letters.context import (
-        Addressee,
-        ArgumentInput,
-        ExhibitInput,
-        LetterContext,
-        LetterDetails,
-        Letterhead,
-        PeerToPeerInput,
-        PriorTreatment,
-        RequestFlags,
-        Signer,
-        SignerRole,
-        build_letter_context,
-    )
+    from letters.context import LetterContext
     from letters.errors import (
         LetterError,
         LetterInputError,
         LetterTemplateError,
         MissingField,
         MissingLetterFields,
+    )
+    from letters.inputs import (
+        Addressee,
+        ArgumentInput,
+        ExhibitInput,
+        LetterDetails,
+        Letterhead,
+        PeerToPeerInput,
+        PriorTreatment,
+        RequestFlags,
+        Sender,
+        Signer,
+        SignerRole,
     )
     from letters.kinds import SPECS, KindSpec, LetterKind, kind_spec
     from letters.render import RenderedLetter, missing_fields, render_letter, write_letter
@@ -70,6 +72,7 @@ __all__ = [
     "PriorTreatment",
     "RenderedLetter",
     "RequestFlags",
+    "Sender",
     "Signer",
     "SignerRole",
     "build_letter_context",
@@ -84,18 +87,19 @@ __all__ = [
 _HOMES = {
     "LetterCaseFile": "letters.case_file",
     "context_from_case_file": "letters.case_file",
-    "Addressee": "letters.context",
-    "ArgumentInput": "letters.context",
-    "ExhibitInput": "letters.context",
+    "Addressee": "letters.inputs",
+    "ArgumentInput": "letters.inputs",
+    "ExhibitInput": "letters.inputs",
     "LetterContext": "letters.context",
-    "LetterDetails": "letters.context",
-    "Letterhead": "letters.context",
-    "PeerToPeerInput": "letters.context",
-    "PriorTreatment": "letters.context",
-    "RequestFlags": "letters.context",
-    "Signer": "letters.context",
-    "SignerRole": "letters.context",
-    "build_letter_context": "letters.context",
+    "LetterDetails": "letters.inputs",
+    "Letterhead": "letters.inputs",
+    "PeerToPeerInput": "letters.inputs",
+    "PriorTreatment": "letters.inputs",
+    "RequestFlags": "letters.inputs",
+    "Signer": "letters.inputs",
+    "SignerRole": "letters.inputs",
+    "Sender": "letters.inputs",
+    "build_letter_context": "letters.build",
     "LetterError": "letters.errors",
     "LetterInputError": "letters.errors",
     "LetterTemplateError": "letters.errors",

@@ -12,17 +12,13 @@ from typing import Literal, Self
 
 from pydantic import Field, model_validator
 
-from config.settings import Organization
 from domain.deadlines import compute_deadline
 from domain.models import Appeal, Case, CaseDeadline, PayerDecision
-from letters.context import (
-    DeadlineEngine,
-    LetterContext,
-    LetterDetails,
-    Letterhead,
-    Signer,
-    build_letter_context,
-)
+from letters.build import build_letter_context
+from letters.clocks import DeadlineEngine
+from letters.context import LetterContext
+from letters.errors import LetterInputError
+from letters.inputs import LetterDetails, Letterhead, Sender, Signer
 from letters.kinds import LetterKind
 
 
@@ -61,10 +57,14 @@ def context_from_case_file(
     *,
     kind: LetterKind | str,
     now: datetime,
-    organization: Organization | None = None,
+    organization: Sender | None = None,
     deadline_engine: DeadlineEngine = compute_deadline,
 ) -> LetterContext:
-    """The letter context of `kind` for a case file (its own organization wins)."""
+    """The letter context of `kind` for a case file (its own organization wins over
+    `organization`; one of the two is needed) and the deadlines it records."""
+    sender = case_file.organization or organization
+    if sender is None:
+        raise LetterInputError("the case file names no organization and none was given")
     return build_letter_context(
         case_file.case,
         kind=kind,
@@ -72,7 +72,7 @@ def context_from_case_file(
         decision=case_file.chosen_decision(),
         appeal=case_file.appeal,
         deadlines=case_file.deadlines,
-        organization=case_file.organization or organization,
+        organization=sender,
         signer=case_file.signer,
         details=case_file,
         deadline_engine=deadline_engine,

@@ -39,7 +39,8 @@ from docx.oxml import OxmlElement, parse_xml
 from docx.oxml.ns import nsdecls, qn
 from docx.shared import Inches, Pt, RGBColor
 
-from letters.context import LetterContext, Signer
+from letters.context import LetterContext
+from letters.inputs import Signer
 from letters.markup import LINE_BREAK, Block, BlockKind, MarkupError, Run, clean_text
 
 FONT = "Calibri"

@@ -93,7 +93,7 @@ class CaseRow(SQLModel, table=True):
     next_due_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     closed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     # Set once the case's workflow is known to exist (its first recorded step, or the
-    # reconciler's start): a case without it is started by `workflows.reconcile`.
+    # reconciler's start): a case without it is started by `runtime.reconcile`.
     workflow_started_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     # The request's trace number / EHR reference, so a payer's message finds its case by index.
     external_reference: str | None = Field(default=None, sa_type=String(limits.EXTERNAL_REFERENCE))

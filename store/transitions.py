@@ -92,7 +92,7 @@ def _columns(table: Table, *, but: tuple[str, ...] = ()) -> dict[str, Any]:
 _REVISION_COLUMNS = _columns(_DEADLINES, but=("case_id", "key", "revision", "created_at"))
 _APPEAL_STATE_COLUMNS = tuple(_columns(_APPEALS, but=("case_id", "level", "created_at")))
 # A recorded step proves the case's workflow runs: the first one marks the case started, so the
-# reconciler (`workflows.reconcile`) leaves it alone.
+# reconciler (`runtime.reconcile`) leaves it alone.
 _STARTED = func.coalesce(
     _CASES.c.workflow_started_at, bindparam("b_at", type_=_CASES.c.workflow_started_at.type)
 )

@@ -12,7 +12,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from integrations.gateway import PayerRejectedError
+from domain.payer_gateway import PayerRejectedError
 
 IssueSeverity = Literal["fatal", "error", "warning", "information"]
 IssueCode = Literal[

@@ -28,7 +28,7 @@ import httpx
 
 from domain.case.vocabulary import SubmissionKind
 from domain.models import PayerDecision, PriorAuthRequest, RequestForInformation
-from integrations.gateway import (
+from domain.payer_gateway import (
     DecisionSink,
     GatewayReceipt,
     GatewaySubmission,

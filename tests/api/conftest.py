@@ -32,7 +32,7 @@ from api.app import create_app
 from api.security import Actor
 from config.settings import DEV_API_KEYS, ApiKey, Role, Settings
 from config.temporal import data_converter
-from integrations.gateway import PayerGateway
+from domain.payer_gateway import PayerGateway
 from integrations.simulated_payer import Behaviour, Script, SimulatedPayer
 from store.database import read_session
 from store.queries import list_cases

@@ -18,17 +18,17 @@ from temporalio.client import WorkflowExecutionStatus
 from temporalio.service import RPCError, RPCStatusCode
 
 import api.routes.cases
-import workflows.reconcile
+import runtime.reconcile
 from activities.store_recorder import StoreRecorder
 from api import service
 from domain import limits
 from domain.case.facts import CaseFacts
+from runtime.reconcile import reconcile_once
 from store.database import read_session
 from store.unstarted import unstarted_cases
 from tests.api.conftest import Stack, request_body
 from worker import start_reconciler
 from workflows import start as workflows_start
-from workflows.reconcile import reconcile_once
 
 pytestmark = [pytest.mark.temporal, pytest.mark.postgres]
 
@@ -200,7 +200,7 @@ async def test_the_reconciler_waits_while_temporal_is_down(
     monkeypatch.setattr(service, "start_case", _temporal_down)
     assert (await stack.post("/api/v1/cases", request_body())).status_code == 503
 
-    monkeypatch.setattr(workflows.reconcile, "start_case", _temporal_down)
+    monkeypatch.setattr(runtime.reconcile, "start_case", _temporal_down)
     down = await reconcile_once(
         stack.client, stack.engine, task_queue=stack.settings.task_queue, grace=timedelta(0)
     )

@@ -38,7 +38,7 @@ from temporalio.testing import WorkflowEnvironment
 from api.app import create_app
 from config.logging import configure_logging
 from domain.models import PriorAuthRequest
-from integrations.gateway import GatewayReceipt, GatewaySubmission
+from domain.payer_gateway import GatewayReceipt, GatewaySubmission
 from integrations.pas.request_builder import build_pas_request_bundle
 from integrations.simulated_payer import AppealBehaviour, Behaviour, Script, SimulatedPayer
 from tests.api.conftest import KEYS, Stack, denial, make_settings, request_body

@@ -16,7 +16,7 @@ from fastapi.responses import JSONResponse
 from domain.case.vocabulary import AppealOutcome, SubmissionKind
 from domain.enums import ItemOutcome
 from domain.models import PayerDecision, RequestForInformation
-from integrations.gateway import GatewaySubmission
+from domain.payer_gateway import GatewaySubmission
 from integrations.pas.errors import PasGatewayError, PasRejectedError, PasUnsupportedError
 from integrations.pas.gateway import PasGateway
 from integrations.pas.responses import parse_subscription_notification

@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 
 from docx import Document
 
+from config.settings import Organization
 from domain.deadlines import DeadlineEvent, DeadlineQuery, DeadlineResult
 from domain.enums import Urgency
 from letters import LetterCaseFile, LetterContext, LetterKind, context_from_case_file
@@ -81,7 +82,11 @@ def context_for(
     case_file: LetterCaseFile | None = None,
 ) -> LetterContext:
     return context_from_case_file(
-        case_file or load_case_file(regime, kind), kind=kind, now=NOW, deadline_engine=engine
+        case_file or load_case_file(regime, kind),
+        kind=kind,
+        now=NOW,
+        organization=Organization(),
+        deadline_engine=engine,
     )
 
 

@@ -24,6 +24,7 @@ def test_build_from_code_with_an_organization() -> None:
         case_file.case,
         kind=LetterKind.CLAIM_FILE_REQUEST,
         now=NOW,
+        deadlines=[],
         organization=organization,
         signer=Signer(name="Sam Lee", title="Appeals Coordinator"),
         details=LetterDetails(notice_date=case_file.case.decisions[0].notice_date),
@@ -40,7 +41,13 @@ def test_build_from_code_with_an_organization() -> None:
 def test_naive_now_is_refused() -> None:
     case_file = LetterCaseFile.model_validate(raw_case_file("ma", LetterKind.APPEAL_LEVEL1))
     with pytest.raises(ValueError, match="aware"):
-        build_letter_context(case_file.case, kind="appeal_level1", now=NOW.replace(tzinfo=None))
+        build_letter_context(
+            case_file.case,
+            kind="appeal_level1",
+            now=NOW.replace(tzinfo=None),
+            deadlines=[],
+            organization=Organization(),
+        )
 
 
 def test_partial_payer_data_is_named_when_a_letter_needs_it() -> None:

@@ -12,6 +12,7 @@ from datetime import datetime
 
 import pytest
 
+from domain.deadline_keys import appeal_decision_key
 from domain.deadlines import compute_deadline
 from domain.models import CaseDeadline, Obligor
 from letters import LetterKind, render_letter
@@ -65,7 +66,7 @@ def test_illinois_late_decision_is_deemed_authorized() -> None:
 def test_recorded_deadline_wins_over_the_engine() -> None:
     case_file = load_case_file("ma", LetterKind.APPEAL_LEVEL1)
     recorded = CaseDeadline(
-        key="appeal-1:appeal_decision",
+        key=appeal_decision_key(1),
         label="Reconsideration decision (extended)",
         obligor=Obligor.PAYER,
         due_at=datetime.fromisoformat("2027-01-06T23:59:59-06:00"),

@@ -12,8 +12,10 @@ from datetime import UTC, datetime
 
 import pytest
 
+from activities.letters import LetterFacts
 from activities.letters_renderer import LettersPackageRenderer, letter_details
 from activities.models import LetterInput
+from config.settings import Organization
 from domain.appeals import AppealLevel
 from domain.enums import Regime
 from domain.models import Attachment, Case, PayerDecision
@@ -82,6 +84,8 @@ def context(
         case or pas_case(),
         kind=kind,
         now=NOW,
+        deadlines=[],
+        organization=Organization(),
         signer=Signer(name="Casey Manager", credentials="RN"),
         details=LetterDetails(arguments=arguments or []),
         deadline_engine=fake_engine,
@@ -170,7 +174,12 @@ def test_pas_expedited_appeal_uses_the_pas_urgency() -> None:
 
 def test_appeal_without_arguments_or_summary_names_every_missing_fact() -> None:
     ctx = build_letter_context(
-        pas_case(), kind=LetterKind.APPEAL_LEVEL1, now=NOW, deadline_engine=fake_engine
+        pas_case(),
+        kind=LetterKind.APPEAL_LEVEL1,
+        now=NOW,
+        deadlines=[],
+        organization=Organization(),
+        deadline_engine=fake_engine,
     )
     with pytest.raises(MissingLetterFields) as caught:
         render_letter(ctx)
@@ -254,7 +263,7 @@ def test_worker_renderer_passes_arguments_and_attachments() -> None:
         arguments=[ARGUMENT],
         requested_by="dev-case-manager",
     )
-    document = LettersPackageRenderer().render(case, letter)
+    document = LettersPackageRenderer().render(LetterFacts(case=case), letter)
     text = Reader(document.content).text
     assert ARGUMENT in text and DENIAL in text
     assert "Enclosures: none." in text
@@ -266,14 +275,18 @@ def test_worker_renderer_passes_arguments_and_attachments() -> None:
     details = letter_details(attached, letter)
     assert [e.title for e in details.exhibits or []] == ["Home sleep study"]
     assert [a.criterion for a in details.arguments] == [ARGUMENT]
-    text = Reader(LettersPackageRenderer().render(attached, letter).content).text
+    text = Reader(LettersPackageRenderer().render(LetterFacts(case=attached), letter).content).text
     assert "Enclosures (1)" in text and "1.\tHome sleep study" in text
 
 
 def test_pas_example_case_file_renders() -> None:
     case_file = LetterCaseFile.model_validate_json((EXAMPLES / "pas_appeal.json").read_text())
     ctx = context_from_case_file(
-        case_file, kind=LetterKind.APPEAL_LEVEL1, now=NOW, deadline_engine=fake_engine
+        case_file,
+        kind=LetterKind.APPEAL_LEVEL1,
+        now=NOW,
+        organization=Organization(),
+        deadline_engine=fake_engine,
     )
     letter = Reader(render_letter(ctx).docx)
     assert "[Address or fax not on file: confirm from the denial notice]" in letter.paragraphs

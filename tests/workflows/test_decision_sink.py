@@ -20,7 +20,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from activities.letters import PlainTextRenderer
 from domain.case.vocabulary import CaseStatus, Phase
-from integrations.gateway import GatewayReceipt, GatewaySubmission
+from domain.payer_gateway import GatewayReceipt, GatewaySubmission
 from integrations.simulated_payer import SimulatedPayer
 from tests.workflows.conftest import Harness
 from tests.workflows.helpers import wait_phase

@@ -26,7 +26,7 @@ from domain.case.messages import SignOffInput
 from domain.case.views import CaseView
 from domain.case.vocabulary import AppealStatus, CaseStatus, Phase, SubmissionKind
 from domain.models import PriorAuthRequest
-from integrations.gateway import GatewayReceipt, GatewaySubmission
+from domain.payer_gateway import GatewayReceipt, GatewaySubmission
 from integrations.simulated_payer import AppealBehaviour, Behaviour, Script, SimulatedPayer
 from store import appeals, audit, cases, deadlines, letters, tasks
 from store.database import read_session, transaction

@@ -16,7 +16,7 @@ from activities.payer import PayerActivities
 from activities.store_recorder import StoreRecorder
 from domain.case.vocabulary import SubmissionKind
 from domain.models import PayerDecision
-from integrations.gateway import GatewayReceipt, GatewaySubmission
+from domain.payer_gateway import GatewayReceipt, GatewaySubmission
 from store import cases
 from store.database import transaction
 from tests.workflows.conftest import request

@@ -22,8 +22,8 @@ from activities.letters import PlainTextRenderer
 from domain.case.vocabulary import CaseStatus, Phase
 from domain.enums import DecisionSource, ItemOutcome
 from domain.models import PayerDecision
+from domain.payer_gateway import GatewaySubmission, InquiringGateway, InquiryUnsupportedError
 from domain.polling import POLL_FIRST, next_poll_at
-from integrations.gateway import GatewaySubmission, InquiringGateway, InquiryUnsupportedError
 from integrations.routing import ManualAppealChannel, RoutingGateway
 from integrations.simulated_payer import SimulatedPayer
 from tests.workflows.conftest import Harness, decision, deny, pend, request, rfi

@@ -9,7 +9,7 @@ take their `max_length` from. The models were narrowed to the columns (none was 
 column's model), so no column changes length and no data is touched.
 
 `cases.workflow_started_at`: set once the case's workflow is known to exist, by its first
-recorded step or by the reconciler (`workflows.reconcile`), which reads only the cases where it
+recorded step or by the reconciler (`runtime.reconcile`), which reads only the cases where it
 is NULL through the partial index `ix_cases_workflow_unstarted`. Existing cases past `opened`
 have had a workflow writing to them, so they are marked with their `updated_at`; cases still
 `opened` stay NULL and the reconciler makes sure each has its workflow (starting with

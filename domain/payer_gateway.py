@@ -1,11 +1,13 @@
-"""The payer gateway interface: how priorauth submits to a payer and hears back.
+"""The payer gateway port: how the engine submits to a payer and hears back.
 
-Implementations: the in-process simulated payer (`integrations.simulated_payer`); later Da Vinci
-PAS FHIR and X12 278. Submissions carry the full request (PHI) and are only ever built inside
-activities; decisions come back through a `DecisionSink` (webhook, PAS notification, simulator).
-Every call is idempotent on `submission_key`. A gateway that can ask the payer for the current
-state of a request (PAS `Claim/$inquire`) also implements `InquiringGateway`: the case workflow
-uses it as a reconciliation fallback when a notification is lost, never as the primary channel.
+The payer activities call it and the integrations implement it (the in-process simulated payer,
+Da Vinci PAS, the routing gateway; later X12 278), so it lives below both: plain types and
+protocols, no I/O. Submissions carry the full request (PHI) and are only ever built inside
+activities; decisions come back through a `DecisionSink` (webhook, PAS notification,
+simulator). Every call is idempotent on `submission_key`. A gateway that can ask the payer for
+the current state of a request (PAS `Claim/$inquire`) also implements `InquiringGateway`: the
+case workflow uses it as a reconciliation fallback when a notification is lost, never as the
+primary channel.
 """
 
 from __future__ import annotations
