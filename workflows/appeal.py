@@ -10,8 +10,9 @@ from __future__ import annotations
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
+    from domain.case.appeal_result import AppealResult
     from workflows.appeal_flow import AppealCase
-    from workflows.models import AppealInput, AppealResult
+    from workflows.models import AppealInput
 
 
 @workflow.defn(name="AppealWorkflow")

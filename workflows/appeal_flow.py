@@ -19,6 +19,7 @@ from temporalio import workflow
 
 from activities.models import LetterInput, SubmitInput
 from domain.appeals import appeal_ladder, next_level
+from domain.case.appeal_result import AppealResult
 from domain.case.messages import AppealDecisionInput, AppealWithdrawInput, SignOffInput
 from domain.case.state import TimelineEntry
 from domain.case.transition import TaskClosure
@@ -43,7 +44,7 @@ from workflows.constants import (
     appeal_decision_key,
     appeal_filing_window_key,
 )
-from workflows.models import AppealInput, AppealResult
+from workflows.models import AppealInput
 
 _OUTCOME_STATUS = {
     AppealOutcome.OVERTURNED: AppealStatus.OVERTURNED,
