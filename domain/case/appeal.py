@@ -20,6 +20,7 @@ from datetime import datetime
 from typing import Any
 
 from domain.case.appeal_state import (
+    OPEN_STATUSES,
     AppealSetup,
     AppealState,
     appeal_row,
@@ -96,6 +97,9 @@ def _task(
 
 def on_opened(setup: AppealSetup, state: AppealState, now: datetime, *, seq: int) -> Step:
     """The level opens (for a filed level, with the filing window the case handed over)."""
+    if state.opened:
+        return state, None
+    state = state.model_copy(update={"opened": True})
     summary = f"{setup.spec.title} opened for item(s) {setup.sequences}"
     return state, _transition(
         setup, state, CaseEvent.APPEAL_OPENED, summary, now, seq, actor=setup.requested_by
@@ -272,6 +276,8 @@ def on_clock_requested(
 ) -> tuple[AppealState, DeadlineQuery | None]:
     """The level is filed (a forwarded level: now): the question for the deciding body's
     clock, counted from the filing, or None if this level has no such clock."""
+    if state.status != AppealStatus.SUBMITTED:
+        return state, None
     if state.filed_at is None:
         state = state.model_copy(update={"filed_at": now})
     event = setup.spec.decision_event
@@ -435,6 +441,8 @@ def on_closed(
 ) -> Step:
     """The level ends in `status`: every clock still running closes unmet (after `changed`,
     the ones the ending step itself met or missed) and every task the level opened is moot."""
+    if status in OPEN_STATUSES:
+        raise ValueError(f"an appeal cannot end {status.value}")
     if not state.is_open:
         return state, None
     decision = state.decision

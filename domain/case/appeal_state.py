@@ -87,6 +87,7 @@ class AppealState(Model):
     """What an appeal level keeps while it runs (its clocks are kept beside it)."""
 
     status: AppealStatus = AppealStatus.DRAFTING
+    opened: bool = False
     letter_id: str | None = None
     signed_by: str | None = None
     # The reason of a withdrawal asked for (by an Update or the parent case), not yet applied.
