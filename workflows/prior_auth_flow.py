@@ -50,7 +50,13 @@ from domain.case.messages import (
 from domain.case.prior_auth import INQUIRY_ACTOR
 from domain.case.prior_auth_rules import APPEAL_WINDOW, APPEALABLE, AWAITING, NEXT_LEVEL_WINDOW
 from domain.case.state import CaseState
-from domain.case.step import Stamp, find_deadline, next_due_at
+from domain.case.step import (
+    Stamp,
+    deadline_unknown,
+    find_deadline,
+    next_due_at,
+    payer_rejected,
+)
 from domain.case.transition import Transition
 from domain.case.views import CaseView, DeadlinesView, TimelineView
 from domain.case.vocabulary import CaseStatus, Phase, SubmissionKind
@@ -207,7 +213,7 @@ class PriorAuthCase:
         found = await calls.compute_deadline(question)
         if found is None:
             state = during or self._st
-            await self._rec.record(case.deadline_unknown(state, self._rec.stamp(), question))
+            await self._rec.record(deadline_unknown(self._stamp(), question, state=state))
         return found
 
     def _stamp(self) -> Stamp:
@@ -242,7 +248,7 @@ class PriorAuthCase:
                 )
             )
             if isinstance(receipt, str):
-                await self._rec.record(case.payer_rejected(self._st, self._stamp(), kind, receipt))
+                await self._rec.record(payer_rejected(self._stamp(), kind, receipt, state=self._st))
                 self._st = case.on_submission_rejected(self._st)
                 return
             await self._apply(
@@ -268,7 +274,9 @@ class PriorAuthCase:
                 )
                 if isinstance(refused, str):
                     await self._rec.record(
-                        case.payer_rejected(self._st, self._stamp(), SubmissionKind.CANCEL, refused)
+                        payer_rejected(
+                            self._stamp(), SubmissionKind.CANCEL, refused, state=self._st
+                        )
                     )
             await self._apply(*case.on_withdrawn(self._st, request, self._stamp()))
 

@@ -3,10 +3,10 @@ Transition)`.
 
 Each step takes the current `CaseState`, the message, the `Stamp` it is recorded under (its
 sequence number and moment) and, where a clock is set, the deadline engine's answer: the
-`*_query` functions ask the question, the caller asks the engine and passes its answer in (None:
-no rule applies; the caller records that as its own `deadline_unknown` step first). A step that
-does not apply returns the state unchanged and no transition. Functions never mutate their
-inputs: the state returned is a copy.
+`*_query` functions ask the question, the caller asks the engine and passes its answer in
+(None: no rule applies; the caller first records that as a step of its own,
+`domain.case.step.deadline_unknown`). A step that does not apply returns the state unchanged
+and no transition. Functions never mutate their inputs: the state returned is a copy.
 
 Appeals (filing, their outcome, the next level) are in `domain.case.prior_auth_appeals`; the
 validators' rules in `domain.case.prior_auth_rules`.
@@ -137,24 +137,6 @@ def on_opened(
     )
 
 
-def deadline_unknown(state: CaseState, stamp: Stamp, question: DeadlineQuery) -> Transition:
-    """No rule sets the clock `question` asks about: a person sets it (a step of its own)."""
-    event = question.event.value
-    return stamp.transition(
-        CaseEvent.DEADLINE_UNKNOWN,
-        f"No deadline rule for {event}: set this clock by hand",
-        state=state,
-        tasks=[
-            stamp.task(
-                TaskKind.DEADLINE_UNKNOWN,
-                f"Set the '{event}' deadline by hand (no rule applies)",
-                queue=TaskQueue.UR,
-                priority=Priority.HIGH,
-            )
-        ],
-    )
-
-
 def on_submission_started(state: CaseState) -> tuple[CaseState, SubmissionKind, int]:
     """Count the submission about to be made: (state, its kind, its number)."""
     submissions = state.submissions + 1
@@ -190,26 +172,9 @@ def on_submitted(
     )
 
 
-def payer_rejected(state: CaseState, stamp: Stamp, kind: SubmissionKind, error: str) -> Transition:
-    """The payer refused a submission for good (recorded before the case changes)."""
-    return stamp.transition(
-        CaseEvent.PAYER_REJECTED,
-        f"The payer rejected the {kind.value} submission ({error})",
-        state=state,
-        status=CaseStatus.NEEDS_ATTENTION,
-        tasks=[
-            stamp.task(
-                TaskKind.PAYER_REJECTED,
-                f"Payer rejected the {kind.value} submission: fix and resubmit",
-                queue=TaskQueue.UR,
-                priority=Priority.HIGH,
-            )
-        ],
-    )
-
-
 def on_submission_rejected(state: CaseState) -> CaseState:
-    """After `payer_rejected`: a person fixes the request; nothing is awaited from the payer."""
+    """After `domain.case.step.payer_rejected`: a person fixes the request; nothing is
+    awaited from the payer."""
     return state.model_copy(
         update={
             "poll_from": None,

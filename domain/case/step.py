@@ -13,8 +13,8 @@ from datetime import datetime
 
 from domain.case.state import CaseState
 from domain.case.transition import TaskClosure, TaskSpec, Transition
-from domain.case.vocabulary import CaseStatus
-from domain.deadlines import DeadlineResult
+from domain.case.vocabulary import CaseEvent, CaseStatus, SubmissionKind, TaskKind
+from domain.deadlines import DeadlineQuery, DeadlineResult
 from domain.escalation import Priority, TaskQueue
 from domain.models import Appeal, CaseDeadline, ContactLogEntry, Obligor, PayerDecision
 
@@ -91,6 +91,59 @@ class Stamp:
             contact=contact,
             appeal=appeal,
         )
+
+
+def deadline_unknown(
+    stamp: Stamp,
+    question: DeadlineQuery,
+    *,
+    state: CaseState | None = None,
+    status: CaseStatus | None = None,
+    appeal: Appeal | None = None,
+) -> Transition:
+    """No rule sets the clock `question` asks about: a person sets it (a step of its own)."""
+    event = question.event.value
+    return stamp.transition(
+        CaseEvent.DEADLINE_UNKNOWN,
+        f"No deadline rule for {event}: set this clock by hand",
+        state=state,
+        status=status,
+        appeal=appeal,
+        tasks=[
+            stamp.task(
+                TaskKind.DEADLINE_UNKNOWN,
+                f"Set the '{event}' deadline by hand (no rule applies)",
+                queue=TaskQueue.UR,
+                priority=Priority.HIGH,
+            )
+        ],
+    )
+
+
+def payer_rejected(
+    stamp: Stamp,
+    kind: SubmissionKind,
+    error: str,
+    *,
+    state: CaseState | None = None,
+    appeal: Appeal | None = None,
+) -> Transition:
+    """The payer refused a submission for good (recorded before the case or level changes)."""
+    return stamp.transition(
+        CaseEvent.PAYER_REJECTED,
+        f"The payer rejected the {kind.value} submission ({error})",
+        state=state,
+        status=CaseStatus.NEEDS_ATTENTION,
+        appeal=appeal,
+        tasks=[
+            stamp.task(
+                TaskKind.PAYER_REJECTED,
+                f"Payer rejected the {kind.value} submission: fix and resubmit",
+                queue=TaskQueue.UR,
+                priority=Priority.HIGH,
+            )
+        ],
+    )
 
 
 # ---------------------------------------------------------------- deadlines

@@ -33,7 +33,7 @@ from domain.case.prior_auth_rules import (
     withdraw_problem,
 )
 from domain.case.state import CaseState
-from domain.case.step import Stamp
+from domain.case.step import Stamp, deadline_unknown
 from domain.case.transition import Transition
 from domain.case.vocabulary import Phase
 from domain.deadlines import DeadlineError, DeadlineQuery, DeadlineResult, compute_deadline
@@ -130,7 +130,7 @@ class Driver:
             return None
         found = self.answer(question)
         if found is None:
-            self.record(case.deadline_unknown(self.state, self.stamp(), question))
+            self.record(deadline_unknown(self.stamp(), question, state=self.state))
         return found
 
     # ------------------------------------------------------------ the workflow's steps

@@ -19,7 +19,7 @@ from domain.case.prior_auth_rules import (
     extension_problem,
     summarize,
 )
-from domain.case.step import find_deadline, is_active
+from domain.case.step import find_deadline, is_active, payer_rejected
 from domain.case.vocabulary import AppealStatus, CaseEvent, CaseStatus, Phase, TaskKind
 from domain.enums import ContactChannel, ItemOutcome
 from domain.escalation import AUTHORIZATION_EXPIRY_KEY
@@ -87,7 +87,7 @@ def test_payer_rejection_is_recorded_before_the_case_changes() -> None:
     driver = Driver()
     driver.open(submit=False)
     state, kind, number = case.on_submission_started(driver.state)
-    rejected = case.payer_rejected(state, driver.stamp(), kind, "invalid_request")
+    rejected = payer_rejected(driver.stamp(), kind, "invalid_request", state=state)
     assert rejected.status == CaseStatus.NEEDS_ATTENTION
     assert [t.kind for t in rejected.tasks] == [TaskKind.PAYER_REJECTED]
     after = case.on_submission_rejected(state)
