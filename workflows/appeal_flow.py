@@ -20,32 +20,33 @@ import asyncio
 
 from temporalio import workflow
 
-from activities.models import LetterInput, SubmitInput, SubmitResult
-from domain.case import appeal, appeal_rules
-from domain.case.appeal_result import AppealResult
-from domain.case.appeal_state import (
-    AppealSetup,
-    AppealState,
-    appeal_row,
-    handed_over_deadlines,
-    opening_state,
-)
-from domain.case.messages import AppealDecisionInput, AppealWithdrawInput, SignOffInput
-from domain.case.step import deadline_unknown, find_deadline, payer_rejected, set_deadline
-from domain.case.views import AppealView
-from domain.case.vocabulary import AppealStatus, CaseStatus, SubmissionKind
-from domain.deadlines import DeadlineQuery, DeadlineResult
-from domain.models import CaseDeadline
+with workflow.unsafe.imports_passed_through():
+    from activities.models import LetterInput, SubmitInput, SubmitResult
+    from domain.case import appeal, appeal_rules
+    from domain.case.appeal_result import AppealResult
+    from domain.case.appeal_state import (
+        AppealSetup,
+        AppealState,
+        appeal_row,
+        handed_over_deadlines,
+        opening_state,
+    )
+    from domain.case.messages import AppealDecisionInput, AppealWithdrawInput, SignOffInput
+    from domain.case.step import deadline_unknown, find_deadline, payer_rejected, set_deadline
+    from domain.case.views import AppealView
+    from domain.case.vocabulary import AppealStatus, CaseStatus, SubmissionKind
+    from domain.deadlines import DeadlineQuery, DeadlineResult
+    from domain.models import CaseDeadline
+    from workflows.constants import (
+        AppealQuery,
+        AppealSignal,
+        AppealUpdate,
+        appeal_decision_key,
+        appeal_filing_window_key,
+    )
+    from workflows.models import AppealInput
 from workflows import calls
 from workflows.clocks import Clocks, Recorder
-from workflows.constants import (
-    AppealQuery,
-    AppealSignal,
-    AppealUpdate,
-    appeal_decision_key,
-    appeal_filing_window_key,
-)
-from workflows.models import AppealInput
 
 
 def appeal_setup(input: AppealInput) -> AppealSetup:

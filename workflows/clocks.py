@@ -39,7 +39,8 @@ with workflow.unsafe.imports_passed_through():
         plan_rungs,
     )
     from domain.models import CaseDeadline
-    from workflows import calls
+
+from workflows import calls
 
 # Never let a timer round down to "already passed" and spin.
 _MIN_WAIT = timedelta(milliseconds=1)

@@ -29,54 +29,55 @@ from temporalio.common import SearchAttributeUpdate
 from temporalio.exceptions import ActivityError
 from temporalio.workflow import ChildWorkflowHandle
 
-from activities.models import InquireInput, SubmitInput
-from domain.case import prior_auth as case
-from domain.case import prior_auth_appeals as appeals
-from domain.case import prior_auth_rules as rules
-from domain.case.appeal_result import AppealResult
-from domain.case.facts import CaseFacts
-from domain.case.messages import (
-    AcceptDenialInput,
-    AssignInput,
-    ContactInput,
-    FileAppealInput,
-    NoteInput,
-    PayerDecisionInput,
-    PayerExtensionInput,
-    PeerToPeerInput,
-    SupplyInformationInput,
-    WithdrawInput,
-)
-from domain.case.prior_auth import INQUIRY_ACTOR
-from domain.case.prior_auth_rules import APPEAL_WINDOW, APPEALABLE, AWAITING, NEXT_LEVEL_WINDOW
-from domain.case.state import CaseState
-from domain.case.step import (
-    Stamp,
-    deadline_unknown,
-    find_deadline,
-    next_due_at,
-    payer_rejected,
-)
-from domain.case.transition import Transition
-from domain.case.views import CaseView, DeadlinesView, TimelineView
-from domain.case.vocabulary import CaseStatus, Phase, SubmissionKind
-from domain.deadlines import DeadlineQuery, DeadlineResult
-from domain.enums import FINAL_OUTCOMES
-from domain.escalation import AUTHORIZATION_EXPIRY_KEY
-from domain.models import CaseDeadline
+with workflow.unsafe.imports_passed_through():
+    from activities.models import InquireInput, SubmitInput
+    from domain.case import prior_auth as case
+    from domain.case import prior_auth_appeals as appeals
+    from domain.case import prior_auth_rules as rules
+    from domain.case.appeal_result import AppealResult
+    from domain.case.facts import CaseFacts
+    from domain.case.messages import (
+        AcceptDenialInput,
+        AssignInput,
+        ContactInput,
+        FileAppealInput,
+        NoteInput,
+        PayerDecisionInput,
+        PayerExtensionInput,
+        PeerToPeerInput,
+        SupplyInformationInput,
+        WithdrawInput,
+    )
+    from domain.case.prior_auth import INQUIRY_ACTOR
+    from domain.case.prior_auth_rules import APPEAL_WINDOW, APPEALABLE, AWAITING, NEXT_LEVEL_WINDOW
+    from domain.case.state import CaseState
+    from domain.case.step import (
+        Stamp,
+        deadline_unknown,
+        find_deadline,
+        next_due_at,
+        payer_rejected,
+    )
+    from domain.case.transition import Transition
+    from domain.case.views import CaseView, DeadlinesView, TimelineView
+    from domain.case.vocabulary import CaseStatus, Phase, SubmissionKind
+    from domain.deadlines import DeadlineQuery, DeadlineResult
+    from domain.enums import FINAL_OUTCOMES
+    from domain.escalation import AUTHORIZATION_EXPIRY_KEY
+    from domain.models import CaseDeadline
+    from workflows.constants import (
+        CASE_STATUS,
+        NEXT_DUE_AT,
+        PAYER,
+        AppealSignal,
+        CaseQuery,
+        CaseUpdate,
+        appeal_workflow_id,
+    )
+    from workflows.models import AppealInput, CaseInput
 from workflows import calls
 from workflows.appeal import AppealWorkflow
 from workflows.clocks import Clocks, Recorder
-from workflows.constants import (
-    CASE_STATUS,
-    NEXT_DUE_AT,
-    PAYER,
-    AppealSignal,
-    CaseQuery,
-    CaseUpdate,
-    appeal_workflow_id,
-)
-from workflows.models import AppealInput, CaseInput
 
 __all__ = ["INQUIRY_ACTOR", "PriorAuthCase"]
 
