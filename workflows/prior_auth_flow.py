@@ -33,6 +33,7 @@ with workflow.unsafe.imports_passed_through():
     from activities.models import InquireInput, SubmitInput
     from domain.case import prior_auth as case
     from domain.case import prior_auth_appeals as appeals
+    from domain.case import prior_auth_payer as payer
     from domain.case import prior_auth_rules as rules
     from domain.case.appeal_result import AppealResult
     from domain.case.facts import CaseFacts
@@ -405,14 +406,14 @@ class PriorAuthCase:
         """Apply one payer response (the caller holds the lock)."""
         now = workflow.now()
         before = self._st
-        question = case.appeal_window_query(before, self._facts, input)
+        question = payer.appeal_window_query(before, self._facts, input)
         if question is not None:
             # While the engine is asked, the case shows the decision applied and the clocks
             # it closes closed; its waiting loop wakes to that (as the histories record).
-            self._show(case.deciding_state(before, input, now))
+            self._show(payer.deciding_state(before, input, now))
         window = await self._ask(question)
         await self._apply(
-            *case.on_payer_decision(
+            *payer.on_payer_decision(
                 before,
                 self._facts,
                 input,
@@ -428,9 +429,9 @@ class PriorAuthCase:
     @workflow.update(name=CaseUpdate.PAYER_EXTENSION)
     async def record_payer_extension(self, input: PayerExtensionInput) -> CaseView:
         async with self._lock:
-            found = await self._ask(case.extension_query(self._st, self._facts, input))
+            found = await self._ask(payer.extension_query(self._st, self._facts, input))
             await self._apply(
-                *case.on_payer_extension(
+                *payer.on_payer_extension(
                     self._st, self._facts, input, stamp=self._stamp(), found=found
                 )
             )

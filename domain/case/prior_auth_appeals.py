@@ -14,7 +14,8 @@ from domain.appeals import AppealLevelSpec, appeal_ladder, next_level
 from domain.case.appeal_result import AppealResult
 from domain.case.facts import CaseFacts
 from domain.case.messages import FileAppealInput
-from domain.case.prior_auth import Step, authorization_deadline, on_closed, query, with_deadlines
+from domain.case.prior_auth import Step, on_closed, query, with_deadlines
+from domain.case.prior_auth_payer import authorization_deadline
 from domain.case.prior_auth_rules import (
     APPEAL_WINDOW,
     NEXT_LEVEL_WINDOW,

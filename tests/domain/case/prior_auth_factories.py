@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 from domain.case import prior_auth as case
 from domain.case import prior_auth_appeals as appeals
+from domain.case import prior_auth_payer as payer
 from domain.case.appeal_result import AppealResult
 from domain.case.facts import CaseFacts, LineFacts
 from domain.case.messages import (
@@ -151,9 +152,9 @@ class Driver:
         problem = decision_problem(self.state, message)
         if problem is not None:
             return problem
-        window = self.ask(case.appeal_window_query(self.state, self.facts, message))
+        window = self.ask(payer.appeal_window_query(self.state, self.facts, message))
         self.apply(
-            case.on_payer_decision(
+            payer.on_payer_decision(
                 self.state,
                 self.facts,
                 message,
@@ -170,9 +171,9 @@ class Driver:
         problem = extension_problem(self.state, message, self.now)
         if problem is not None:
             return problem
-        found = self.ask(case.extension_query(self.state, self.facts, message))
+        found = self.ask(payer.extension_query(self.state, self.facts, message))
         self.apply(
-            case.on_payer_extension(
+            payer.on_payer_extension(
                 self.state, self.facts, message, stamp=self.stamp(), found=found
             )
         )

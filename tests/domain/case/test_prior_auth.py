@@ -8,6 +8,7 @@ import pytest
 
 from domain.appeals import AppealLevel
 from domain.case import prior_auth as case
+from domain.case import prior_auth_payer as payer
 from domain.case.appeal_result import AppealResult
 from domain.case.messages import ContactInput, PayerExtensionInput
 from domain.case.prior_auth_rules import (
@@ -67,7 +68,7 @@ def test_steps_never_mutate_their_input() -> None:
     driver = opened()
     before = driver.state.model_dump()
     message = decision("d-1", item(1, DENIED), item(2, DENIED))
-    case.on_payer_decision(
+    payer.on_payer_decision(
         driver.state, driver.facts, message, now=T0, stamp=driver.stamp(), window=None
     )
     assert driver.state.model_dump() == before
@@ -145,7 +146,7 @@ def test_a_duplicate_decision_is_a_no_op() -> None:
     driver = denied()
     message = decision("d-1", item(1, DENIED), item(2, DENIED))
     assert decision_problem(driver.state, message) is None
-    state, transition = case.on_payer_decision(
+    state, transition = payer.on_payer_decision(
         driver.state, driver.facts, message, now=T0, stamp=driver.stamp()
     )
     assert transition is None and state == driver.state
