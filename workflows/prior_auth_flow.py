@@ -80,8 +80,6 @@ from workflows import calls
 from workflows.appeal import AppealWorkflow
 from workflows.clocks import Clocks, Recorder
 
-__all__ = ["INQUIRY_ACTOR", "PriorAuthCase"]
-
 
 def _check(problem: str | None) -> None:
     if problem is not None:
