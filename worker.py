@@ -47,11 +47,21 @@ log = structlog.stdlib.get_logger("priorauth.worker")
 
 GRACEFUL_SHUTDOWN = timedelta(seconds=30)
 WORKFLOWS: list[type] = [PriorAuthWorkflow, AppealWorkflow]
-# The sandbox still restricts non-deterministic builtins, but does not re-execute our workflow
-# modules (and their `@workflow.defn` processing) for every run: they hold no module state
-# (docs/workflows.md, "Sandbox").
+# Production: the sandbox restricts non-deterministic builtins but does not re-execute our
+# workflow modules (nor their `@workflow.defn` processing) for every run; recompiling them per
+# case would cost the worker about as much CPU as a whole bare workflow (docs/workflows.md,
+# "Sandbox"). They hold no module state and are checked by the determinism lint, the replay of
+# committed histories and the tests, which run them under `STRICT_WORKFLOW_RUNNER`.
 WORKFLOW_RUNNER = SandboxedWorkflowRunner(
     restrictions=SandboxRestrictions.default.with_passthrough_modules("workflows")
+)
+# Tests: the workflow modules run in the sandbox (re-imported per run, every call checked); only
+# `domain` (pure), the activities' models and method references and the workflows' pure
+# declarations are passed through.
+STRICT_WORKFLOW_RUNNER = SandboxedWorkflowRunner(
+    restrictions=SandboxRestrictions.default.with_passthrough_modules(
+        "domain", "activities", "workflows.models", "workflows.constants"
+    )
 )
 
 
@@ -155,6 +165,7 @@ def make_worker(
     compute: Callable[[DeadlineQuery], DeadlineResult] = compute_deadline,
     executor: ThreadPoolExecutor | None = None,
     graceful_shutdown_timeout: timedelta = GRACEFUL_SHUTDOWN,
+    workflow_runner: SandboxedWorkflowRunner = WORKFLOW_RUNNER,
 ) -> Worker:
     """A worker for both workflows and all activities on `task_queue`.
 
@@ -182,7 +193,7 @@ def make_worker(
         ),
         activity_executor=executor or ThreadPoolExecutor(max_workers=16),
         graceful_shutdown_timeout=graceful_shutdown_timeout,
-        workflow_runner=WORKFLOW_RUNNER,
+        workflow_runner=workflow_runner,
     )
 
 

@@ -1,17 +1,19 @@
 """`AppealWorkflow`: one child workflow per appeal level (id `case-<case id>-appeal-<level>`).
 
-The sandbox re-imports this module for every workflow run, so it only declares the workflow;
-the appeal logic, its Updates and Queries live in `workflows.appeal_flow`, passed through
-(docs/workflows.md, "Sandbox").
+Only the declaration: the appeal logic, its Updates and Queries live in `workflows.appeal_flow`
+(run in the sandbox like this module; `domain` and the activities' models are passed through,
+docs/workflows.md, "Sandbox").
 """
 
 from __future__ import annotations
 
 from temporalio import workflow
 
+from workflows.appeal_flow import AppealCase
+
 with workflow.unsafe.imports_passed_through():
-    from workflows.appeal_flow import AppealCase
-    from workflows.models import AppealInput, AppealResult
+    from domain.case.appeal_result import AppealResult
+    from workflows.models import AppealInput
 
 
 @workflow.defn(name="AppealWorkflow")

@@ -8,21 +8,17 @@ defaults, so running workflows keep decoding their histories.
 
 from __future__ import annotations
 
-from datetime import date, datetime
-from typing import Annotated, Self
+from datetime import date
+from typing import Annotated
 
-from pydantic import Field, model_validator
+from pydantic import Field
 
 from domain.appeals import AppealLevel
 from domain.case.base import Model
 from domain.case.facts import CaseFacts, CaseOptions
 from domain.case.state import CaseState
-from domain.case.vocabulary import AppealStatus
 from domain.escalation import EscalationLadder
-from domain.models import (
-    CaseDeadline,
-    ItemDecision,
-)
+from domain.models import CaseDeadline
 
 # ---------------------------------------------------------------- case input
 
@@ -61,22 +57,3 @@ class AppealInput(Model):
     ladder: EscalationLadder = Field(default_factory=EscalationLadder)
     # Escalation rungs of `filing_due` the case already fired (they never fire twice).
     rungs_done: list[str] = Field(default_factory=list)
-
-
-class AppealResult(Model):
-    level: AppealLevel
-    number: int
-    status: AppealStatus
-    filed_at: datetime | None = None
-    decided_at: datetime | None = None
-    decision_id: str | None = None
-    items: list[ItemDecision] = Field(default_factory=list)
-    letter_id: str | None = None
-    note: str | None = None
-
-    @model_validator(mode="after")
-    def _decided_has_date(self) -> Self:
-        decided = {AppealStatus.OVERTURNED, AppealStatus.PARTIALLY_OVERTURNED, AppealStatus.UPHELD}
-        if self.status in decided and self.decided_at is None:
-            raise ValueError("a decided appeal needs decided_at")
-        return self

@@ -1,18 +1,19 @@
 """`PriorAuthWorkflow`: one durable workflow per prior-authorization case (id `case-<case id>`).
 
-The sandbox re-imports this module for every workflow run, so it only declares the workflow;
-the case logic, its Updates and Queries live in `workflows.prior_auth_flow`, passed through
-(docs/workflows.md, "Sandbox").
+Only the declaration: the case logic, its Updates and Queries live in `workflows.prior_auth_flow`
+(run in the sandbox like this module; `domain` and the activities' models are passed through,
+docs/workflows.md, "Sandbox").
 """
 
 from __future__ import annotations
 
 from temporalio import workflow
 
+from workflows.prior_auth_flow import PriorAuthCase
+
 with workflow.unsafe.imports_passed_through():
     from domain.case.views import CaseView
     from workflows.models import CaseInput
-    from workflows.prior_auth_flow import PriorAuthCase
 
 
 @workflow.defn(name="PriorAuthWorkflow")

@@ -25,13 +25,13 @@ import httpx
 import pytest
 from sqlalchemy import Engine
 
+from domain.case.prior_auth import INQUIRY_ACTOR
 from domain.case.vocabulary import CaseStatus
 from store import audit, cases
 from store.database import read_session
 from tests.drills.conftest import DrillFigures
 from tests.drills.stack import Stack, eventually
 from tests.workflows.conftest import request
-from workflows.prior_auth_flow import INQUIRY_ACTOR
 
 pytestmark = [pytest.mark.temporal]
 

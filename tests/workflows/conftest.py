@@ -32,7 +32,7 @@ from domain.escalation import EscalationLadder
 from domain.models import ItemDecision, PayerDecision, PriorAuthRequest, RequestForInformation
 from integrations.simulated_payer import SimulatedPayer
 from tests.workflows.stored import ObservedRecorder
-from worker import make_worker
+from worker import STRICT_WORKFLOW_RUNNER, make_worker
 from workflows.constants import SEARCH_ATTRIBUTES, search_attribute_cli_args
 from workflows.prior_auth import PriorAuthWorkflow
 from workflows.start import start_case
@@ -227,6 +227,8 @@ async def harness(ts_env: WorkflowEnvironment) -> AsyncIterator[Harness]:
         recorder=h.recorder,
         gateway=h.payer,
         renderer=PlainTextRenderer(),
+        # The case logic runs in the sandbox here, so a non-deterministic call fails the test.
+        workflow_runner=STRICT_WORKFLOW_RUNNER,
     )
     async with worker:
         yield h

@@ -253,7 +253,7 @@ async def test_denial_appeal_overturned_approves_case(harness: Harness) -> None:
     [stored] = recorder.case_appeals(case_id)
     assert stored.status == AppealStatus.OVERTURNED and stored.decided_at is not None
     assert recorder.open_tasks(case_id) == []
-    letters = [key for key in harness.recorder.letters if ":appeal-1:" in key]
+    letters = [key for key in harness.recorder.letters if key.startswith(f"{case_id}:appeal-1:")]
     assert len(letters) == 1
     appeal_kinds = [s.kind for s in harness.payer.submissions.values()]
     assert appeal_kinds == [SubmissionKind.INITIAL, SubmissionKind.APPEAL]

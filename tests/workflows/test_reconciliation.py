@@ -19,6 +19,7 @@ from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 
 from activities.letters import PlainTextRenderer
+from domain.case.prior_auth import INQUIRY_ACTOR
 from domain.case.vocabulary import CaseStatus, Phase
 from domain.enums import DecisionSource, ItemOutcome
 from domain.models import PayerDecision
@@ -30,7 +31,6 @@ from tests.workflows.conftest import Harness, decision, deny, pend, request, rfi
 from tests.workflows.helpers import wait_phase
 from worker import make_worker
 from workflows.prior_auth import PriorAuthWorkflow
-from workflows.prior_auth_flow import INQUIRY_ACTOR
 
 pytestmark = pytest.mark.temporal
 T0 = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
