@@ -37,6 +37,7 @@ from domain.case.messages import (
     PeerToPeerInput,
     SupplyInformationInput,
     WithdrawInput,
+    contact_problems,
 )
 from domain.case.state import AppealSummary, CaseState, ItemState, NextLevelOffer
 from domain.case.transition import TaskClosure, TaskSpec
@@ -1065,8 +1066,8 @@ class PriorAuthCase(ClockKeeper):
     @record_contact.validator
     def _validate_contact(self, input: ContactInput) -> None:
         self._require_open()
-        if input.contact.occurred_at > workflow.now() + timedelta(minutes=5):
-            raise ValueError("occurred_at is in the future")
+        for field, problem in contact_problems(input.contact, workflow.now()).items():
+            raise ValueError(f"{field} {problem}")
 
     def _require_open(self) -> None:
         if self._st.phase == Phase.DONE:
