@@ -32,6 +32,7 @@ from domain.case.messages import (
     PayerDecisionBody,
     PayerDecisionInput,
     PayerExtensionInput,
+    PayerMessage,
     SignOffBody,
     SignOffInput,
 )
@@ -199,9 +200,8 @@ BINDINGS: dict[str, Binding] = {
 def update_id(action: CaseAction[Any, Any], message: BaseModel, call: ActionCall) -> str | None:
     """A message with the payer's own id names its Update id (the same on every channel);
     otherwise the caller's Idempotency-Key, scoped by the caller, makes a retry a no-op."""
-    own = getattr(message, "update_id", None)
-    if callable(own):
-        return str(own())
+    if isinstance(message, PayerMessage):
+        return message.update_id()
     return service.update_id_for(call.actor, action.name, call.key)
 
 

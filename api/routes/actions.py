@@ -43,7 +43,9 @@ IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_lengt
 AppealNumber = Annotated[int, Path(ge=1, le=5)]
 
 
-def _parameter(name: str, annotation: Any, default: Any = inspect.Parameter.empty) -> Any:
+def _parameter(
+    name: str, annotation: Any, default: Any = inspect.Parameter.empty
+) -> inspect.Parameter:
     return inspect.Parameter(
         name, inspect.Parameter.KEYWORD_ONLY, annotation=annotation, default=default
     )

@@ -14,7 +14,7 @@ gateway), so Temporal drops a second delivery.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Annotated
+from typing import Annotated, Protocol, runtime_checkable
 
 from pydantic import AwareDatetime, Field
 
@@ -44,6 +44,14 @@ def contact_problems(contact: ContactLogEntry, now: datetime) -> dict[str, str]:
     with these before sending, the workflow's validator refuses the Update with them."""
     problem = future_problem(contact.occurred_at, now)
     return {"occurred_at": problem} if problem else {}
+
+
+@runtime_checkable
+class PayerMessage(Protocol):
+    """A message carrying the payer's own id: its Update id is derived from that id, the same
+    on every channel."""
+
+    def update_id(self) -> str: ...
 
 
 # ---------------------------------------------------------------- payer answers
