@@ -6,7 +6,8 @@ credentials. A binding may add what only the API can do around the Update: check
 against the stored case or the credential (`before`, 422 naming the field), deliver it another
 way (`send`, e.g. with the payer receipt), or record something after (`after`). `take` runs one
 call; `api.routes.actions` makes the routes from the table with it. Every action has a binding
-and every Update the workflows declare is an action or internal (tests/api/test_case_actions.py).
+and every Update the workflows declare is an action or listed as unoffered
+(tests/api/test_case_actions.py).
 """
 
 from __future__ import annotations
@@ -46,8 +47,9 @@ ROLES: dict[Performers, tuple[Role, ...]] = {
     Performers.STAFF_AND_INTEGRATIONS: (Role.CASE_MANAGER, Role.UR_STAFF, Role.INTEGRATION),
 }
 
-# Updates no caller sends: the case workflow sends them to its own appeal workflows.
-INTERNAL_UPDATES = {AppealWorkflow.withdraw_appeal}
+# Updates the workflows declare that are no case action (yet): nothing sends `withdraw_appeal`
+# today (withdrawing the case reaches its appeal by the `parent_withdrew` signal).
+UNOFFERED_UPDATES = {AppealWorkflow.withdraw_appeal}
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,6 @@
 """The table of case actions and the API agree: every action is bound to an Update of the
 right workflow taking the action's message, every Update the workflows declare is an action
-(or internal), every group of performers has roles, and each route is the table's."""
+(or listed as not offered), every group of performers has roles, and each route is the table's."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from fastapi import FastAPI
 from fastapi.routing import APIRoute
 from temporalio import workflow
 
-from api.case_actions import BINDINGS, INTERNAL_UPDATES, ROLES, update_id
+from api.case_actions import BINDINGS, ROLES, UNOFFERED_UPDATES, update_id
 from api.routes.actions import router
 from domain.case.actions import ACTIONS, BY_NAME, Performers, Target
 from domain.case.messages import AppealDecisionInput, PayerDecisionInput
@@ -43,13 +43,13 @@ def test_each_action_sends_an_update_of_its_workflow_taking_its_message() -> Non
         assert defn.arg_types == [action.message], action.name
 
 
-def test_every_update_the_workflows_declare_is_an_action_or_internal() -> None:
+def test_every_update_the_workflows_declare_is_an_action_or_listed_unoffered() -> None:
     sent = {BINDINGS[action.name].update._defn.name for action in ACTIONS}
-    internal = {update._defn.name for update in INTERNAL_UPDATES}
+    unoffered = {update._defn.name for update in UNOFFERED_UPDATES}
     for cls in WORKFLOWS.values():
         for name in _updates(cls):
-            assert name in sent or name in internal, f"{cls.__name__}.{name} is in no action"
-    assert not sent & internal
+            assert name in sent or name in unoffered, f"{cls.__name__}.{name} is in no action"
+    assert not sent & unoffered
 
 
 def test_every_group_of_performers_has_roles() -> None:
