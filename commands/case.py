@@ -32,18 +32,43 @@ from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 from zoneinfo import ZoneInfo
 
 import typer
+from typer.core import TyperGroup
 
-from commands.case_actions import action_path, make_command
-from domain.case.actions import ACTIONS, CaseAction, Target
 from domain.case.vocabulary import CaseStatus
 from domain.enums import ContactChannel, ContactDirection, Regime
 
 # The API client (httpx) and the request model (pydantic) are imported where they are used:
 # `--help` and the other commands start without them.
 if TYPE_CHECKING:
+    from typer import _click  # typer's own click (it vendors click)
+
     from commands.api_client import ApiClient
+    from domain.case.actions import CaseAction
+
+
+class CaseCommands(TyperGroup):
+    """The hand-written case commands, then one made from the table for each other case action
+    (commands/case_actions.py). Those are built when first listed or called: the table imports
+    the message models, which `priorauth --help` does without."""
+
+    _made: dict[str, _click.Command] | None = None
+
+    def made(self) -> dict[str, _click.Command]:
+        if self._made is None:
+            from commands.case_actions import made_commands
+
+            self._made = made_commands(set(self.commands), send_action)
+        return self._made
+
+    def list_commands(self, ctx: _click.Context) -> list[str]:
+        return [*super().list_commands(ctx), *self.made()]
+
+    def get_command(self, ctx: _click.Context, cmd_name: str) -> _click.Command | None:
+        return super().get_command(ctx, cmd_name) or self.made().get(cmd_name)
+
 
 case_app = typer.Typer(
+    cls=CaseCommands,
     help="Open, list, show and act on prior-authorization cases (through the HTTP API).",
     no_args_is_help=True,
 )
@@ -386,6 +411,8 @@ def send_action(
     """Check the body against the action's model, then post it to the action's route."""
     from pydantic import ValidationError
 
+    from commands.case_actions import action_path
+    from domain.case.actions import Target
     from domain.errors import describe
 
     data: dict[str, Any] = {}
@@ -405,9 +432,3 @@ def send_action(
         emit(result, as_json, lambda r: typer.echo(f"appeal {r['appeal_number']}: {r['status']}"))
     else:
         emit(result, as_json, print_view)
-
-
-_written = {command.name for command in case_app.registered_commands}
-for _action in ACTIONS:
-    if _action.cli not in _written:
-        case_app.command(_action.cli)(make_command(_action, send_action))

@@ -9,8 +9,10 @@ file); for every other action a command is made here from the action's body mode
 
 A field of plain values (text, numbers, dates, a choice, a list of those) is an option; nested
 fields come from `--body`, a JSON object the options are laid over. The body is checked against
-the action's model before anything is sent (exit 2 naming each field). tests/test_cli_case.py
-checks that every action has its command and that each sends a body its model accepts.
+the action's model before anything is sent (exit 2 naming each field). `commands.case` lists
+these commands only when asked for its commands (`priorauth --help` does without the models).
+tests/test_cli_case_actions.py checks that every action has its command and that each sends a
+body its model accepts.
 """
 
 from __future__ import annotations
@@ -26,8 +28,10 @@ from typing import Annotated, Any, Union
 import typer
 from pydantic import BaseModel
 from pydantic.fields import FieldInfo
+from typer import _click  # typer's own click (it vendors click)
+from typer.core import TyperGroup
 
-from domain.case.actions import CaseAction, Target
+from domain.case.actions import ACTIONS, CaseAction, Target
 
 # What a made command does: (action, case id, appeal number, --body file, Idempotency-Key,
 # --json, the fields given as options).
@@ -152,6 +156,20 @@ def make_command(action: CaseAction[Any, Any], send: Send) -> Callable[..., None
     command.__name__ = action.name
     command.__doc__ = action.doc
     return command
+
+
+def made_commands(taken: set[str], send: Send) -> dict[str, _click.Command]:
+    """A click command for each case action whose command is not in `taken` (hand-written)."""
+    made = typer.Typer()
+    for action in ACTIONS:
+        if action.cli not in taken:
+            made.command(action.cli)(make_command(action, send))
+    if not made.registered_commands:
+        return {}
+    made.callback()(lambda: None)  # always a group, even of one command
+    group = typer.main.get_command(made)
+    assert isinstance(group, TyperGroup)
+    return dict(group.commands)
 
 
 def action_path(action: CaseAction[Any, Any], case_id: str, appeal_number: int | None) -> str:

@@ -10,6 +10,8 @@ from typing import Any
 
 import httpx
 import pytest
+import typer
+from typer.core import TyperGroup
 from typer.testing import CliRunner
 
 from cli import app
@@ -68,7 +70,11 @@ def _path(action: CaseAction[Any, Any]) -> str:
 
 
 def test_every_action_has_a_command_and_every_command_an_example() -> None:
-    commands = {command.name for command in case_commands.case_app.registered_commands}
+    group = typer.main.get_command(app)
+    assert isinstance(group, TyperGroup)
+    case = group.commands["case"]
+    assert isinstance(case, TyperGroup)
+    commands = set(case.list_commands(typer.Context(case)))
     clis = [action.cli for action in ACTIONS]
     assert len(set(clis)) == len(clis)
     assert set(clis) <= commands
