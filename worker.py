@@ -74,8 +74,8 @@ class TemporalDecisionSink:
     returns, so waiting for the Update to complete there would deadlock. Accepted first, the
     answer survives a worker killed right after the submission: the activity completes only
     once its answer is durable, and a failed delivery (the server unreachable) fails the
-    activity, whose retry delivers again. The Update id (`payer-<decision id>`) makes a
-    repeated delivery a no-op.
+    activity, whose retry delivers again. The Update id (the message's `update_id()`, the same
+    the API gives the same decision) makes a repeated delivery a no-op.
     """
 
     def __init__(self, client: Client) -> None:
@@ -87,11 +87,12 @@ class TemporalDecisionSink:
         handle = self.client.get_workflow_handle_for(
             PriorAuthWorkflow.run, case_workflow_id(case_id)
         )
+        message = PayerDecisionInput(decision=decision, information_request=rfi)
         await self._accepted(
             handle.start_update(
                 PriorAuthWorkflow.record_payer_decision,
-                PayerDecisionInput(decision=decision, information_request=rfi),
-                id=f"payer-{decision.decision_id}",
+                message,
+                id=message.update_id(),
                 wait_for_stage=WorkflowUpdateStage.ACCEPTED,
             ),
             "payer_decision_rejected",
@@ -110,13 +111,14 @@ class TemporalDecisionSink:
         handle = self.client.get_workflow_handle_for(
             AppealWorkflow.run, appeal_workflow_id(case_id, level_number)
         )
+        message = AppealDecisionInput(
+            decision_id=decision_id, outcome=outcome, decided_at=decided_at, note=note
+        )
         await self._accepted(
             handle.start_update(
                 AppealWorkflow.record_appeal_decision,
-                AppealDecisionInput(
-                    decision_id=decision_id, outcome=outcome, decided_at=decided_at, note=note
-                ),
-                id=f"payer-{decision_id}",
+                message,
+                id=message.update_id(),
                 wait_for_stage=WorkflowUpdateStage.ACCEPTED,
             ),
             "appeal_decision_rejected",

@@ -2,8 +2,9 @@
 
 Domain models (`PriorAuthRequest`, `PayerDecision`, `ContactLogEntry`, `CaseDeadline`, ...) and
 store DTOs (`CaseSummary`, `TaskRecord`, `AuditEvent`) are reused as they are; the classes here
-are what only the API needs: the action bodies (the actor comes from the API key, never from the
-body) and the composed views.
+are what only the API needs: the composed views, the answers to case actions, and the bodies
+that are not case actions (a case action's body is declared with its message in
+`domain.case.messages` and listed in `domain.case.actions`).
 """
 
 from __future__ import annotations
@@ -11,18 +12,15 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from domain import limits
+from domain.case.messages import PayerExtensionBody
 from domain.case.views import CaseView
-from domain.case.vocabulary import AppealOutcome
-from domain.enums import ContactDirection
 from domain.models import (
     Appeal,
-    Attachment,
     CaseDeadline,
     ContactLogEntry,
-    ItemDecision,
     PayerDecision,
     PriorAuthRequest,
     RequestForInformation,
@@ -93,83 +91,6 @@ class Timeline(BaseModel):
 
 
 # ---------------------------------------------------------------- actions
-
-
-class SupplyInformationBody(Body):
-    attachments: Annotated[list[Attachment], Field(min_length=1, max_length=50)]
-    note: str | None = Field(default=None, max_length=5_000)
-
-
-class PayerDecisionBody(Body):
-    """A payer response entered by hand (or by an integration): decisions per item."""
-
-    decision: PayerDecision
-    information_request: RequestForInformation | None = None
-
-
-class PayerExtensionBody(Body):
-    notice_id: Name
-    noticed_at: AwareDatetime
-    reason: Text
-    new_due_at: AwareDatetime | None = None
-
-
-class PeerToPeerRequestBody(Body):
-    note: str | None = Field(default=None, max_length=5_000)
-    preferred_windows: list[str] = Field(default_factory=list, max_length=4)
-
-
-class PeerToPeerOutcomeBody(Body):
-    """What happened on the call: logged as a peer-to-peer contact (evidence for the appeal)."""
-
-    occurred_at: AwareDatetime
-    summary: Text
-    counterpart: str | None = Field(default=None, max_length=limits.COUNTERPART)
-    reference_number: str | None = Field(default=None, max_length=limits.REFERENCE_NUMBER)
-    direction: ContactDirection = ContactDirection.OUTBOUND
-
-
-class FileAppealBody(Body):
-    sequences: list[int] | None = Field(
-        default=None, description="Adverse items to appeal; default: every adverse item"
-    )
-    expedited: bool = False
-    arguments: list[Text] = Field(default_factory=list, max_length=20)
-
-
-class SignOffBody(Body):
-    letter_id: str | None = Field(
-        default=None,
-        min_length=1,  # as SignOffInput: "" passed here and failed there (a 500, found by fuzz)
-        max_length=120,
-        description="The letter awaiting sign-off; default: the one the appeal is waiting on",
-    )
-
-
-class AppealDecisionBody(Body):
-    """The payer's answer to an appeal, entered from its decision letter (or by an integration)."""
-
-    decision_id: str = Field(
-        min_length=1, max_length=120, description="The payer's reference of this decision"
-    )
-    outcome: AppealOutcome
-    decided_at: AwareDatetime
-    items: list[ItemDecision] = Field(
-        default_factory=list, description="Per-item detail for a partial overturn"
-    )
-    note: str | None = Field(default=None, max_length=10_000)
-
-
-class ReasonBody(Body):
-    reason: Text
-
-
-class AssignBody(Body):
-    assignee: Name
-
-
-class NoteBody(Body):
-    text: Text
 
 
 class ActionResult(BaseModel):

@@ -27,10 +27,11 @@ from fastapi import Request
 from pydantic import BaseModel, ValidationError
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
-from temporalio.client import Client, WorkflowUpdateFailedError
+from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
+from temporalio.workflow import UpdateMethodMultiParam
 
 from api.errors import FieldError, pydantic_error_body
 from api.schemas import CaseDetail, CaseOpened, LetterSummary
@@ -38,12 +39,7 @@ from api.security import Actor
 from config.logging import get_logger
 from config.settings import Role, Settings
 from domain.case.facts import CaseFacts, CaseOptions
-from domain.case.messages import (
-    AppealDecisionInput,
-    PayerDecisionInput,
-    PayerExtensionInput,
-    SignOffInput,
-)
+from domain.case.messages import PayerDecisionInput, PayerExtensionInput
 from domain.case.views import AppealView, CaseView
 from domain.models import PriorAuthRequest
 from store import appeals as store_appeals
@@ -57,21 +53,16 @@ from store.database import read_session, transaction
 from store.errors import IdempotencyConflictError, NotFoundError
 from store.records import CaseSummary, LetterRecord
 from store.transitions import TransitionWrites
-from workflows.constants import (
-    AppealQuery,
-    AppealUpdate,
-    CaseQuery,
-    CaseUpdate,
-    appeal_workflow_id,
-    case_workflow_id,
-)
+from workflows.appeal import AppealWorkflow
+from workflows.constants import AppealQuery, CaseQuery, appeal_workflow_id, case_workflow_id
+from workflows.prior_auth import PriorAuthWorkflow
 from workflows.start import start_case, start_facts
 
 log = get_logger("priorauth.api")
 
 T = TypeVar("T")
+M = TypeVar("M", bound=BaseModel)
 QUERY_TIMEOUT = timedelta(seconds=3)
-CLOCK_SKEW = timedelta(minutes=5)
 
 
 class ServiceError(Exception):
@@ -390,13 +381,30 @@ def _rejection(exc: WorkflowUpdateFailedError) -> str:
     return str(cause) or type(cause).__name__
 
 
+# A typed reference to an Update taking M (`PriorAuthWorkflow.add_note`): the message type is
+# checked; the result is the view the workflow's Updates return.
+UpdateMethod = UpdateMethodMultiParam[[Any, M], Any]
+
+
+def case_handle(client: Client, case_id: str) -> WorkflowHandle[PriorAuthWorkflow, CaseView]:
+    return client.get_workflow_handle_for(PriorAuthWorkflow.run, case_workflow_id(case_id))
+
+
+def appeal_handle(
+    client: Client, case_id: str, appeal_number: int
+) -> WorkflowHandle[AppealWorkflow, Any]:
+    return client.get_workflow_handle_for(
+        AppealWorkflow.run, appeal_workflow_id(case_id, appeal_number)
+    )
+
+
 async def update_case(
     *,
     engine: Engine,
     client: Client,
     case_id: str,
-    update: str,
-    arg: BaseModel,
+    update: UpdateMethod[M],
+    arg: M,
     update_id: str | None = None,
 ) -> CaseView:
     """Send one Update to the case workflow; its validator decides whether the case accepts it.
@@ -405,15 +413,39 @@ async def update_case(
     workflow has ended. `update_id` (from the Idempotency-Key) makes a retried call a no-op.
     """
     await require_case(engine, case_id)
-    handle = client.get_workflow_handle(case_workflow_id(case_id))
-    return await _execute(handle, update, arg, update_id, CaseView, f"case {case_id}")
+    handle = case_handle(client, case_id)
+    view: CaseView = await execute(handle, update, arg, update_id, f"case {case_id}")
+    return view
 
 
-async def _execute(
-    handle: Any, update: str, arg: BaseModel, update_id: str | None, result: type[T], what: str
-) -> T:
+async def update_appeal(
+    *,
+    engine: Engine,
+    client: Client,
+    case_id: str,
+    appeal_number: int,
+    update: UpdateMethod[M],
+    arg: M,
+    update_id: str | None = None,
+) -> AppealView:
+    """Send one Update to an appeal workflow of the case (as `update_case`)."""
+    await require_case(engine, case_id)
+    handle = appeal_handle(client, case_id, appeal_number)
+    what = f"appeal {appeal_number} of case {case_id}"
+    view: AppealView = await execute(handle, update, arg, update_id, what)
+    return view
+
+
+async def execute(
+    handle: WorkflowHandle[Any, Any],
+    update: UpdateMethod[M],
+    arg: M,
+    update_id: str | None,
+    what: str,
+) -> Any:
+    """Execute a typed Update; the workflow's refusal is a 409 with its validator's reason."""
     try:
-        value: T = await handle.execute_update(update, arg, id=update_id, result_type=result)
+        value = await handle.execute_update(update, arg, id=update_id)
     except WorkflowUpdateFailedError as exc:
         raise ServiceError(409, f"{what} refused the action: {_rejection(exc)}") from None
     except RPCError as exc:
@@ -434,72 +466,33 @@ def update_id_for(actor: Actor, action: str, idempotency_key: str | None) -> str
     return f"api-{action}-{digest}"
 
 
-async def sign_off_appeal(
-    *,
-    engine: Engine,
-    client: Client,
-    case_id: str,
-    appeal_number: int,
-    letter_id: str | None,
-    actor: Actor,
-) -> AppealView:
-    """Sign the appeal letter off: the appeal workflow then submits the appeal."""
-    await require_case(engine, case_id)
-    handle = client.get_workflow_handle(appeal_workflow_id(case_id, appeal_number))
-    what = f"appeal {appeal_number} of case {case_id}"
-    if letter_id is None:
-        try:
-            current = await handle.query(AppealQuery.STATUS, result_type=AppealView)
-        except RPCError as exc:
-            if exc.status == RPCStatusCode.NOT_FOUND:
-                raise not_found("appeal", f"{appeal_number} of case {case_id}") from None
-            raise
-        letter_id = current.letter_id
-        if letter_id is None:
-            raise ServiceError(409, f"{what} has no letter awaiting sign-off")
-    view = await _execute(
-        handle,
-        AppealUpdate.SIGN_OFF,
-        SignOffInput(actor=actor.audit_name, letter_id=letter_id),
-        None,
-        AppealView,
-        what,
-    )
+async def letter_awaiting_sign_off(client: Client, case_id: str, appeal_number: int) -> str:
+    """The letter the appeal waits on (404 without the appeal, 409 when it waits on none)."""
+    handle = appeal_handle(client, case_id, appeal_number)
+    try:
+        current: AppealView = await handle.query(AppealQuery.STATUS, result_type=AppealView)
+    except RPCError as exc:
+        if exc.status == RPCStatusCode.NOT_FOUND:
+            raise not_found("appeal", f"{appeal_number} of case {case_id}") from None
+        raise
+    if current.letter_id is None:
+        raise ServiceError(
+            409, f"appeal {appeal_number} of case {case_id} has no letter awaiting sign-off"
+        )
+    return current.letter_id
+
+
+async def mark_signed_off(engine: Engine, letter_id: str, actor: str) -> None:
+    """The store keeps who signed which document; the workflow id of the letter may differ
+    from the stored one, so only a matching stored letter is marked."""
 
     def mark(session: Session) -> None:
-        # The store keeps who signed which document; the workflow id of the letter may differ
-        # from the stored one, so only a matching stored letter is marked.
         try:
-            store_letters.sign_off_letter(
-                session=session, letter_id=letter_id, signed_off_by=actor.audit_name
-            )
+            store_letters.sign_off_letter(session=session, letter_id=letter_id, signed_off_by=actor)
         except NotFoundError:
             return
 
     await write(engine, mark)
-    return view
-
-
-async def record_appeal_decision(
-    *,
-    engine: Engine,
-    client: Client,
-    case_id: str,
-    appeal_number: int,
-    decision: AppealDecisionInput,
-    actor: Actor,
-) -> AppealView:
-    """The payer's answer to an appeal (a repeated `decision_id` is applied once)."""
-    await require_case(engine, case_id)
-    handle = client.get_workflow_handle(appeal_workflow_id(case_id, appeal_number))
-    return await _execute(
-        handle,
-        AppealUpdate.APPEAL_DECISION,
-        decision,
-        f"appeal-decision-{decision.decision_id}",
-        AppealView,
-        f"appeal {appeal_number} of case {case_id}",
-    )
 
 
 # ---------------------------------------------------------------- payer input
@@ -541,8 +534,8 @@ async def deliver_payer_decision(
 ) -> DecisionOutcome:
     """Apply a payer decision through the workflow; the same decision id again is a no-op.
 
-    The Update id is `payer-<decision id>` on every channel (webhook, PAS notification, manual
-    entry, the worker's own gateway), so Temporal itself drops a second delivery too.
+    The Update id is the message's `update_id()` on every channel (webhook, PAS notification,
+    manual entry, the worker's own gateway), so Temporal itself drops a second delivery too.
     """
     decision_id = arg.decision.decision_id
     before, _ = await live_view(client, case_id)
@@ -551,9 +544,9 @@ async def deliver_payer_decision(
         engine=engine,
         client=client,
         case_id=case_id,
-        update=CaseUpdate.PAYER_DECISION,
+        update=PriorAuthWorkflow.record_payer_decision,
         arg=arg,
-        update_id=f"payer-{decision_id}",
+        update_id=arg.update_id(),
     )
     if not duplicate:
         await record_receipt(
@@ -591,9 +584,9 @@ async def apply_payer_extension(
         engine=engine,
         client=client,
         case_id=case_id,
-        update=CaseUpdate.PAYER_EXTENSION,
+        update=PriorAuthWorkflow.record_payer_extension,
         arg=arg,
-        update_id=f"payer-extension-{arg.notice_id}",
+        update_id=arg.update_id(),
     )
     await record_receipt(
         engine,

@@ -10,6 +10,11 @@
     priorauth case withdraw CASE_ID --reason TEXT
     priorauth case assign CASE_ID NAME
     priorauth case note CASE_ID TEXT
+    priorauth case supply-information | extension | peer-to-peer | peer-to-peer-outcome |
+                   appeal-decision | accept-denial CASE_ID [--<field> VALUE ...] [--body FILE]
+
+Every case action (`domain.case.actions`) has its command: the ones above by hand, the others
+made from the action's body model (commands/case_actions.py).
 
 The API is `PRIORAUTH_API_URL` with the key `PRIORAUTH_API_KEY` (see commands/api_client.py).
 Exit codes: 0 done; 2 bad input or an action the case refused (the reason, and each field error
@@ -27,6 +32,7 @@ from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 from zoneinfo import ZoneInfo
 
 import typer
+from typer.core import TyperGroup
 
 from domain.case.vocabulary import CaseStatus
 from domain.enums import ContactChannel, ContactDirection, Regime
@@ -34,9 +40,35 @@ from domain.enums import ContactChannel, ContactDirection, Regime
 # The API client (httpx) and the request model (pydantic) are imported where they are used:
 # `--help` and the other commands start without them.
 if TYPE_CHECKING:
+    from typer import _click  # typer's own click (it vendors click)
+
     from commands.api_client import ApiClient
+    from domain.case.actions import CaseAction
+
+
+class CaseCommands(TyperGroup):
+    """The hand-written case commands, then one made from the table for each other case action
+    (commands/case_actions.py). Those are built when first listed or called: the table imports
+    the message models, which `priorauth --help` does without."""
+
+    _made: dict[str, _click.Command] | None = None
+
+    def made(self) -> dict[str, _click.Command]:
+        if self._made is None:
+            from commands.case_actions import made_commands
+
+            self._made = made_commands(set(self.commands), send_action)
+        return self._made
+
+    def list_commands(self, ctx: _click.Context) -> list[str]:
+        return [*super().list_commands(ctx), *self.made()]
+
+    def get_command(self, ctx: _click.Context, cmd_name: str) -> _click.Command | None:
+        return super().get_command(ctx, cmd_name) or self.made().get(cmd_name)
+
 
 case_app = typer.Typer(
+    cls=CaseCommands,
     help="Open, list, show and act on prior-authorization cases (through the HTTP API).",
     no_args_is_help=True,
 )
@@ -362,3 +394,41 @@ def note(
     """Add a note to the case's timeline."""
     result = call(lambda c: c.post(f"/api/v1/cases/{case_id}/notes", {"text": text}))
     emit(result, as_json, lambda r: typer.echo(f"note added to case {r['case_id']}"))
+
+
+# ---------------------------------------------------------------- actions from the table
+
+
+def send_action(
+    action: CaseAction[Any, Any],
+    case_id: str,
+    appeal_number: int | None,
+    body_file: Path | None,
+    idempotency_key: str | None,
+    as_json: bool,
+    fields: dict[str, Any],
+) -> None:
+    """Check the body against the action's model, then post it to the action's route."""
+    from pydantic import ValidationError
+
+    from commands.case_actions import action_path
+    from domain.case.actions import Target
+    from domain.errors import describe
+
+    data: dict[str, Any] = {}
+    if body_file is not None:
+        loaded = read_json(body_file)
+        if not isinstance(loaded, dict):
+            fail(f"{body_file} is not a JSON object")
+        data.update(loaded)
+    data.update(fields)
+    try:
+        body = action.body.model_validate(data).model_dump(mode="json", exclude_unset=True)
+    except ValidationError as exc:
+        fail(f"not a valid {action.body.__name__}:", describe(exc).splitlines())
+    path = action_path(action, case_id, appeal_number)
+    result = call(lambda c: c.post(path, body, idempotency_key=idempotency_key))
+    if action.target is Target.APPEAL:
+        emit(result, as_json, lambda r: typer.echo(f"appeal {r['appeal_number']}: {r['status']}"))
+    else:
+        emit(result, as_json, print_view)

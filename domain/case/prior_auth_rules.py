@@ -7,7 +7,7 @@ is welcome, or a duplicate that changes nothing).
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from domain.case.messages import (
     ContactInput,
@@ -15,6 +15,7 @@ from domain.case.messages import (
     PayerDecisionInput,
     PayerExtensionInput,
     SupplyInformationInput,
+    contact_problems,
 )
 from domain.case.state import CaseState, ItemState
 from domain.case.vocabulary import CaseStatus, Phase, TaskKind
@@ -52,7 +53,6 @@ DECISION_TASKS = (
     TaskKind.NEXT_LEVEL_OFFERED,
 )
 # How far in the future a contact's time may be (clock skew between a phone and the server).
-CONTACT_SKEW = timedelta(minutes=5)
 
 
 def summarize(items: list[ItemState]) -> tuple[CaseStatus, Phase]:
@@ -150,6 +150,8 @@ def open_problem(state: CaseState) -> str | None:
 
 def contact_problem(state: CaseState, message: ContactInput, now: datetime) -> str | None:
     problem = open_problem(state)
-    if problem is None and message.contact.occurred_at > now + CONTACT_SKEW:
-        return "occurred_at is in the future"
-    return problem
+    if problem is not None:
+        return problem
+    for field, found in contact_problems(message.contact, now).items():
+        return f"{field} {found}"
+    return None

@@ -16,10 +16,10 @@ from sqlmodel import SQLModel
 
 import store.tables  # noqa: F401  (the tables whose columns are compared)
 from activities.models import EscalationInput, LetterInput
-from api.schemas import AssignBody, ReassignBody
+from api.schemas import ReassignBody
 from domain.appeals import AppealLevel
 from domain.case.facts import CaseFacts, LineFacts
-from domain.case.messages import AssignInput, SignOffInput
+from domain.case.messages import AssignBody, AssignInput, SignOffInput
 from domain.case.transition import TaskClosure, TaskSpec, Transition
 from domain.case.vocabulary import AppealStatus, CaseStatus
 from domain.enums import (
