@@ -12,6 +12,7 @@ and every Update the workflows declare is an action or listed as unoffered
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -215,7 +216,9 @@ async def take(action: CaseAction[Any, Any], call: ActionCall, body: BaseModel) 
         raise invalid([FieldError(field=f, message=m) for f, m in problems.items()])
     if binding.before is not None:
         body = await binding.before(call, body)
-    message = action.build(body, Caller(actor=binding.actor(call.actor), key=call.key))
+    message = action.build(
+        body, Caller(actor=binding.actor(call.actor), key=call.key, call_id=uuid.uuid4().hex)
+    )
     view: View
     if binding.send is not None:
         view = await binding.send(call, message)

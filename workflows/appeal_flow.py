@@ -35,14 +35,13 @@ with workflow.unsafe.imports_passed_through():
     from domain.case.step import deadline_unknown, find_deadline, payer_rejected, set_deadline
     from domain.case.views import AppealView
     from domain.case.vocabulary import AppealStatus, CaseStatus, SubmissionKind
+    from domain.deadline_keys import appeal_decision_key, appeal_filing_window_key
     from domain.deadlines import DeadlineQuery, DeadlineResult
     from domain.models import CaseDeadline
     from workflows.constants import (
         AppealQuery,
         AppealSignal,
         AppealUpdate,
-        appeal_decision_key,
-        appeal_filing_window_key,
     )
     from workflows.models import AppealInput
 from workflows import calls

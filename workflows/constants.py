@@ -37,16 +37,6 @@ def appeal_workflow_id(case_id: str, level_number: int) -> str:
     return f"case-{case_id}-appeal-{level_number}"
 
 
-def appeal_filing_window_key(level_number: int) -> str:
-    """Deadline key of an appeal level's filing window when the case did not hand one over."""
-    return f"appeal_{level_number}_filing_window"
-
-
-def appeal_decision_key(level_number: int) -> str:
-    """Deadline key of the deciding body's clock on an appeal level."""
-    return f"appeal_{level_number}_decision"
-
-
 def search_attribute_cli_args() -> list[str]:
     """`--search-attribute Name=Type` pairs for `temporal server start-dev` (launcher and tests)."""
     args: list[str] = []

@@ -16,7 +16,6 @@ command per row (`commands.case_actions`). Adding an action: its message and rul
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -78,6 +77,8 @@ class Caller:
 
     actor: str
     key: str | None = None
+    # A fresh id for this call (the API makes it): names a submission when no key was sent.
+    call_id: str = ""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -122,7 +123,7 @@ def as_is(message: type[M]) -> Callable[[BaseModel, Caller], M]:
 
 def _supply(body: SupplyInformationBody, caller: Caller) -> SupplyInformationInput:
     return SupplyInformationInput(
-        **dict(body), submission_id=caller.key or uuid.uuid4().hex, actor=caller.actor
+        **dict(body), submission_id=caller.key or caller.call_id, actor=caller.actor
     )
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from domain import deadline_keys
 from domain.case.messages import (
     ContactInput,
     FileAppealInput,
@@ -21,10 +22,10 @@ from domain.case.state import CaseState, ItemState
 from domain.case.vocabulary import CaseStatus, Phase, TaskKind
 from domain.enums import ADVERSE_OUTCOMES, ItemOutcome
 
-INITIAL_DECISION = "initial_decision"
-INFORMATION_RESPONSE = "information_response"
-APPEAL_WINDOW = "appeal_filing_window"
-NEXT_LEVEL_WINDOW = "next_level_filing_window"
+INITIAL_DECISION = deadline_keys.INITIAL_DECISION
+INFORMATION_RESPONSE = deadline_keys.INFORMATION_RESPONSE
+APPEAL_WINDOW = deadline_keys.APPEAL_WINDOW
+NEXT_LEVEL_WINDOW = deadline_keys.NEXT_LEVEL_WINDOW
 
 GRANTED = frozenset(
     {ItemOutcome.APPROVED, ItemOutcome.PARTIALLY_APPROVED, ItemOutcome.APPROVED_MODIFIED}
