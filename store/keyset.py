@@ -1,0 +1,99 @@
+"""Keyset paging and capped counts, shared by the case and the task listings.
+
+A page is "the next `size` rows after this sort key", read from an index in the listing's
+order: its cost does not grow with the rows before it, as OFFSET's does. Sort keys that may be
+NULL (a case with no due moment, a task without a due date) sort last: such a page is read in
+two index ranges, the rows with a key first, then the rows without, each in index order.
+
+Counts stop at a cap (`count_up_to`): "1,000+" costs at most 1,001 index entries, not a scan of
+every matching row on every page.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import ColumnElement, bindparam, func, literal_column, tuple_
+from sqlmodel import Session, select
+
+from store.cursor import KeyValue
+
+COUNT_CAP = 1000
+
+
+@dataclass(frozen=True)
+class Order:
+    """Sort columns, all ascending or all descending; with `first_nulls_last`, the first may be
+    NULL and such rows come after every row that has it (ascending orders only)."""
+
+    columns: tuple[Any, ...]
+    descending: bool = False
+    first_nulls_last: bool = False
+
+    def clauses(self) -> list[Any]:
+        """ORDER BY for a plain (OFFSET) query of the same order."""
+        if self.descending:
+            return [column.desc() for column in self.columns]
+        first, *rest = self.columns
+        return [first.asc().nulls_last() if self.first_nulls_last else first, *rest]
+
+
+def count_up_to(session: Session, matching: Any, cap: int | None) -> tuple[int, bool]:
+    """How many rows `matching` selects, counted up to `cap` (None: all of them); and whether
+    the count stopped there (there are at least that many)."""
+    if cap is None:
+        return session.exec(select_count(matching)).one(), False
+    found = session.exec(select_count(matching.limit(cap + 1))).one()
+    return min(found, cap), found > cap
+
+
+def select_count(matching: Any) -> Any:
+    return select(func.count()).select_from(matching.subquery())
+
+
+def ones(statement: Any) -> Any:
+    """`statement` selecting a constant instead of its columns (for counting)."""
+    return statement.with_only_columns(literal_column("1"), maintain_column_froms=True)
+
+
+def page_after(
+    session: Session, query: Any, order: Order, after: Sequence[KeyValue] | None, size: int
+) -> list[Any]:
+    """Up to `size` rows of `query` (filtered, not ordered) that sort after the key `after`
+    (None: from the start), in `order`."""
+    columns = order.columns
+    if order.descending or not order.first_nulls_last:
+        ranged = query if after is None else query.where(_beyond(columns, after, order.descending))
+        ordered = [c.desc() for c in columns] if order.descending else list(columns)
+        return list(session.exec(ranged.order_by(*ordered).limit(size)).all())
+    first, rest = columns[0], columns[1:]
+    rows: list[Any] = []
+    if after is None or after[0] is not None:
+        with_key = query.where(first.is_not(None))
+        if after is not None:
+            with_key = with_key.where(_beyond(columns, after, False))
+        rows = list(session.exec(with_key.order_by(*columns).limit(size)).all())
+        if len(rows) >= size:
+            return rows
+    without_key = query.where(first.is_(None))
+    if after is not None and after[0] is None:
+        without_key = without_key.where(_beyond(rest, after[1:], False))
+    rows += session.exec(without_key.order_by(*rest).limit(size - len(rows))).all()
+    return rows
+
+
+def _beyond(
+    columns: Sequence[Any], key: Sequence[KeyValue], descending: bool
+) -> ColumnElement[bool]:
+    """(columns) > key, or < for a descending order: a row-value comparison, which both SQLite
+    and PostgreSQL read as one range of an index on those columns."""
+    values = [
+        bindparam(None, value, type_=column.type)
+        for column, value in zip(columns, key, strict=True)
+    ]
+    left: Any = columns[0] if len(columns) == 1 else tuple_(*columns)
+    right: Any = values[0] if len(values) == 1 else tuple_(*values)
+    found: ColumnElement[bool] = left < right if descending else left > right
+    return found
