@@ -72,9 +72,14 @@ def list_cases(
     filters = filters or CaseFilter()
     if cursor is not None and offset:
         raise cursors.BadCursorError("cursor: give either a cursor or an offset, not both")
-    order = NEWEST if filters.sort == CaseSort.NEWEST else DUE
     listing = listing_of(filters)
-    after = None if cursor is None else cursors.decode(cursor, listing, _KINDS[filters.sort])
+    searched = _search_order(filters)
+    if searched is not None:
+        order = searched
+        after = None if cursor is None else _search_key(session, order, cursor, listing)
+    else:
+        order = NEWEST if filters.sort == CaseSort.NEWEST else DUE
+        after = None if cursor is None else cursors.decode(cursor, listing, _KINDS[filters.sort])
     dialect = session.get_bind().dialect.name
     conditions = [*scope.conditions(), *_conditions(session, dialect, filters)]
     total, capped = count_up_to(
@@ -91,7 +96,11 @@ def list_cases(
     following = None
     if len(rows) > limit:
         rows = rows[:limit]
-        following = cursors.encode(listing, _key(rows[-1], filters.sort))
+        last = rows[-1]
+        key: list[cursors.KeyValue] = (
+            [last.case_id] if searched is not None else _key(last, filters.sort)
+        )
+        following = cursors.encode(listing, key)
     return CasePage(
         items=[case_summary(row) for row in rows],
         total=total,
@@ -104,10 +113,38 @@ def list_cases(
 
 def listing_of(filters: CaseFilter) -> str:
     """The fingerprint a cursor of this listing carries. The overdue moment moves with the
-    clock between pages and is left out (the sort key alone says where to go on)."""
-    settings = filters.model_dump(mode="json", exclude={"overdue_as_of"})
+    clock between pages and is left out (the sort key alone says where to go on), and so are
+    the PHI search terms (only whether they are given)."""
+    settings = filters.model_dump(
+        mode="json", exclude={"overdue_as_of", "member_id", "patient_name"}
+    )
     settings["overdue"] = filters.overdue_as_of is not None
+    settings["member_id"] = bool(filters.member_id)
+    settings["patient_name"] = bool(filters.patient_name)
     return cursors.fingerprint("cases", settings)
+
+
+def _search_order(filters: CaseFilter) -> Order | None:
+    """A search lists its matches in the order of the key searched (the case number, member
+    key or name key, then the case id): the order of the index that finds them, so a page
+    reads its own entries only however many cases match."""
+    if filters.search:
+        return Order((col(CaseRow.case_number),))
+    if filters.member_id:
+        return Order((col(CaseRow.member_key), col(CaseRow.case_id)))
+    if filters.patient_name:
+        return Order((col(CaseRow.name_key), col(CaseRow.case_id)))
+    return None
+
+
+def _search_key(session: Session, order: Order, cursor: str, listing: str) -> list[Any]:
+    """The sort key after which a search's next page starts. Its cursor holds only the last
+    case's id (the keys are PHI); the key is read back from that case."""
+    (case_id,) = cursors.decode(cursor, listing, (str,))
+    found = session.exec(select(*order.columns).where(CaseRow.case_id == case_id)).first()
+    if found is None:
+        raise cursors.BadCursorError("cursor: not a cursor of this listing")
+    return [found] if len(order.columns) == 1 else list(found)
 
 
 def _key(row: CaseRow, sort: CaseSort) -> list[cursors.KeyValue]:

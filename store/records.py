@@ -67,6 +67,8 @@ class CaseFilter(BaseModel):
     member_id: Annotated[str | None, Field(max_length=120)] = None
     patient_name: Annotated[str | None, Field(max_length=241)] = None
     state: CaseState = CaseState.ALL
+    # Ignored by a search (search, member_id, patient_name): its matches come in the order of
+    # the key searched (case number; member id; name), then case id.
     sort: CaseSort = CaseSort.DUE
 
 

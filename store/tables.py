@@ -62,6 +62,12 @@ def _open_tasks() -> dict[str, Any]:
     return {"sqlite_where": text(OPEN_TASK), "postgresql_where": text(OPEN_TASK)}
 
 
+def _search_key(length: int) -> Any:
+    """A search key column: byte order ("C") on PostgreSQL, as SQLite's BINARY, so a prefix is
+    one range of its index and pages sort the same on both."""
+    return String(length).with_variant(String(length, collation="C"), "postgresql")
+
+
 def _pattern_ops(column: str) -> dict[str, Any]:
     return {"postgresql_ops": {column: "varchar_pattern_ops"}}
 
@@ -91,11 +97,15 @@ class CaseRow(SQLModel, table=True):
         Index("ix_cases_open_due", *DUE_ORDER, **_open_cases()),
         Index("ix_cases_open_team_due", "team", *DUE_ORDER, **_open_cases()),
         Index("ix_cases_open_team_assignee_due", "team", "assignee", *DUE_ORDER, **_open_cases()),
-        # Prefix search (store.search): pattern operators, so LIKE 'x%' is a range on PostgreSQL
-        # whatever the database's collation.
+        Index("ix_cases_open_assignee_due", "assignee", *DUE_ORDER, **_open_cases()),
+        Index("ix_cases_open_payer_due", "payer_id", *DUE_ORDER, **_open_cases()),
+        Index("ix_cases_open_regime_due", "regime", *DUE_ORDER, **_open_cases()),
+        # Prefix search (store.search), answered and ordered by these indexes: pattern operators
+        # for case numbers, so LIKE 'x%' is a range on PostgreSQL whatever the database's
+        # collation; the search keys are themselves of collation "C" there.
         Index("ix_cases_case_number_prefix", "case_number", **_pattern_ops("case_number")),
-        Index(None, "member_key", **_pattern_ops("member_key")),
-        Index(None, "name_key", **_pattern_ops("name_key")),
+        Index(None, "member_key", "case_id"),
+        Index(None, "name_key", "case_id"),
         # Only the cases whose workflow is not known to run: what the reconciler reads.
         Index(
             "ix_cases_workflow_unstarted",
@@ -134,8 +144,8 @@ class CaseRow(SQLModel, table=True):
     # The request's trace number / EHR reference, so a payer's message finds its case by index.
     external_reference: str | None = Field(default=None, sa_type=String(limits.EXTERNAL_REFERENCE))
     # Search keys of the member (PHI, like `request`; store.search): never listed or logged.
-    member_key: str | None = Field(default=None, sa_type=String(limits.SHORT_TEXT))
-    name_key: str | None = Field(default=None, sa_type=String(NAME_KEY))
+    member_key: str | None = Field(default=None, sa_type=_search_key(limits.SHORT_TEXT))
+    name_key: str | None = Field(default=None, sa_type=_search_key(NAME_KEY))
 
 
 class CaseNumberCounter(SQLModel, table=True):

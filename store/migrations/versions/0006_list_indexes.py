@@ -6,7 +6,7 @@ Create Date: 2026-12-04
 
 - `cases.member_key` and `cases.name_key`: the member id upper-cased without blanks and the
   patient's "last first" name normalised (lower-case ASCII letters and digits), for indexed
-  prefix search. Filled here for existing cases, in batches of 1,000 (the same normalisation
+  prefix search (collation "C" on PostgreSQL). Filled here for existing cases, in batches of 1,000 (the same normalisation
   as `store.search`, copied: revisions never import application code).
 - Case indexes that end in the listings' sort keys, `(next_due_at, received_at, case_id)` or
   `(received_at, case_id)`, behind each filter (team, status, assignee, payer, regime); partial
@@ -72,9 +72,12 @@ NEW: dict[str, Spec] = {
     "ix_cases_open_due": ("cases", DUE, OPEN_CASE, None),
     "ix_cases_open_team_due": ("cases", ["team", *DUE], OPEN_CASE, None),
     "ix_cases_open_team_assignee_due": ("cases", ["team", "assignee", *DUE], OPEN_CASE, None),
+    "ix_cases_open_assignee_due": ("cases", ["assignee", *DUE], OPEN_CASE, None),
+    "ix_cases_open_payer_due": ("cases", ["payer_id", *DUE], OPEN_CASE, None),
+    "ix_cases_open_regime_due": ("cases", ["regime", *DUE], OPEN_CASE, None),
     "ix_cases_case_number_prefix": ("cases", ["case_number"], None, PATTERN),
-    "ix_cases_member_key": ("cases", ["member_key"], None, PATTERN),
-    "ix_cases_name_key": ("cases", ["name_key"], None, PATTERN),
+    "ix_cases_member_key_case_id": ("cases", ["member_key", "case_id"], None, None),
+    "ix_cases_name_key_case_id": ("cases", ["name_key", "case_id"], None, None),
     "ix_tasks_open_due": ("tasks", ["due_at", "id"], OPEN_TASK, None),
     "ix_tasks_open_queue_due": ("tasks", ["queue", "due_at", "id"], OPEN_TASK, None),
     "ix_tasks_open_assignee_due": ("tasks", ["assignee", "due_at", "id"], OPEN_TASK, None),
@@ -98,8 +101,11 @@ REPLACED: dict[str, Spec] = {
 
 
 def upgrade() -> None:
-    op.add_column("cases", sa.Column("member_key", sa.String(length=SHORT_TEXT), nullable=True))
-    op.add_column("cases", sa.Column("name_key", sa.String(length=NAME_KEY), nullable=True))
+    # Byte order on PostgreSQL (as SQLite's BINARY): a prefix is one range of the key's index.
+    collation = "C" if op.get_context().dialect.name == "postgresql" else None
+    for name, length in (("member_key", SHORT_TEXT), ("name_key", NAME_KEY)):
+        column = sa.Column(name, sa.String(length=length, collation=collation), nullable=True)
+        op.add_column("cases", column)
     if not _concurrently():
         _backfill()
         for name, spec in NEW.items():
