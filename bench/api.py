@@ -197,9 +197,9 @@ def fill(url: str, count: int) -> None:
             connection.execute(text("ANALYZE"))
         if postgres:
             with engine.connect() as connection:
-                connection.execution_options(isolation_level="AUTOCOMMIT").execute(
-                    text("VACUUM ANALYZE cases; VACUUM ANALYZE tasks")
-                )
+                autocommit = connection.execution_options(isolation_level="AUTOCOMMIT")
+                for table in ("cases", "tasks"):
+                    autocommit.execute(text(f"VACUUM ANALYZE {table}"))
     finally:
         engine.dispose()
 

@@ -45,8 +45,9 @@ def upgrade(url: str, revision: str = "head") -> None:
         engine.dispose()
 
 
-def upgrade_engine(engine: Engine, revision: str = "head") -> None:
-    config = alembic_config()
+def upgrade_engine(engine: Engine, revision: str = "head", config: Config | None = None) -> None:
+    """Migrate on `engine`; `config` may carry attributes for the revisions (see 0006)."""
+    config = config or alembic_config()
     with engine.connect() as connection:
         config.attributes["connection"] = connection
         if connection.dialect.name != "postgresql":
