@@ -4,6 +4,8 @@ PostgreSQL; also one case read (PHI read recorded) and cases opened per second.
     python bench/api.py [--cases 100000] [--requests 100] [--postgres-url URL]
                         [--no-sqlite] [--explain] [--reads 200] [--open 100]
 
+(`--reads 0 --open 0` times the listings only.)
+
 The store is filled in bulk (executemany on SQLite, COPY on PostgreSQL; indexes built after the
 load, then ANALYZE) with a hospital's history: cases received over the years, most of them
 closed, the last months' still open, each with a task (open escalation and reminder tasks on
@@ -31,6 +33,7 @@ import argparse
 import asyncio
 import contextlib
 import json
+import os
 import shutil
 import statistics
 import tempfile
@@ -127,7 +130,7 @@ def rows(count: int) -> Iterator[tuple[tuple[Any, ...], tuple[Any, ...]]]:
         received = NOW - span + span * n / count
         is_open = n >= first_open
         if is_open:
-            status = OPEN_STATUSES[n % len(OPEN_STATUSES)]
+            status = OPEN_STATUSES[(n // 4) % len(OPEN_STATUSES)]  # of every team
             # Due from 5 days ago to 30 days ahead; one in ten has no due moment.
             due = None if n % 10 == 0 else NOW + timedelta(minutes=(n * 7919) % 50_400 - 7_200)
             closed = None
@@ -158,6 +161,7 @@ def rows(count: int) -> Iterator[tuple[tuple[Any, ...], tuple[Any, ...]]]:
             name_key(last, "Bench"),
         )
         queue = ["ur", "supervisor", "assignee"][n % 3]
+        task_open = is_open and (n // 4) % 4 == 0  # a quarter of open cases, of every team
         task = (
             f"bench-task-{n}",
             f"bench{n:08d}",
@@ -166,13 +170,13 @@ def rows(count: int) -> Iterator[tuple[tuple[Any, ...], tuple[Any, ...]]]:
             None if queue != "assignee" else f"cm-{n % MANAGERS}",
             queue,
             due,
-            "open" if is_open and n % 4 == 0 else "done",
+            "open" if task_open else "done",
             None,
             None,
             received,
             received,
-            None if is_open and n % 4 == 0 else received,
-            None if is_open and n % 4 == 0 else "system",
+            None if task_open else received,
+            None if task_open else "system",
         )
         yield case, task
 
@@ -486,8 +490,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cases", type=int, default=100_000)
     parser.add_argument("--requests", type=int, default=100, help="timed requests per view")
-    parser.add_argument("--reads", type=int, default=0, help="single-case reads to time")
-    parser.add_argument("--open", type=int, default=0, help="cases to open through the API")
+    parser.add_argument("--reads", type=int, default=200, help="single-case reads to time")
+    parser.add_argument("--open", type=int, default=100, help="cases to open through the API")
     parser.add_argument("--postgres-url")
     parser.add_argument("--no-sqlite", action="store_true", help="PostgreSQL only")
     parser.add_argument("--explain", action="store_true", help="print each view's plans")
@@ -519,6 +523,7 @@ def main() -> None:
             print(
                 f"{backend}: {args.requests} requests per view at {args.cases:,} cases; "
                 f"goal p99 < {goal} ms: {'met by every view' if not missed else f'{missed} MISSED'}"
+                f"; load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs"
             )
             if args.reads:
                 p50, p99 = asyncio.run(read_latency(url, args.cases, args.reads, tmp))

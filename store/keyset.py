@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, bindparam, func, literal_column, tuple_
+from sqlalchemy import ColumnElement, and_, bindparam, func, tuple_
 from sqlmodel import Session, select
 
 from store.cursor import KeyValue
@@ -40,22 +40,28 @@ class Order:
         return [first.asc().nulls_last() if self.first_nulls_last else first, *rest]
 
 
-def count_up_to(session: Session, matching: Any, cap: int | None) -> tuple[int, bool]:
+def count_up_to(
+    session: Session, matching: Any, cap: int | None, order: Order | None = None
+) -> tuple[int, bool]:
     """How many rows `matching` selects, counted up to `cap` (None: all of them); and whether
-    the count stopped there (there are at least that many)."""
+    the count stopped there (there are at least that many).
+
+    With `order` (the listing's), the capped count reads the rows in the listing's index order,
+    as its pages do: PostgreSQL would otherwise pick bitmap scans for a LIMITed count, which
+    read every entry of the team's or payer's index however early the cap is reached."""
     if cap is None:
         return session.exec(select_count(matching)).one(), False
+    if order is not None:
+        # Each column ascending (or each descending): the indexes' own order on both databases
+        # (NULLs last on PostgreSQL, first on SQLite), unlike NULLS LAST written out.
+        columns = order.columns
+        matching = matching.order_by(*(c.desc() if order.descending else c for c in columns))
     found = session.exec(select_count(matching.limit(cap + 1))).one()
     return min(found, cap), found > cap
 
 
 def select_count(matching: Any) -> Any:
     return select(func.count()).select_from(matching.subquery())
-
-
-def ones(statement: Any) -> Any:
-    """`statement` selecting a constant instead of its columns (for counting)."""
-    return statement.with_only_columns(literal_column("1"), maintain_column_froms=True)
 
 
 def page_after(
@@ -80,7 +86,9 @@ def page_after(
     without_key = query.where(first.is_(None))
     if after is not None and after[0] is None:
         without_key = without_key.where(_beyond(rest, after[1:], False))
-    rows += session.exec(without_key.order_by(*rest).limit(size - len(rows))).all()
+    # Ordered by every column, the (NULL) first one too: the order of the index that holds
+    # them, so the planner reads that index from the cursor on instead of another in its order.
+    rows += session.exec(without_key.order_by(*columns).limit(size - len(rows))).all()
     return rows
 
 
@@ -93,7 +101,15 @@ def _beyond(
         bindparam(None, value, type_=column.type)
         for column, value in zip(columns, key, strict=True)
     ]
-    left: Any = columns[0] if len(columns) == 1 else tuple_(*columns)
-    right: Any = values[0] if len(values) == 1 else tuple_(*values)
-    found: ColumnElement[bool] = left < right if descending else left > right
-    return found
+    if len(columns) == 1:
+        single: ColumnElement[bool] = (
+            columns[0] < values[0] if descending else columns[0] > values[0]
+        )
+        return single
+    row: ColumnElement[bool] = (
+        tuple_(*columns) < tuple_(*values) if descending else tuple_(*columns) > tuple_(*values)
+    )
+    # The first column's bound repeated on its own: a planner that does not take the row
+    # comparison as an index bound (PostgreSQL behind an IS NULL) still starts at the cursor.
+    first: ColumnElement[bool] = columns[0] <= values[0] if descending else columns[0] >= values[0]
+    return and_(first, row)

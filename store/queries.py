@@ -86,6 +86,7 @@ def list_cases(
         session,
         select(literal_column("1")).select_from(CaseRow).where(*conditions),
         count_cap,
+        order,
     )
     query = select(CaseRow).options(*_NO_PHI).where(*conditions)
     if offset:

@@ -217,7 +217,7 @@ def ur_queue(
     counted: Any = select(literal_column("1")).select_from(TaskRow)
     if not scope.unrestricted:
         counted = counted.join(CaseRow, col(TaskRow.case_id) == col(CaseRow.case_id))
-    total, capped = count_up_to(session, counted.where(*conditions), count_cap)
+    total, capped = count_up_to(session, counted.where(*conditions), count_cap, _DUE)
     query = _with_case_number().where(*conditions)
     if offset:
         statement = query.order_by(*_DUE.clauses()).offset(offset).limit(limit + 1)
