@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, bindparam, func, tuple_
+from sqlalchemy import ColumnElement, and_, bindparam, func, text, tuple_
 from sqlmodel import Session, select
 
 from store.cursor import KeyValue
@@ -56,7 +56,18 @@ def count_up_to(
         # (NULLs last on PostgreSQL, first on SQLite), unlike NULLS LAST written out.
         columns = order.columns
         matching = matching.order_by(*(c.desc() if order.descending else c for c in columns))
-    found = session.exec(select_count(matching.limit(cap + 1))).one()
+    postgres = session.get_bind().dialect.name == "postgresql"
+    if postgres:
+        # A bitmap scan reads its whole index range before the first row, so it cannot stop at
+        # the cap; PostgreSQL's cost model still prefers it for a LIMIT in the thousands (and
+        # reads every case of the caller's teams). Without it, the count walks the listing's
+        # index and stops at cap + 1 rows. For this statement only (SET LOCAL, then RESET).
+        session.connection().execute(text("SET LOCAL enable_bitmapscan = off"))
+    try:
+        found = session.exec(select_count(matching.limit(cap + 1))).one()
+    finally:
+        if postgres:
+            session.connection().execute(text("RESET enable_bitmapscan"))
     return min(found, cap), found > cap
 
 

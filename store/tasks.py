@@ -205,19 +205,29 @@ def ur_queue(
         },
     )
     after = None if cursor is None else cursors.decode(cursor, listing, (datetime, int))
-    conditions: list[Any] = [_OPEN_TASK, *scope.conditions()]
+    task_conditions: list[Any] = [_OPEN_TASK]
     if queue is not None:
-        conditions.append(TaskRow.queue == queue)
+        task_conditions.append(TaskRow.queue == queue)
     if queues is not None:
-        conditions.append(col(TaskRow.queue).in_(sorted(queues)))
+        task_conditions.append(col(TaskRow.queue).in_(sorted(queues)))
     if assignee is not None:
-        conditions.append(TaskRow.assignee == assignee)
+        task_conditions.append(TaskRow.assignee == assignee)
     if due_before is not None:
-        conditions.append(col(TaskRow.due_at) < require_aware(due_before, "due_before"))
-    counted: Any = select(literal_column("1")).select_from(TaskRow)
+        task_conditions.append(col(TaskRow.due_at) < require_aware(due_before, "due_before"))
+    scope_conditions = scope.conditions()
+    conditions = [*task_conditions, *scope_conditions]
+    counted: Any = select(literal_column("1")).select_from(TaskRow).where(*task_conditions)
     if not scope.unrestricted:
-        counted = counted.join(CaseRow, col(TaskRow.case_id) == col(CaseRow.case_id))
-    total, capped = count_up_to(session, counted.where(*conditions), count_cap, _DUE)
+        # The scope as a correlated lookup of each task's case (by primary key), which the
+        # planners run per task while walking the open tasks in order, stopping at the cap; as
+        # a join, PostgreSQL hashes every case of the caller's teams first.
+        owner = (
+            select(CaseRow.case_id)
+            .where(col(CaseRow.case_id) == col(TaskRow.case_id), *scope_conditions)
+            .scalar_subquery()
+        )
+        counted = counted.where(owner.is_not(None))
+    total, capped = count_up_to(session, counted, count_cap, _DUE)
     query = _with_case_number().where(*conditions)
     if offset:
         statement = query.order_by(*_DUE.clauses()).offset(offset).limit(limit + 1)
