@@ -402,7 +402,7 @@ async def explain(url: str, count: int, tmp: Path) -> None:
         postgres = engine.dialect.name == "postgresql"
 
         def record(conn: Any, cursor: Any, statement: str, params: Any, *_: Any) -> None:
-            if statement.lstrip().upper().startswith("SELECT") and "phi_reads" not in statement:
+            if statement.lstrip().upper().startswith(("SELECT", "SET", "RESET")):
                 seen.append((statement, params))
 
         event.listen(engine, "before_cursor_execute", record)
@@ -417,6 +417,10 @@ async def explain(url: str, count: int, tmp: Path) -> None:
                 try:
                     cursor = raw.cursor()
                     for statement, params in statements:
+                        if not statement.lstrip().upper().startswith("SELECT"):
+                            cursor.execute(statement, params)  # SET LOCAL of a capped count
+                            print("  " + statement)
+                            continue
                         prefix = (
                             "EXPLAIN (ANALYZE, COSTS OFF, BUFFERS) "
                             if postgres

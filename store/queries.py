@@ -87,6 +87,7 @@ def list_cases(
         select(literal_column("1")).select_from(CaseRow).where(*conditions),
         count_cap,
         order,
+        selective=searched is not None,
     )
     query = select(CaseRow).options(*_NO_PHI).where(*conditions)
     if offset:
