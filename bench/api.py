@@ -130,7 +130,7 @@ def rows(count: int) -> Iterator[tuple[tuple[Any, ...], tuple[Any, ...]]]:
     payload = json.dumps(request(0).model_dump(mode="json"))
     first_open = int(count * (1 - OPEN_SHARE))
     for n in range(count):
-        received = NOW - span + span * n / count
+        received = NOW - span + span * (n / count)
         is_open = n >= first_open
         if is_open:
             status = OPEN_STATUSES[(n // 4) % len(OPEN_STATUSES)]  # of every team

@@ -115,6 +115,9 @@ class CaseRow(SQLModel, table=True):
         ),
         Index(None, "payer_id", "external_reference"),
         Index(None, "team", "case_number"),  # case-number search within the caller's teams
+        # What a task listing reads of each task's case (its scope and number), from the index
+        # alone: the escalation queues look cases up by id, once per task.
+        Index(None, "case_id", "team", "payer_id", "case_number"),
     )
 
     case_id: str = Field(sa_type=String(limits.CASE_ID), primary_key=True)

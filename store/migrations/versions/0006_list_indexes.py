@@ -11,7 +11,9 @@ Create Date: 2026-12-04
 - Case indexes that end in the listings' sort keys, `(next_due_at, received_at, case_id)` or
   `(received_at, case_id)`, behind each filter (team, status, assignee, payer, regime); partial
   indexes over open cases; pattern-operator indexes for prefix search; partial indexes over open
-  tasks in the escalation queues' order. They replace the shorter indexes they extend.
+  tasks in the escalation queues' order; `(case_id, team, payer_id, case_number)`, so a task
+  listing reads its cases' scope and number from an index. They replace the shorter indexes
+  they extend.
 
 On PostgreSQL, a `cases` table of `CONCURRENT_FROM_ROWS` rows or more gets its indexes built and
 dropped `CONCURRENTLY`, outside the migration's transaction, so the API and the workers keep
@@ -78,6 +80,12 @@ NEW: dict[str, Spec] = {
     "ix_cases_case_number_prefix": ("cases", ["case_number"], None, PATTERN),
     "ix_cases_member_key_case_id": ("cases", ["member_key", "case_id"], None, None),
     "ix_cases_name_key_case_id": ("cases", ["name_key", "case_id"], None, None),
+    "ix_cases_case_id_team_payer_id_case_number": (
+        "cases",
+        ["case_id", "team", "payer_id", "case_number"],
+        None,
+        None,
+    ),
     "ix_tasks_open_due": ("tasks", ["due_at", "id"], OPEN_TASK, None),
     "ix_tasks_open_queue_due": ("tasks", ["queue", "due_at", "id"], OPEN_TASK, None),
     "ix_tasks_open_assignee_due": ("tasks", ["assignee", "due_at", "id"], OPEN_TASK, None),
