@@ -51,19 +51,19 @@ def count_up_to(
     """How many rows `matching` selects, counted up to `cap` (None: all of them); and whether
     the count stopped there (there are at least that many).
 
-    With `order` (the listing's), the capped count reads the rows in the listing's index order,
-    as its pages do: PostgreSQL would otherwise pick bitmap scans for a LIMITed count, which
-    read every entry of the team's or payer's index however early the cap is reached. A
+    With `order` (the listing's), the capped count reads the rows in the listing's index order
+    on PostgreSQL, as its pages do: it would otherwise pick bitmap scans for a LIMITed count,
+    which read every entry of the team's or payer's index however early the cap is reached. A
     `selective` filter (a search prefix) keeps bitmap scans: they combine its few index
     entries, where walking the listing's order would read on until the cap."""
     if cap is None:
         return session.exec(select_count(matching)).one(), False
-    if order is not None:
-        # Each column ascending (or each descending): the indexes' own order on both databases
-        # (NULLs last on PostgreSQL, first on SQLite), unlike NULLS LAST written out.
+    postgres = session.get_bind().dialect.name == "postgresql" and not selective
+    if postgres and order is not None:
+        # Each column ascending (or each descending): the index's own order (NULLs last).
+        # SQLite is left free to count from whichever index holds the filtered columns.
         columns = order.columns
         matching = matching.order_by(*(c.desc() if order.descending else c for c in columns))
-    postgres = session.get_bind().dialect.name == "postgresql" and not selective
     if postgres:
         # A bitmap scan reads its whole index range before the first row, so it cannot stop at
         # the cap; PostgreSQL's cost model still prefers it for a LIMIT in the thousands (and
