@@ -428,7 +428,9 @@ async def explain(url: str, count: int, tmp: Path) -> None:
                         )
                         cursor.execute(prefix + statement, params)
                         lines = [" | ".join(str(c) for c in row[-1:]) for row in cursor.fetchall()]
-                        print("  " + " ".join(statement.split())[:160])
+                        flat = " ".join(statement.split())
+                        columns_end = flat.find(" FROM ")  # the column list elided
+                        print("  SELECT …" + flat[columns_end:][:240])
                         for line in lines:
                             print("    " + line)
                     raw.rollback()
