@@ -161,8 +161,9 @@ async def search_cases(
 )
 async def search_cases_by_member(body: CaseSearch, engine: EngineDep, actor: AnyRole) -> CasePage:
     """Cases by member id and patient name (prefixes), and case number: the terms are PHI, so
-    they travel in the body and never in a URL or an access log. Most urgent first, within the
-    caller's scope; page with `cursor` as in `GET /cases`."""
+    they travel in the body and never in a URL or an access log. Within the caller's scope, in
+    the order of the key searched (case number, else member id, else name); page with `cursor`
+    as in `GET /cases`."""
     filters = CaseFilter(
         member_id=body.member_id,
         patient_name=body.patient_name,
