@@ -20,9 +20,10 @@ from sqlalchemy import exc as sa_exc
 from temporalio.client import WorkflowUpdateRPCTimeoutOrCancelledError
 from temporalio.service import RPCError
 
-from api.errors import ErrorBody, pydantic_error_body, validation_error_body
+from api.errors import ErrorBody, FieldError, pydantic_error_body, validation_error_body
 from api.service import ServiceError
 from config.logging import get_logger
+from store.cursor import BadCursorError
 from store.errors import ConflictError, InvalidTransitionError, NotFoundError
 
 log = get_logger("priorauth.api")
@@ -64,6 +65,13 @@ async def _on_store_error(request: Request, exc: Exception) -> JSONResponse:
     """Store and Temporal failures by class (see the module docstring)."""
     if isinstance(exc, ValidationError):
         return _respond(422, pydantic_error_body(exc))
+    if isinstance(exc, BadCursorError):
+        reason = str(exc).removeprefix("cursor: ")
+        body = ErrorBody(
+            detail=f"invalid request: cursor: {reason}",
+            errors=[FieldError(field="cursor", message=reason)],
+        )
+        return _respond(422, body)
     if isinstance(exc, NotFoundError):
         return _respond(404, ErrorBody(detail=f"{exc.kind} {exc.key} not found"))
     if isinstance(exc, ConflictError | InvalidTransitionError):
@@ -83,6 +91,7 @@ async def _on_store_error(request: Request, exc: Exception) -> JSONResponse:
 # The classes `_on_store_error` answers for.
 STORE_FAILURES: tuple[type[Exception], ...] = (
     ValidationError,
+    BadCursorError,
     NotFoundError,
     ConflictError,
     InvalidTransitionError,

@@ -26,7 +26,9 @@ from domain.models import (
     RequestForInformation,
 )
 from letters import LetterDetails, LetterKind, Signer
-from store.records import AuditEvent, CaseSummary, TaskRecord
+from store._base import MAX_PAGE
+from store.cursor import MAX_CURSOR
+from store.records import AuditEvent, CaseState, CaseSummary, TaskRecord
 
 Text = Annotated[str, Field(min_length=1, max_length=5_000)]
 Name = limits.ShortText
@@ -47,6 +49,28 @@ class CaseOpened(BaseModel):
     workflow_id: str
     status: str
     created: bool = Field(description="False when an Idempotency-Key replay found the case")
+
+
+class CaseSearch(Body):
+    """A search whose terms are PHI (member id, patient name): sent in the body of a POST, so
+    they stay out of URLs and access logs. Every term given must match (prefixes)."""
+
+    member_id: Annotated[str | None, Field(min_length=1, max_length=limits.SHORT_TEXT)] = None
+    patient_name: Annotated[
+        str | None,
+        Field(
+            min_length=1,
+            max_length=2 * limits.SHORT_TEXT + 1,
+            description='Last name, optionally followed by the first: "Smith", "smith jo", '
+            '"Smith, John" (case, accents and punctuation do not matter)',
+        ),
+    ] = None
+    case_number: Annotated[str | None, Field(min_length=1, max_length=64)] = None
+    state: CaseState = Field(
+        default=CaseState.ALL, description="open, closed or all (default: all)"
+    )
+    limit: Annotated[int, Field(ge=1, le=MAX_PAGE)] = 50
+    cursor: Annotated[str | None, Field(max_length=MAX_CURSOR)] = None
 
 
 class LetterSummary(BaseModel):

@@ -36,6 +36,7 @@ from typer.core import TyperGroup
 
 from domain.case.vocabulary import CaseStatus
 from domain.enums import ContactChannel, ContactDirection, Regime
+from store.records import CaseState
 
 # The API client (httpx) and the request model (pydantic) are imported where they are used:
 # `--help` and the other commands start without them.
@@ -189,12 +190,36 @@ def list_cases(
     payer: Annotated[str | None, typer.Option(help="Payer id.")] = None,
     regime: Regime | None = None,
     overdue: Annotated[bool, typer.Option(help="Only open cases past due.")] = False,
-    q: Annotated[str | None, typer.Option(help="Case-number text search.")] = None,
+    q: Annotated[str | None, typer.Option(help="Case-number prefix, or its serial.")] = None,
+    state: Annotated[
+        CaseState | None,
+        typer.Option(help="open, closed or all (default: open; all with --status or --q)."),
+    ] = None,
+    member_id: Annotated[
+        str | None, typer.Option(help="Member id prefix (sent in a request body, not the URL).")
+    ] = None,
+    name: Annotated[
+        str | None,
+        typer.Option(help='Patient "last first" name prefix (sent in a body, not the URL).'),
+    ] = None,
     limit: int = 50,
     offset: int = 0,
+    cursor: Annotated[str | None, typer.Option(help="The next page's cursor.")] = None,
     as_json: JsonFlag = False,
 ) -> None:
     """List cases, most urgent first."""
+    if member_id or name:
+        body = {
+            "member_id": member_id,
+            "patient_name": name,
+            "case_number": q,
+            "state": (state or CaseState.ALL).value,
+            "limit": limit,
+            "cursor": cursor,
+        }
+        found = call(lambda c: c.post("/api/v1/cases/search", {k: v for k, v in body.items() if v}))
+        emit(found, as_json, print_table)
+        return
     page = call(
         lambda c: c.get(
             "/api/v1/cases",
@@ -204,8 +229,10 @@ def list_cases(
             regime=regime.value if regime else None,
             overdue=overdue or None,
             q=q,
+            state=state.value if state else None,
             limit=limit,
-            offset=offset,
+            offset=offset or None,
+            cursor=cursor,
         )
     )
     emit(page, as_json, print_table)
@@ -230,7 +257,18 @@ def print_table(page: Any) -> None:
             "  ".join(str(cell).ljust(width) for cell, width in zip(row, widths, strict=True))
         )
     shown = f"{page['offset'] + 1}-{page['offset'] + len(rows)}" if rows else "0"
-    typer.echo(f"({shown} of {page['total']})")
+    typer.echo(f"({shown} of {count_text(page)})")
+    next_page_hint(page)
+
+
+def count_text(page: Any) -> str:
+    """The page's total, "1,000+" when the count stopped at its cap."""
+    return f"{page['total']:,}+" if page.get("total_capped") else str(page["total"])
+
+
+def next_page_hint(page: Any) -> None:
+    if page.get("next_cursor"):
+        typer.echo(f"next page: --cursor {page['next_cursor']}")
 
 
 @case_app.command("show")

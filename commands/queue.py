@@ -10,7 +10,7 @@ from typing import Annotated, Any
 
 import typer
 
-from commands.case import JsonFlag, call, emit, print_table
+from commands.case import JsonFlag, call, count_text, emit, next_page_hint, print_table
 
 queue_app = typer.Typer(help="Work queues: my cases, escalations, overdue.", no_args_is_help=True)
 
@@ -22,25 +22,30 @@ def print_tasks(page: Any) -> None:
             f"#{task['task_id']:<6} {due:<16} {task['case_number']:<16} "
             f"{task.get('queue') or '-':<10} {task['title']}"
         )
-    typer.echo(f"({len(page['items'])} of {page['total']})")
+    typer.echo(f"({len(page['items'])} of {count_text(page)})")
+    next_page_hint(page)
+
+
+CursorOption = Annotated[str | None, typer.Option(help="The next page's cursor.")]
 
 
 @queue_app.command("mine")
-def mine(as_json: JsonFlag = False) -> None:
+def mine(cursor: CursorOption = None, as_json: JsonFlag = False) -> None:
     """Open cases assigned to you (your API key's name)."""
-    emit(call(lambda c: c.get("/api/v1/queues/mine")), as_json, print_table)
+    emit(call(lambda c: c.get("/api/v1/queues/mine", cursor=cursor)), as_json, print_table)
 
 
 @queue_app.command("escalations")
-def escalations(as_json: JsonFlag = False) -> None:
+def escalations(cursor: CursorOption = None, as_json: JsonFlag = False) -> None:
     """Open escalation tasks, the one due soonest first."""
-    emit(call(lambda c: c.get("/api/v1/queues/escalations")), as_json, print_tasks)
+    page = call(lambda c: c.get("/api/v1/queues/escalations", cursor=cursor))
+    emit(page, as_json, print_tasks)
 
 
 @queue_app.command("overdue")
-def overdue(as_json: JsonFlag = False) -> None:
+def overdue(cursor: CursorOption = None, as_json: JsonFlag = False) -> None:
     """Open cases past their next deadline."""
-    emit(call(lambda c: c.get("/api/v1/queues/overdue")), as_json, print_table)
+    emit(call(lambda c: c.get("/api/v1/queues/overdue", cursor=cursor)), as_json, print_table)
 
 
 @queue_app.command("complete")

@@ -13,9 +13,9 @@ from store.tables import CaseRow
 
 T = TypeVar("T")
 MAX_PAGE = 500
-# Deepest page a listing serves: past it, narrow the filters (a huge OFFSET would overflow the
-# database's 64-bit integer and scans every skipped row).
-MAX_OFFSET = 1_000_000
+# Deepest OFFSET a listing serves: every skipped row is read, so deeper pages go by cursor
+# (store.keyset), which reads only the page's own rows.
+MAX_OFFSET = 10_000
 
 
 def insert_once(
@@ -54,4 +54,4 @@ def check_page(limit: int, offset: int) -> None:
     if not 1 <= limit <= MAX_PAGE:
         raise ValueError(f"limit must be between 1 and {MAX_PAGE}")
     if not 0 <= offset <= MAX_OFFSET:
-        raise ValueError(f"offset must be between 0 and {MAX_OFFSET}")
+        raise ValueError(f"offset must be between 0 and {MAX_OFFSET}; page deeper with the cursor")

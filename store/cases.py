@@ -25,6 +25,7 @@ from store.contacts import list_contacts
 from store.decisions import list_decisions
 from store.errors import ConflictError, IdempotencyConflictError, NotFoundError
 from store.records import CaseSummary
+from store.search import member_key, name_key
 from store.tables import DEFAULT_TEAM, CaseNumberCounter, CaseRow, ServiceLineRow
 from store.types import require_aware, utcnow
 
@@ -111,6 +112,8 @@ def create_case(
             updated_at=now,
             closed_at=now if status in CLOSED_STATUSES else None,
             external_reference=indexed_reference(request.external_reference),
+            member_key=member_key(request.member.member_id),
+            name_key=name_key(request.member.last_name, request.member.first_name),
         )
         session.add(row)
         session.flush()  # the case first: service lines reference it

@@ -5,14 +5,15 @@ test; `prepare_schema`); in production they only check the schema is at head, an
 deployment runs `python -m store.migrate` as the schema owner, which then grants the runtime
 role (store.roles). Also runnable by hand: `python -m store.migrate [URL]` or
 `alembic -c store/alembic.ini upgrade head`.
-Several processes may start at once: on PostgreSQL the upgrade holds an advisory lock, on
-SQLite the write lock of `BEGIN IMMEDIATE`, so migrations never run twice in parallel.
+Several processes may start at once: on PostgreSQL the upgrade holds a session advisory lock,
+on SQLite the write lock of `BEGIN IMMEDIATE`, so migrations never run twice in parallel.
 """
 
 from __future__ import annotations
 
 import os
 import sys
+import time
 from pathlib import Path
 
 from alembic import command
@@ -24,7 +25,7 @@ from sqlalchemy import Connection, Engine, text
 from store.database import make_engine
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
-# pg_advisory_xact_lock key: any constant that no other code of ours uses.
+# pg_advisory_lock key: any constant that no other code of ours uses.
 _PG_LOCK_KEY = 0x70726961  # "pria"
 
 
@@ -44,22 +45,41 @@ def upgrade(url: str, revision: str = "head") -> None:
         engine.dispose()
 
 
-def upgrade_engine(engine: Engine, revision: str = "head") -> None:
-    config = alembic_config()
+def upgrade_engine(engine: Engine, revision: str = "head", config: Config | None = None) -> None:
+    """Migrate on `engine`; `config` may carry attributes for the revisions (see 0006)."""
+    config = config or alembic_config()
     with engine.connect() as connection:
-        sqlite = connection.dialect.name == "sqlite"
-        if sqlite:
+        config.attributes["connection"] = connection
+        if connection.dialect.name != "postgresql":
             # Batch migrations copy and drop tables; foreign key enforcement would get in the
             # way, and the pragma only takes effect outside a transaction.
             _outside_transaction(connection, "PRAGMA foreign_keys=OFF")
-        with connection.begin():
-            if connection.dialect.name == "postgresql":
-                lock = text("SELECT pg_advisory_xact_lock(:key)")
-                connection.execute(lock, {"key": _PG_LOCK_KEY})
-            config.attributes["connection"] = connection
-            command.upgrade(config, revision)
-        if sqlite:
+            with connection.begin():
+                command.upgrade(config, revision)
             _outside_transaction(connection, "PRAGMA foreign_keys=ON")
+            return
+        # A session lock, not a transaction's: a revision may build indexes CONCURRENTLY, which
+        # runs outside any transaction (alembic's autocommit_block), so Alembic manages the
+        # transactions itself and the lock must outlive them.
+        _lock(connection)
+        try:
+            command.upgrade(config, revision)
+        finally:
+            connection.rollback()
+            connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": _PG_LOCK_KEY})
+            connection.commit()
+
+
+def _lock(connection: Connection) -> None:
+    """Wait for the migration lock without holding a transaction open meanwhile (a concurrent
+    index build in the migrating process waits for every older transaction to end)."""
+    attempt = text("SELECT pg_try_advisory_lock(:key)")
+    while True:
+        locked = connection.execute(attempt, {"key": _PG_LOCK_KEY}).scalar_one()
+        connection.commit()
+        if locked:
+            return
+        time.sleep(0.2)
 
 
 def _outside_transaction(connection: Connection, statement: str) -> None:

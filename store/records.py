@@ -42,6 +42,12 @@ class CaseSort(StrEnum):
     NEWEST = "newest"  # received_at, newest first
 
 
+class CaseState(StrEnum):
+    OPEN = "open"  # any status but closed and withdrawn
+    CLOSED = "closed"  # closed or withdrawn
+    ALL = "all"
+
+
 class CaseFilter(BaseModel):
     """Filters of `store.queries.list_cases`; every one given must hold (AND)."""
 
@@ -56,16 +62,28 @@ class CaseFilter(BaseModel):
     due_before: AwareDatetime | None = None
     # Open cases whose next due moment is before this instant.
     overdue_as_of: AwareDatetime | None = None
-    # Case-number text search, e.g. "000123" or "pa-2026".
+    # Case-number prefix search, e.g. "000123" (a serial), "2026-0001" or "pa-2026".
     search: Annotated[str | None, Field(max_length=64)] = None
+    # PHI: prefix of the member id, and of the patient's "last first" name (store.search).
+    member_id: Annotated[str | None, Field(max_length=120)] = None
+    patient_name: Annotated[str | None, Field(max_length=241)] = None
+    state: CaseState = CaseState.ALL
+    # Ignored by a search (search, member_id, patient_name): its matches come in the order of
+    # the key searched (case number; member id; name), then case id.
     sort: CaseSort = CaseSort.DUE
 
 
 class CasePage(Record):
+    """One page of a listing. `total` counts the matching cases up to a cap (store.queries
+    COUNT_CAP): `total_capped` says there are at least that many ("1,000+"). `next_cursor`
+    fetches the page after this one (None: this is the last page)."""
+
     items: list[CaseSummary]
     total: int
+    total_capped: bool = False
     limit: int
     offset: int
+    next_cursor: str | None = None
 
 
 class TaskStatus(StrEnum):
@@ -94,10 +112,14 @@ class TaskRecord(Record):
 
 
 class TaskPage(Record):
+    """One page of tasks; `total`, `total_capped` and `next_cursor` as in `CasePage`."""
+
     items: list[TaskRecord]
     total: int
+    total_capped: bool = False
     limit: int
     offset: int
+    next_cursor: str | None = None
 
 
 class LetterRecord(Record):

@@ -43,6 +43,35 @@ DEFAULT_TEAM = "default"  # the team of cases opened before teams existed
 GENESIS_HASH = "0" * 64
 
 
+# The sort keys of case listings (store.queries) and the predicate of an open case.
+DUE_ORDER = ("next_due_at", "received_at", "case_id")
+NEWEST_ORDER = ("received_at", "case_id")
+OPEN_CASE = "status NOT IN ('closed', 'withdrawn')"
+OPEN_TASK = "status = 'open'"
+# "last first" of the patient, normalised (store.search.name_key).
+NAME_KEY = 2 * limits.SHORT_TEXT + 1
+
+
+def _open_cases() -> dict[str, Any]:
+    # A literal predicate, written the same in the listing queries: SQLite uses a partial index
+    # only when the query's WHERE repeats its terms (a bound parameter would not do).
+    return {"sqlite_where": text(OPEN_CASE), "postgresql_where": text(OPEN_CASE)}
+
+
+def _open_tasks() -> dict[str, Any]:
+    return {"sqlite_where": text(OPEN_TASK), "postgresql_where": text(OPEN_TASK)}
+
+
+def _search_key(length: int) -> Any:
+    """A search key column: byte order ("C") on PostgreSQL, as SQLite's BINARY, so a prefix is
+    one range of its index and pages sort the same on both."""
+    return String(length).with_variant(String(length, collation="C"), "postgresql")
+
+
+def _pattern_ops(column: str) -> dict[str, Any]:
+    return {"postgresql_ops": {column: "varchar_pattern_ops"}}
+
+
 def _case_fk() -> Any:
     return Field(sa_type=String(limits.CASE_ID), sa_column_args=[ForeignKey("cases.case_id")])
 
@@ -51,11 +80,32 @@ class CaseRow(SQLModel, table=True):
     __tablename__ = "cases"
     __table_args__ = (
         UniqueConstraint("case_number"),
-        Index(None, "status", "next_due_at"),
-        Index(None, "assignee", "next_due_at"),
-        Index(None, "payer_id"),
-        Index(None, "regime"),
-        Index(None, "next_due_at"),
+        # Listings filter on what leads an index and page in its order: most urgent first
+        # (next_due_at, received_at, case_id), or newest first (received_at, case_id), so a page
+        # reads its own rows only (store.queries, docs/store.md "Listing at scale").
+        Index(None, *DUE_ORDER),
+        Index(None, "team", *DUE_ORDER),
+        Index(None, "status", *DUE_ORDER),
+        Index(None, "team", "status", *DUE_ORDER),
+        Index(None, "assignee", *DUE_ORDER),
+        Index(None, "team", "assignee", *DUE_ORDER),
+        Index(None, "payer_id", *DUE_ORDER),
+        Index(None, "regime", *DUE_ORDER),
+        Index(None, *NEWEST_ORDER),
+        Index(None, "team", *NEWEST_ORDER),
+        # Open cases only: today's work does not wade through years of closed cases.
+        Index("ix_cases_open_due", *DUE_ORDER, **_open_cases()),
+        Index("ix_cases_open_team_due", "team", *DUE_ORDER, **_open_cases()),
+        Index("ix_cases_open_team_assignee_due", "team", "assignee", *DUE_ORDER, **_open_cases()),
+        Index("ix_cases_open_assignee_due", "assignee", *DUE_ORDER, **_open_cases()),
+        Index("ix_cases_open_payer_due", "payer_id", *DUE_ORDER, **_open_cases()),
+        Index("ix_cases_open_regime_due", "regime", *DUE_ORDER, **_open_cases()),
+        # Prefix search (store.search), answered and ordered by these indexes: pattern operators
+        # for case numbers, so LIKE 'x%' is a range on PostgreSQL whatever the database's
+        # collation; the search keys are themselves of collation "C" there.
+        Index("ix_cases_case_number_prefix", "case_number", **_pattern_ops("case_number")),
+        Index(None, "member_key", "case_id"),
+        Index(None, "name_key", "case_id"),
         # Only the cases whose workflow is not known to run: what the reconciler reads.
         Index(
             "ix_cases_workflow_unstarted",
@@ -64,11 +114,10 @@ class CaseRow(SQLModel, table=True):
             postgresql_where=text("workflow_started_at IS NULL"),
         ),
         Index(None, "payer_id", "external_reference"),
-        # Case managers list their teams' cases: the team first, then what listings filter on.
-        Index(None, "team", "next_due_at"),
-        Index(None, "team", "status", "next_due_at"),
-        Index(None, "team", "assignee", "next_due_at"),
         Index(None, "team", "case_number"),  # case-number search within the caller's teams
+        # What a task listing reads of each task's case (its scope and number), from the index
+        # alone: the escalation queues look cases up by id, once per task.
+        Index(None, "case_id", "team", "payer_id", "case_number"),
     )
 
     case_id: str = Field(sa_type=String(limits.CASE_ID), primary_key=True)
@@ -97,6 +146,9 @@ class CaseRow(SQLModel, table=True):
     workflow_started_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     # The request's trace number / EHR reference, so a payer's message finds its case by index.
     external_reference: str | None = Field(default=None, sa_type=String(limits.EXTERNAL_REFERENCE))
+    # Search keys of the member (PHI, like `request`; store.search): never listed or logged.
+    member_key: str | None = Field(default=None, sa_type=_search_key(limits.SHORT_TEXT))
+    name_key: str | None = Field(default=None, sa_type=_search_key(NAME_KEY))
 
 
 class CaseNumberCounter(SQLModel, table=True):
@@ -236,6 +288,10 @@ class TaskRow(SQLModel, table=True):
         Index(None, "status", "due_at"),
         Index(None, "assignee", "status"),
         Index(None, "case_id", "status"),
+        # Open tasks, most urgent first: the escalation queues and a person's own tasks.
+        Index("ix_tasks_open_due", "due_at", "id", **_open_tasks()),
+        Index("ix_tasks_open_queue_due", "queue", "due_at", "id", **_open_tasks()),
+        Index("ix_tasks_open_assignee_due", "assignee", "due_at", "id", **_open_tasks()),
     )
 
     id: int | None = Field(default=None, primary_key=True)

@@ -11,15 +11,17 @@ from collections.abc import Collection
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func
+from sqlalchemy import literal_column, text
 from sqlmodel import Session, col, select
-from sqlmodel.sql.expression import Select, SelectOfScalar
+from sqlmodel.sql.expression import Select
 
+from store import cursor as cursors
 from store._base import check_page, require_case
 from store.errors import NotFoundError
+from store.keyset import COUNT_CAP, Order, count_up_to, page_after
 from store.records import TaskPage, TaskRecord, TaskStatus
 from store.scope import EVERY_CASE, CaseScope
-from store.tables import CaseRow, TaskRow
+from store.tables import OPEN_TASK, CaseRow, TaskRow
 from store.types import require_aware
 
 
@@ -49,33 +51,75 @@ def ur_queue(
     offset: int = 0,
     scope: CaseScope = EVERY_CASE,
     queues: Collection[str] | None = None,
+    cursor: str | None = None,
+    count_cap: int | None = COUNT_CAP,
 ) -> TaskPage:
     """Open tasks, most urgent first (by due moment; tasks without one last), of the cases
     within `scope` only; `queues` keeps the tasks of any of those queues (paged in the
-    database, like `queue`)."""
+    database, like `queue`). Pages by `cursor` (the previous page's `next_cursor`) or a small
+    `offset`, not both; the count stops at `count_cap` (None: counts all). Reads the partial
+    indexes over open tasks (`ix_tasks_open_*`) in their order."""
     check_page(limit, offset)
-    count: SelectOfScalar[int] = select(func.count()).select_from(TaskRow)
-    if not scope.unrestricted:
-        count = count.join(CaseRow, col(TaskRow.case_id) == col(CaseRow.case_id))
-    query = _with_case_number()
-    conditions: list[Any] = [TaskRow.status == TaskStatus.OPEN.value, *scope.conditions()]
+    if cursor is not None and offset:
+        raise cursors.BadCursorError("cursor: give either a cursor or an offset, not both")
+    listing = cursors.fingerprint(
+        "tasks",
+        {
+            "queue": queue,
+            "queues": sorted(queues) if queues is not None else None,
+            "assignee": assignee,
+            "due_before": due_before,
+        },
+    )
+    after = None if cursor is None else cursors.decode(cursor, listing, (datetime, int))
+    task_conditions: list[Any] = [_OPEN_TASK]
     if queue is not None:
-        conditions.append(TaskRow.queue == queue)
+        task_conditions.append(TaskRow.queue == queue)
     if queues is not None:
-        conditions.append(col(TaskRow.queue).in_(sorted(queues)))
+        task_conditions.append(col(TaskRow.queue).in_(sorted(queues)))
     if assignee is not None:
-        conditions.append(TaskRow.assignee == assignee)
+        task_conditions.append(TaskRow.assignee == assignee)
     if due_before is not None:
-        conditions.append(col(TaskRow.due_at) < require_aware(due_before, "due_before"))
-    total = session.exec(count.where(*conditions)).one()
-    rows = session.exec(
-        query.where(*conditions)
-        .order_by(col(TaskRow.due_at).asc().nulls_last(), col(TaskRow.id))
-        .limit(limit)
-        .offset(offset)
-    ).all()
+        task_conditions.append(col(TaskRow.due_at) < require_aware(due_before, "due_before"))
+    scope_conditions = scope.conditions()
+    conditions = [*task_conditions, *scope_conditions]
+    counted: Any = select(literal_column("1")).select_from(TaskRow).where(*task_conditions)
+    if not scope.unrestricted:
+        # The scope as a correlated lookup of each task's case (by primary key), which the
+        # planners run per task while walking the open tasks in order, stopping at the cap; as
+        # a join, PostgreSQL hashes every case of the caller's teams first.
+        owner = (
+            select(CaseRow.case_id)
+            .where(col(CaseRow.case_id) == col(TaskRow.case_id), *scope_conditions)
+            .scalar_subquery()
+        )
+        counted = counted.where(owner.is_not(None))
+    total, capped = count_up_to(session, counted, count_cap, _DUE)
+    query = _with_case_number().where(*conditions)
+    if offset:
+        statement = query.order_by(*_DUE.clauses()).offset(offset).limit(limit + 1)
+        rows = list(session.exec(statement).all())
+    else:
+        rows = page_after(session, query, _DUE, after, limit + 1)
+    following = None
+    if len(rows) > limit:
+        rows = rows[:limit]
+        last = rows[-1][0]
+        following = cursors.encode(listing, [last.due_at, last.id])
     items = [_record(row, number) for row, number in rows]
-    return TaskPage(items=items, total=total, limit=limit, offset=offset)
+    return TaskPage(
+        items=items,
+        total=total,
+        total_capped=capped,
+        limit=limit,
+        offset=offset,
+        next_cursor=following,
+    )
+
+
+# The partial indexes' predicate (store.tables.OPEN_TASK), qualified: cases has a status too.
+_OPEN_TASK = text(f"tasks.{OPEN_TASK}")
+_DUE = Order((col(TaskRow.due_at), col(TaskRow.id)), first_nulls_last=True)
 
 
 def _with_case_number() -> Select[TaskRow, str]:

@@ -15,9 +15,10 @@ from api.errors import (
     ERRORS_NOT_FOUND,
     ERRORS_UNAVAILABLE,
     ERRORS_VALIDATION,
+    FieldError,
 )
-from api.paging import Limit, Offset
-from api.schemas import CaseDetail, CaseOpened, Timeline
+from api.paging import Cursor, Limit, Offset
+from api.schemas import CaseDetail, CaseOpened, CaseSearch, Timeline
 from api.security import AnyRole, AnyRoleCase, StaffOrIntegration
 from config.settings import TEAM_PATTERN
 from domain.case.vocabulary import CaseStatus
@@ -25,7 +26,7 @@ from domain.enums import Regime
 from domain.models import PriorAuthRequest
 from store import audit as store_audit
 from store.queries import list_cases
-from store.records import CaseFilter, CasePage, CaseSort
+from store.records import CaseFilter, CasePage, CaseSort, CaseState
 
 router = APIRouter(prefix="/api/v1", tags=["cases"])
 
@@ -105,14 +106,32 @@ async def search_cases(
     service_code: Annotated[str | None, Query(max_length=12)] = None,
     due_before: datetime | None = None,
     overdue: Annotated[bool, Query(description="Open cases past their next due moment")] = False,
-    q: Annotated[str | None, Query(max_length=64, description="Case-number text search")] = None,
+    q: Annotated[
+        str | None,
+        Query(
+            max_length=64,
+            description='Case-number prefix: "PA-2026-0001", "2026-0001", or the serial ("000123")',
+        ),
+    ] = None,
+    state: Annotated[
+        CaseState | None,
+        Query(
+            description="open, closed or all; default: open, or all when `status` or `q` "
+            "is given (closed cases stay reachable by filter and search)"
+        ),
+    ] = None,
     sort: CaseSort = CaseSort.DUE,
     limit: Limit = 50,
     offset: Offset = 0,
+    cursor: Cursor = None,
 ) -> CasePage:
     """Cases matching every filter given, most urgent first (or newest), one page at a time.
 
-    Only the cases the caller may see: a case manager's teams, an integration key's payer."""
+    Only the cases the caller may see: a case manager's teams, an integration key's payer.
+    `total` is counted up to 1,000 (`total_capped`: at least that many); the next page is
+    `cursor=next_cursor`."""
+    if state is None:
+        state = CaseState.ALL if status_ or q else CaseState.OPEN
     filters = CaseFilter(
         status=status_,
         assignee=assignee,
@@ -122,12 +141,46 @@ async def search_cases(
         due_before=_aware(due_before, "due_before"),
         overdue_as_of=service.utcnow() if overdue else None,
         search=q,
+        state=state,
         sort=sort,
     )
     return await service.read(
         engine,
         lambda s: list_cases(
-            session=s, filters=filters, limit=limit, offset=offset, scope=actor.scope
+            session=s,
+            filters=filters,
+            limit=limit,
+            offset=offset,
+            cursor=cursor,
+            scope=actor.scope,
+        ),
+    )
+
+
+@router.post(
+    "/cases/search", response_model=CasePage, responses={**ERRORS_AUTH, **ERRORS_VALIDATION}
+)
+async def search_cases_by_member(body: CaseSearch, engine: EngineDep, actor: AnyRole) -> CasePage:
+    """Cases by member id and patient name (prefixes), and case number: the terms are PHI, so
+    they travel in the body and never in a URL or an access log. Within the caller's scope, in
+    the order of the key searched (case number, else member id, else name); page with `cursor`
+    as in `GET /cases`."""
+    filters = CaseFilter(
+        member_id=body.member_id,
+        patient_name=body.patient_name,
+        search=body.case_number,
+        state=body.state,
+    )
+    if not (body.member_id or body.patient_name or body.case_number):
+        raise service.ServiceError(
+            422,
+            "invalid request: give member_id, patient_name or case_number",
+            [FieldError(field="patient_name", message="give at least one search term")],
+        )
+    return await service.read(
+        engine,
+        lambda s: list_cases(
+            session=s, filters=filters, limit=body.limit, cursor=body.cursor, scope=actor.scope
         ),
     )
 
@@ -167,8 +220,6 @@ async def case_timeline(access: AnyRoleCase, engine: EngineDep, request: Request
 
 def _aware(moment: datetime | None, field: str) -> datetime | None:
     if moment is not None and moment.tzinfo is None:
-        from api.errors import FieldError
-
         raise service.ServiceError(
             422,
             f"invalid request: {field}: give a time zone (e.g. 2026-12-01T00:00:00Z)",

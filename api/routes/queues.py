@@ -14,23 +14,21 @@ from sqlmodel import Session
 from api import service
 from api.deps import EngineDep
 from api.errors import ERRORS_AUTH, ERRORS_CONFLICT, ERRORS_NOT_FOUND, ERRORS_VALIDATION
-from api.paging import Limit, Offset
+from api.paging import Cursor, Limit, Offset
 from api.schemas import ReassignBody
 from api.security import Actor, Staff
 from config.settings import Role
-from domain.case.vocabulary import CaseStatus
 from domain.escalation import TaskQueue
 from store import tasks as store_tasks
 from store.errors import InvalidTransitionError, NotFoundError
 from store.queries import list_cases
-from store.records import CaseFilter, CasePage, TaskPage, TaskRecord, TaskStatus
+from store.records import CaseFilter, CasePage, CaseState, TaskPage, TaskRecord, TaskStatus
 from store.scope import require_case_in_scope
 from store.transitions import TransitionWrites
 from store.types import utcnow
 
 router = APIRouter(prefix="/api/v1", tags=["queues"])
 
-OPEN_STATUSES = [s for s in CaseStatus if s not in (CaseStatus.CLOSED, CaseStatus.WITHDRAWN)]
 ESCALATION_QUEUES = frozenset({TaskQueue.UR.value, TaskQueue.SUPERVISOR.value})
 
 
@@ -40,15 +38,20 @@ def is_escalation(task: TaskRecord) -> bool:
 
 @router.get("/queues/mine", response_model=CasePage, responses=ERRORS_AUTH)
 async def my_cases(
-    engine: EngineDep, actor: Staff, limit: Limit = 50, offset: Offset = 0
+    engine: EngineDep, actor: Staff, limit: Limit = 50, offset: Offset = 0, cursor: Cursor = None
 ) -> CasePage:
     """Open cases assigned to the caller (the API key's name) within the caller's teams, most
     urgent first."""
-    filters = CaseFilter(status=OPEN_STATUSES, assignee=actor.name)
+    filters = CaseFilter(state=CaseState.OPEN, assignee=actor.name)
     return await service.read(
         engine,
         lambda s: list_cases(
-            session=s, filters=filters, limit=limit, offset=offset, scope=actor.scope
+            session=s,
+            filters=filters,
+            limit=limit,
+            offset=offset,
+            cursor=cursor,
+            scope=actor.scope,
         ),
     )
 
@@ -60,6 +63,7 @@ async def escalations(
     queue: Annotated[TaskQueue | None, Query(description="ur or supervisor; default: both")] = None,
     limit: Limit = 50,
     offset: Offset = 0,
+    cursor: Cursor = None,
 ) -> TaskPage:
     """Open escalation tasks of the cases the caller may see, the one due soonest first."""
     if queue is not None and queue.value not in ESCALATION_QUEUES:
@@ -69,7 +73,12 @@ async def escalations(
     def load(session: Session) -> TaskPage:
         if queue is not None:
             return store_tasks.ur_queue(
-                session=session, queue=queue.value, limit=limit, offset=offset, scope=scope
+                session=session,
+                queue=queue.value,
+                limit=limit,
+                offset=offset,
+                cursor=cursor,
+                scope=scope,
             )
         # Both queues in one query, paged by the database (merging a page of each queue here
         # asked the store for limit + offset rows, past its page size: a 500).
@@ -78,6 +87,7 @@ async def escalations(
             queues=ESCALATION_QUEUES,
             limit=limit,
             offset=offset,
+            cursor=cursor,
             scope=scope,
         )
 
@@ -86,15 +96,20 @@ async def escalations(
 
 @router.get("/queues/overdue", response_model=CasePage, responses=ERRORS_AUTH)
 async def overdue(
-    engine: EngineDep, actor: Staff, limit: Limit = 50, offset: Offset = 0
+    engine: EngineDep, actor: Staff, limit: Limit = 50, offset: Offset = 0, cursor: Cursor = None
 ) -> CasePage:
     """Open cases (of those the caller may see) whose next deadline has passed, the longest
     overdue first."""
-    filters = CaseFilter(overdue_as_of=service.utcnow())
+    filters = CaseFilter(state=CaseState.OPEN, overdue_as_of=service.utcnow())
     return await service.read(
         engine,
         lambda s: list_cases(
-            session=s, filters=filters, limit=limit, offset=offset, scope=actor.scope
+            session=s,
+            filters=filters,
+            limit=limit,
+            offset=offset,
+            cursor=cursor,
+            scope=actor.scope,
         ),
     )
 

@@ -15,6 +15,7 @@ C = "/api/v1/cases/cnope0000"
 ROUTES: list[tuple[str, str, set[str]]] = [
     ("POST", "/api/v1/cases", ALL),
     ("GET", "/api/v1/cases", ALL),
+    ("POST", "/api/v1/cases/search", ALL),
     ("GET", C, ALL),
     ("GET", f"{C}/timeline", ALL),
     ("POST", f"{C}/decisions", ALL),

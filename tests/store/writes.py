@@ -10,12 +10,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import Engine
-from sqlmodel import select
+from sqlalchemy import Engine, update
+from sqlmodel import Session, col, select
 
 from store.database import connection_transaction, read_session
 from store.records import AuditEvent
-from store.tables import AuditEventRow, TaskRow
+from store.tables import AuditEventRow, CaseRow, TaskRow
 from store.transitions import TransitionWrites
 
 
@@ -46,3 +46,12 @@ def task_id(engine: Engine, idempotency_key: str) -> int:
         ).one()
         assert found is not None
         return found
+
+
+def set_case_columns(*, session: Session, case_id: str, **values: Any) -> None:
+    """Put a case's listed columns (status, next due moment) straight into its row: listing
+    tests need many cases in given states, not the steps that would lead there."""
+    status = values.get("status")
+    if status is not None:
+        values["status"] = str(status)
+    session.execute(update(CaseRow).where(col(CaseRow.case_id) == case_id).values(**values))
