@@ -135,8 +135,15 @@ def session_on(connection: Connection) -> Iterator[Session]:
 
 @contextmanager
 def read_session(engine: Engine) -> Iterator[Session]:
-    """A session for queries only (API listings); never commits, never waits for writers."""
-    bind = engine.execution_options(**{SQLITE_BEGIN: "DEFERRED"})
+    """A session for queries only (API listings); never commits, never waits for writers.
+
+    On PostgreSQL its statements share one snapshot (REPEATABLE READ; a transaction that only
+    reads never fails to serialize), so a listing's capped count and its page agree even
+    while a case changes between the two statements."""
+    if engine.dialect.name == "postgresql":
+        bind = engine.execution_options(isolation_level="REPEATABLE READ")
+    else:
+        bind = engine.execution_options(**{SQLITE_BEGIN: "DEFERRED"})
     with Session(bind, expire_on_commit=False) as session:
         try:
             yield session
