@@ -25,11 +25,10 @@ from domain.case.appeal_state import (
     AppealState,
     appeal_row,
     close_deadline,
-    find_deadline,
-    is_active,
     with_deadlines,
 )
 from domain.case.messages import AppealDecisionInput, AppealWithdrawInput, SignOffInput
+from domain.case.step import find_deadline, is_active
 from domain.case.transition import TaskClosure, TaskSpec, Transition
 from domain.case.vocabulary import (
     AppealOutcome,

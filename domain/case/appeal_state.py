@@ -18,6 +18,7 @@ from domain.appeals import AppealLevel, AppealLevelSpec, appeal_ladder, next_lev
 from domain.case.base import Model
 from domain.case.facts import CaseFacts
 from domain.case.messages import AppealDecisionInput
+from domain.case.step import find_deadline, is_active
 from domain.case.vocabulary import AppealStatus
 from domain.models import Appeal, CaseDeadline
 
@@ -139,14 +140,6 @@ def appeal_row(setup: AppealSetup, state: AppealState) -> Appeal:
         requested_peer_to_peer=setup.requested_peer_to_peer,
         outcome_note=state.outcome_note,
     )
-
-
-def find_deadline(deadlines: Sequence[CaseDeadline], key: str) -> CaseDeadline | None:
-    return next((d for d in deadlines if d.key == key), None)
-
-
-def is_active(deadline: CaseDeadline) -> bool:
-    return deadline.met_at is None and not deadline.superseded
 
 
 def close_deadline(

@@ -8,6 +8,7 @@ helpers return new lists and never edit a deadline in place.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -174,11 +175,11 @@ def is_active(deadline: CaseDeadline) -> bool:
     return deadline.met_at is None and not deadline.superseded
 
 
-def active_deadlines(deadlines: list[CaseDeadline]) -> list[CaseDeadline]:
+def active_deadlines(deadlines: Sequence[CaseDeadline]) -> list[CaseDeadline]:
     return [d for d in deadlines if is_active(d)]
 
 
-def find_deadline(deadlines: list[CaseDeadline], key: str) -> CaseDeadline | None:
+def find_deadline(deadlines: Sequence[CaseDeadline], key: str) -> CaseDeadline | None:
     for deadline in deadlines:
         if deadline.key == key:
             return deadline

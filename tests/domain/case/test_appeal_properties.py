@@ -15,8 +15,9 @@ from hypothesis import strategies as st
 
 from domain.appeals import AppealLevel
 from domain.case import appeal, appeal_rules
-from domain.case.appeal_state import DECIDED_STATUSES, AppealSetup, is_active
+from domain.case.appeal_state import DECIDED_STATUSES, AppealSetup
 from domain.case.messages import AppealDecisionInput, AppealWithdrawInput, SignOffInput
+from domain.case.step import is_active
 from domain.case.transition import Transition
 from domain.case.vocabulary import AppealOutcome, AppealStatus, CaseEvent
 from domain.enums import Regime
