@@ -17,6 +17,7 @@ from commands.dev import dev, worker
 from commands.letter import letter_app
 from commands.queue import queue_app
 from commands.sandbox_payer import sandbox_payer
+from commands.user import user_app
 
 app = typer.Typer(
     name="priorauth",
@@ -54,6 +55,7 @@ app.add_typer(queue_app, name="queue", help="Work queues: my cases, escalations,
 app.command("deadline", help="Compute regulatory due moments from JSON queries.")(deadline)
 app.add_typer(letter_app, name="letter", help="Render appeal and case letters to .docx.")
 app.add_typer(audit_app, name="audit", help="Inspect the tamper-evident audit trail.")
+app.add_typer(user_app, name="user", help="Manage web workspace users (sign-in, roles, teams).")
 app.add_typer(db_app, name="db", help="Migrate the case store; grant the runtime role.")
 app.command("dev", help="Run the whole local stack (Temporal, worker, API, sandbox payer).")(dev)
 app.command("worker", help="Run a Temporal worker for priorauth cases.")(worker)

@@ -24,6 +24,7 @@ from api.docs_assets import install_docs
 from api.error_handlers import install_error_handlers
 from api.limits import install_input_limits
 from api.routes import actions, cases, health, letters, payers, queues, tools
+from api.web.install import install_web
 from config.logging import ensure_logging, get_logger
 from config.readiness import ServerRole, exit_unless_ready, require_production_ready
 from config.settings import Settings, get_settings
@@ -87,6 +88,7 @@ def create_app(
     app.include_router(health.router)
     for module in (cases, actions, letters, queues, payers, tools):
         app.include_router(module.router)
+    install_web(app)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app
 

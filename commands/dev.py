@@ -156,6 +156,7 @@ def dev(
     ),
 ) -> None:
     """Run the Temporal dev server, the worker, the API and the sandbox payer until Ctrl-C."""
+    from api.web.dev_users import DEV_USERS
     from config.logging import configure_logging
     from config.settings import get_settings
     from store.migrate import upgrade
@@ -217,6 +218,7 @@ def dev(
         )
         _wait_for_port(host, port, server, "the Temporal dev server")
         upgrade(settings.resolved_database_url)
+        seed_users(settings.resolved_database_url)
         api_url = f"http://{settings.api_host}:{settings.api_port}"
         sandbox_url = settings.sandbox_payer_url
         env = _child_environment(settings, channel)
@@ -245,7 +247,10 @@ def dev(
             + (f"  Sandbox payer    {sandbox_url}  (Da Vinci PAS)\n" if sandbox_payer else "")
             + f"  Payer channel    {channel.value}\n"
             + f"  Case store       {settings.resolved_database_url}\n"
-            "Dev API keys: dev-case-manager-key, dev-ur-staff-key, dev-integration-key, "
+            f"  Web workspace    {api_url}/  (sign in as one of the dev users below)\n"
+            "Dev users (user name / password): "
+            + ", ".join(f"{u.username} / {u.password} ({u.role.value})" for u in DEV_USERS)
+            + "\nDev API keys: dev-case-manager-key, dev-ur-staff-key, dev-integration-key, "
             "dev-admin-key (header X-API-Key).\n"
             "Press Ctrl-C to stop.\n"
         )
@@ -258,6 +263,17 @@ def dev(
     finally:
         children.stop()
     typer.echo("priorauth stopped.")
+
+
+def seed_users(database_url: str) -> None:
+    from api.web.dev_users import seed_dev_users
+    from store.database import make_engine
+
+    engine = make_engine(database_url)
+    try:
+        seed_dev_users(engine)
+    finally:
+        engine.dispose()
 
 
 def worker() -> None:

@@ -116,6 +116,12 @@ class Settings(BaseSettings):
     api_keys: list[ApiKey] = Field(default_factory=list)
     api_host: str = "127.0.0.1"
     api_port: int = 8000
+    # The web workspace (api.web): a session ends after this many idle minutes (PHI is on
+    # screen) and after web_session_hours whatever happens; the cookie is Secure except in
+    # dev and test unless set here.
+    web_idle_timeout_minutes: int = Field(default=15, ge=1, le=720)
+    web_session_hours: int = Field(default=12, ge=1, le=168)
+    web_cookie_secure: bool | None = None
     # Per-payer secrets for the signed webhook (payer id -> secret).
     webhook_secrets: dict[str, SecretStr] = Field(default_factory=dict)
     # Standard Webhooks' own window is 5 minutes; this can only narrow it.
@@ -178,6 +184,12 @@ class Settings(BaseSettings):
         if self.api_keys or self.environment != "dev":
             return self.api_keys
         return DEV_API_KEYS
+
+    @property
+    def effective_web_cookie_secure(self) -> bool:
+        if self.web_cookie_secure is not None:
+            return self.web_cookie_secure
+        return self.environment not in NON_PRODUCTION_ENVIRONMENTS
 
     @property
     def effective_migrate_on_start(self) -> bool:

@@ -29,6 +29,8 @@ LONG_TEXT = 500  # service line descriptions, addresses, attachment titles
 IDEMPOTENCY_KEY = 255
 # The request's trace number / EHR reference (indexed: a payer's message finds its case by it).
 EXTERNAL_REFERENCE = 255
+USERNAME = 64  # a person's sign-in name (users.username; the actor of what they do)
+PASSWORD_HASH = 255  # an argon2 PHC string
 TEAM = 64  # a team's name (cases.team, API keys' teams)
 REQUEST_ID = 128  # the X-Request-ID a request carries (logged, and kept with each PHI read)
 PAYER_MESSAGE_ID = 120  # a payer message's `webhook-id` header

@@ -1,6 +1,7 @@
 """Small pydantic DTOs the store returns where no domain model fits (listings, tasks, audit).
 
-None of them carries PHI except `LetterRecord.context` (the letter's rendering context).
+None of them carries PHI except `LetterRecord.context` (the letter's rendering context) and
+`WorkRowFacts` (the patient on a work list).
 """
 
 from __future__ import annotations
@@ -201,3 +202,48 @@ class PhiReadPage(Record):
     total: int
     limit: int
     offset: int
+
+
+class UserRecord(Record):
+    """A person who signs in to the web workspace (no password hash)."""
+
+    username: str
+    display_name: str
+    role: str
+    teams: list[str]
+    created_at: AwareDatetime
+    disabled_at: AwareDatetime | None
+
+    @property
+    def active(self) -> bool:
+        return self.disabled_at is None
+
+
+class WebSessionRecord(Record):
+    """A browser session as stored (no token: only its hash finds it)."""
+
+    username: str
+    csrf_token: str
+    created_at: AwareDatetime
+    last_seen_at: AwareDatetime
+    ended_at: AwareDatetime | None
+
+
+class NextClock(Record):
+    """The running clock of a case that comes due first, and whose it is."""
+
+    key: str
+    label: str
+    obligor: str
+    due_at: AwareDatetime
+    starts_at: AwareDatetime | None
+    rule_id: str
+
+
+class WorkRowFacts(Record):
+    """What a work list shows of a case beyond its summary. PHI (patient, member id)."""
+
+    patient: str
+    member_id: str
+    service: str
+    next_clock: NextClock | None

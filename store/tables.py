@@ -405,3 +405,38 @@ class PhiReadRow(SQLModel, table=True):
     case_id: str = Field(sa_type=String(limits.CASE_ID))
     route: str = Field(sa_type=String(200))
     request_id: str | None = Field(default=None, sa_type=String(limits.REQUEST_ID))
+
+
+class UserRow(SQLModel, table=True):
+    """A person who signs in to the web workspace: role, teams and an argon2 password hash.
+
+    Never deleted: a user who leaves is disabled, so the audit trail's actors keep a name."""
+
+    __tablename__ = "users"
+
+    username: str = Field(sa_type=String(limits.USERNAME), primary_key=True)
+    display_name: str = Field(sa_type=String(limits.SHORT_TEXT))
+    role: str = Field(sa_type=String(32))
+    teams: list[str] = Field(sa_type=JSON)
+    password_hash: str = Field(sa_type=String(limits.PASSWORD_HASH))
+    created_at: datetime = Field(sa_type=UTCDateTime)
+    updated_at: datetime = Field(sa_type=UTCDateTime)
+    disabled_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class WebSessionRow(SQLModel, table=True):
+    """A signed-in browser: the SHA-256 of its cookie's token (never the token), its CSRF token
+    and when it was last seen (the idle timeout). Ended sessions are kept until pruned."""
+
+    __tablename__ = "web_sessions"
+    __table_args__ = (Index(None, "username", "ended_at"),)
+
+    token_hash: str = Field(sa_type=String(64), primary_key=True)
+    username: str = Field(
+        sa_type=String(limits.USERNAME),
+        sa_column_args=[ForeignKey("users.username")],
+    )
+    csrf_token: str = Field(sa_type=String(64))
+    created_at: datetime = Field(sa_type=UTCDateTime)
+    last_seen_at: datetime = Field(sa_type=UTCDateTime)
+    ended_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

@@ -17,6 +17,8 @@ from sqlmodel import SQLModel
 import store.tables  # noqa: F401  (the tables whose columns are compared)
 from activities.models import EscalationInput, LetterInput
 from api.schemas import ReassignBody
+from api.web.accounts import NewUser
+from config.settings import Role
 from domain.appeals import AppealLevel
 from domain.case.facts import CaseFacts, LineFacts
 from domain.case.messages import AssignBody, AssignInput, SignOffInput
@@ -113,6 +115,10 @@ FILLERS: dict[tuple[str, str], list[Filler]] = {
     ("payer_messages", "payer_id"): [(Payer, "payer_id")],
     ("payer_messages", "case_id"): [(Case, "case_id")],
     ("phi_reads", "case_id"): [(Case, "case_id")],
+    ("users", "username"): [(NewUser, "username")],
+    ("users", "display_name"): [(NewUser, "display_name")],
+    ("users", "role"): [Role],
+    ("web_sessions", "username"): [(NewUser, "username")],
 }
 WIDER = {("audit_events", "actor")}
 # Columns only the engine writes, with values of a fixed shape.
@@ -131,6 +137,9 @@ ENGINE_MADE = {
     ("phi_reads", "actor"): "the caller's audit name (`role:name`, at most limits.AUDIT_ACTOR)",
     ("phi_reads", "route"): "the route's path template",
     ("phi_reads", "request_id"): "the X-Request-ID, checked by api.limits (limits.REQUEST_ID)",
+    ("users", "password_hash"): "an argon2 PHC string (api.web.passwords)",
+    ("web_sessions", "token_hash"): "SHA-256 of the cookie token: 64 hex digits",
+    ("web_sessions", "csrf_token"): "secrets.token_urlsafe(32): 43 characters",
 }
 
 

@@ -1,0 +1,1 @@
+"""The web workspace's pages, one module per page (or pair of sign-in pages)."""

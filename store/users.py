@@ -1,0 +1,104 @@
+"""The people who sign in to the web workspace: add, read, list, disable, change password.
+
+The store keeps the password's hash only (hashing is the caller's: `api.web.passwords`). Users
+are never deleted; disabling one also ends every browser session they have.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import update
+from sqlmodel import Session, col, select
+
+from store.errors import ConflictError, NotFoundError
+from store.records import UserRecord
+from store.tables import UserRow, WebSessionRow
+
+
+def add_user(
+    session: Session,
+    *,
+    username: str,
+    display_name: str,
+    role: str,
+    teams: list[str],
+    password_hash: str,
+    now: datetime,
+) -> UserRecord:
+    """Add a user; a user of that name already there is a `ConflictError` (nothing changes)."""
+    if session.get(UserRow, username) is not None:
+        raise ConflictError("user", username, "already exists")
+    row = UserRow(
+        username=username,
+        display_name=display_name,
+        role=role,
+        teams=list(teams),
+        password_hash=password_hash,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(row)
+    session.flush()
+    return user_record(row)
+
+
+def get_user(session: Session, username: str) -> UserRecord:
+    return user_record(_require(session, username))
+
+
+def credentials(session: Session, username: str) -> tuple[UserRecord, str] | None:
+    """The user and their password hash, or None for a user name nobody has."""
+    row = session.get(UserRow, username)
+    return None if row is None else (user_record(row), row.password_hash)
+
+
+def list_users(session: Session, *, include_disabled: bool = True) -> list[UserRecord]:
+    query = select(UserRow).order_by(col(UserRow.username))
+    if not include_disabled:
+        query = query.where(col(UserRow.disabled_at).is_(None))
+    return [user_record(row) for row in session.exec(query)]
+
+
+def disable_user(session: Session, username: str, *, now: datetime) -> UserRecord:
+    """Disable a user and end their sessions (disabling again changes nothing)."""
+    row = _require(session, username)
+    if row.disabled_at is None:
+        row.disabled_at = now
+        row.updated_at = now
+        session.add(row)
+        session.execute(
+            update(WebSessionRow)
+            .where(col(WebSessionRow.username) == username, col(WebSessionRow.ended_at).is_(None))
+            .values(ended_at=now)
+        )
+        session.flush()
+    return user_record(row)
+
+
+def set_password_hash(
+    session: Session, username: str, password_hash: str, *, now: datetime
+) -> None:
+    row = _require(session, username)
+    row.password_hash = password_hash
+    row.updated_at = now
+    session.add(row)
+    session.flush()
+
+
+def user_record(row: UserRow) -> UserRecord:
+    return UserRecord(
+        username=row.username,
+        display_name=row.display_name,
+        role=row.role,
+        teams=list(row.teams),
+        created_at=row.created_at,
+        disabled_at=row.disabled_at,
+    )
+
+
+def _require(session: Session, username: str) -> UserRow:
+    row = session.get(UserRow, username)
+    if row is None:
+        raise NotFoundError("user", username)
+    return row
