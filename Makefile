@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install lock run test lint typecheck check bench fuzz clean
+.PHONY: install lock run test lint typecheck check bench fuzz clean browser
 
 $(STAMP): pyproject.toml constraints.txt
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "priorauth needs Python 3.11 or newer (set PYTHON=python3.11)")'
@@ -27,8 +27,18 @@ lock:
 run: install
 	$(BIN)/priorauth dev
 
-## Lint, type-check and run the whole test suite.
-test: install check
+## Debian's Chromium for the browser tests (Playwright drives it; its own browser download is
+## not used). Installed with apt-get when missing and we may; else the tests say what to do.
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
+		else \
+			echo "The browser tests need Chromium: sudo apt-get install chromium"; \
+		fi; }
+
+## Lint, type-check and run the whole test suite (browser tests included).
+test: install browser check
 	$(BIN)/pytest
 
 lint: install

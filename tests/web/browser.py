@@ -1,0 +1,71 @@
+"""The browser of the journey tests: Playwright for Python driving Debian's Chromium.
+
+Playwright's own browser download is not used (it is blocked here, and a hospital's machines
+may not allow it either): the tests launch `/usr/bin/chromium` (`make browser` installs it) with
+the flags a closed network needs. Screenshots of every page a journey visits are saved under
+`test-artifacts/screenshots/` (kept by CI as artefacts).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+from playwright.async_api import Browser, Page, async_playwright
+
+CHROMIUM = os.environ.get("PRIORAUTH_TEST_CHROMIUM", "/usr/bin/chromium")
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
+
+
+def chromium_path() -> str:
+    found = CHROMIUM if Path(CHROMIUM).exists() else shutil.which("chromium")
+    if not found:
+        pytest.fail(
+            f"Chromium not found at {CHROMIUM}: run `make browser` (apt-get install chromium)"
+        )
+    return found
+
+
+class Chromium:
+    """One Chromium process for a module's journeys; each journey gets a fresh context."""
+
+    def __init__(self) -> None:
+        self._playwright = None
+        self.browser: Browser | None = None
+
+    async def start(self) -> None:
+        self._playwright = await async_playwright().start()  # type: ignore[assignment]
+        assert self._playwright is not None
+        self.browser = await self._playwright.chromium.launch(  # type: ignore[attr-defined]
+            executable_path=chromium_path(), args=ARGS, headless=True
+        )
+
+    async def new_page(self) -> Page:
+        assert self.browser is not None
+        context = await self.browser.new_context(viewport={"width": 1360, "height": 900})
+        return await context.new_page()
+
+    async def stop(self) -> None:
+        if self.browser is not None:
+            await self.browser.close()
+        if self._playwright is not None:
+            await self._playwright.stop()  # type: ignore[attr-defined]
+
+
+async def screenshot(page: Page, folder: str, name: str) -> Path:
+    target = SCREENSHOTS / folder / f"{name}.png"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    await page.screenshot(path=str(target), full_page=True)
+    return target
