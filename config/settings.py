@@ -122,6 +122,9 @@ class Settings(BaseSettings):
     web_idle_timeout_minutes: int = Field(default=15, ge=1, le=720)
     web_session_hours: int = Field(default=12, ge=1, le=168)
     web_cookie_secure: bool | None = None
+    # Wrong passwords in a row before sign-in is refused for web_lockout_minutes.
+    web_sign_in_attempts: int = Field(default=5, ge=1, le=100)
+    web_lockout_minutes: int = Field(default=15, ge=1, le=1440)
     # Per-payer secrets for the signed webhook (payer id -> secret).
     webhook_secrets: dict[str, SecretStr] = Field(default_factory=dict)
     # Standard Webhooks' own window is 5 minutes; this can only narrow it.

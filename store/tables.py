@@ -419,6 +419,11 @@ class UserRow(SQLModel, table=True):
     role: str = Field(sa_type=String(32))
     teams: list[str] = Field(sa_type=JSON)
     password_hash: str = Field(sa_type=String(limits.PASSWORD_HASH))
+    # Wrong passwords in a row; at the limit sign-in is refused until `locked_until`.
+    failed_sign_ins: int = Field(
+        default=0, sa_type=Integer, sa_column_kwargs={"server_default": "0"}
+    )
+    locked_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
     created_at: datetime = Field(sa_type=UTCDateTime)
     updated_at: datetime = Field(sa_type=UTCDateTime)
     disabled_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

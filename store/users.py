@@ -6,7 +6,7 @@ are never deleted; disabling one also ends every browser session they have.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import update
 from sqlmodel import Session, col, select
@@ -53,6 +53,40 @@ def credentials(session: Session, username: str) -> tuple[UserRecord, str] | Non
     return None if row is None else (user_record(row), row.password_hash)
 
 
+def locked_until(session: Session, username: str) -> datetime | None:
+    """Until when sign-in is refused after too many wrong passwords (None: not locked)."""
+    row = session.get(UserRow, username)
+    return None if row is None else row.locked_until
+
+
+def record_failed_sign_in(
+    session: Session, username: str, *, now: datetime, limit: int, lock_for: timedelta
+) -> bool:
+    """Count a wrong password; the `limit`-th in a row locks sign-in for `lock_for` (and the
+    count starts again). True if this failure locked the account."""
+    row = session.get(UserRow, username)
+    if row is None:
+        return False
+    row.failed_sign_ins += 1
+    locked = row.failed_sign_ins >= limit
+    if locked:
+        row.locked_until = now + lock_for
+        row.failed_sign_ins = 0
+    session.add(row)
+    session.flush()
+    return locked
+
+
+def record_sign_in(session: Session, username: str) -> None:
+    """A right password: the count of wrong ones starts again."""
+    row = _require(session, username)
+    if row.failed_sign_ins or row.locked_until is not None:
+        row.failed_sign_ins = 0
+        row.locked_until = None
+        session.add(row)
+        session.flush()
+
+
 def list_users(session: Session, *, include_disabled: bool = True) -> list[UserRecord]:
     query = select(UserRow).order_by(col(UserRow.username))
     if not include_disabled:
@@ -79,8 +113,11 @@ def disable_user(session: Session, username: str, *, now: datetime) -> UserRecor
 def set_password_hash(
     session: Session, username: str, password_hash: str, *, now: datetime
 ) -> None:
+    """A new password (also lifts a sign-in lock)."""
     row = _require(session, username)
     row.password_hash = password_hash
+    row.failed_sign_ins = 0
+    row.locked_until = None
     row.updated_at = now
     session.add(row)
     session.flush()

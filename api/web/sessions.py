@@ -22,6 +22,7 @@ from fastapi import Depends, HTTPException, Request, Response, status
 from sqlalchemy.engine import Engine
 
 from api.security import Actor
+from config.logging import get_logger
 from config.settings import Role, Settings
 from store import users as store_users
 from store import web_sessions as store_sessions
@@ -35,6 +36,7 @@ CSRF_HEADER = "X-CSRF-Token"
 # Sent by the page's own background refresh: it proves a screen is open, not a person at it.
 BACKGROUND_HEADER = "X-Background-Refresh"
 TOUCH_EVERY = timedelta(seconds=30)
+log = get_logger("priorauth.web")
 
 
 class SignInNeededError(Exception):
@@ -80,33 +82,61 @@ def _engine(request: Request) -> Engine:
     return engine
 
 
-async def sign_in(engine: Engine, username: str, password: str) -> str | None:
-    """A new session's cookie token for the right user name and password, else None."""
+async def sign_in(engine: Engine, settings: Settings, username: str, password: str) -> str | None:
+    """A new session's cookie token for the right user name and password, else None. After
+    `web_sign_in_attempts` wrong passwords in a row, the user's sign-in is refused for
+    `web_lockout_minutes`, whatever the password (the answer does not say which)."""
     from api.web.passwords import verify_password
 
-    def load() -> tuple[UserRecord, str] | None:
-        with read_session(engine) as session:
-            return store_users.credentials(session, username)
+    now = utcnow()
 
-    found = await asyncio.to_thread(load)
+    def load() -> tuple[tuple[UserRecord, str] | None, datetime | None]:
+        with read_session(engine) as session:
+            return (
+                store_users.credentials(session, username),
+                store_users.locked_until(session, username),
+            )
+
+    found, locked_until = await asyncio.to_thread(load)
     hashed = found[1] if found is not None else None
     valid = await asyncio.to_thread(verify_password, password, hashed)
-    if found is None or not valid or not found[0].active:
+    if found is None:
+        return None
+    user = found[0]
+    if locked_until is not None and locked_until > now:
+        log.warning("web sign-in refused: locked", username=user.username)
+        return None
+    if not valid or not user.active:
+        await asyncio.to_thread(_failed, engine, settings, user.username, now)
         return None
     token = secrets.token_urlsafe(32)
 
     def store() -> None:
         with transaction(engine) as session:
+            store_users.record_sign_in(session, user.username)
             store_sessions.open_session(
                 session,
-                username=found[0].username,
+                username=user.username,
                 token_hash=token_hash(token),
                 csrf_token=secrets.token_urlsafe(32),
-                now=utcnow(),
+                now=now,
             )
 
     await asyncio.to_thread(store)
     return token
+
+
+def _failed(engine: Engine, settings: Settings, username: str, now: datetime) -> None:
+    with transaction(engine) as session:
+        locked = store_users.record_failed_sign_in(
+            session,
+            username,
+            now=now,
+            limit=settings.web_sign_in_attempts,
+            lock_for=timedelta(minutes=settings.web_lockout_minutes),
+        )
+    if locked:
+        log.warning("web sign-in locked after wrong passwords", username=username)
 
 
 async def sign_out(engine: Engine, token: str | None) -> None:

@@ -8,7 +8,7 @@ from sqlalchemy import Engine, update
 
 from store import users as store_users
 from store.database import transaction
-from store.tables import WebSessionRow
+from store.tables import UserRow, WebSessionRow
 from store.types import utcnow
 from tests.web.conftest import Browser, add_person
 
@@ -101,3 +101,15 @@ async def test_sign_in_never_redirects_off_the_site(engine: Engine, browser: Bro
             data={"username": "casey", "password": "correct horse battery staple", "next": target},
         )
         assert response.headers["location"] == "/"
+
+
+async def test_wrong_passwords_lock_sign_in_for_a_while(engine: Engine, browser: Browser) -> None:
+    add_person(engine, "casey")
+    for _ in range(5):
+        assert (await browser.sign_in("casey", "guessing wrong again")).status_code == 401
+    locked = await browser.sign_in("casey")  # the right password, but locked
+    assert locked.status_code == 401
+    assert "user name or password is wrong" in locked.text  # says no more than that
+    with transaction(engine) as session:
+        session.execute(update(UserRow).values(locked_until=utcnow() - timedelta(seconds=1)))
+    assert (await browser.sign_in("casey")).status_code == 303

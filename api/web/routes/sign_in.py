@@ -51,7 +51,7 @@ async def login(
     password: Annotated[str, Form(max_length=256)],
     next: Annotated[str, Form(max_length=2000)] = "/",
 ) -> Response:
-    token = await sign_in(engine, username.strip(), password)
+    token = await sign_in(engine, request.app.state.settings, username.strip(), password)
     if token is None:
         log.info("web sign-in refused", username=username.strip()[:64])
         return render(

@@ -5,8 +5,8 @@ Revises: 0006
 Create Date: 2026-12-05
 
 - `users`: user name (the actor recorded for what they do), display name, role, teams (JSON
-  list), argon2 password hash, created / updated / disabled moments. Users are disabled, never
-  deleted.
+  list), argon2 password hash, wrong passwords in a row and the lock they led to, created /
+  updated / disabled moments. Users are disabled, never deleted.
 - `web_sessions`: one row per signed-in browser, keyed by the SHA-256 of the cookie's random
   token (a stolen database copy holds no usable cookie), with the session's CSRF token and when
   it was last seen (idle timeout) or ended (sign-out, disabled user).
@@ -36,6 +36,8 @@ def upgrade() -> None:
         sa.Column("role", sa.String(length=32), nullable=False),
         sa.Column("teams", sa.JSON(), nullable=False),
         sa.Column("password_hash", sa.String(length=255), nullable=False),
+        sa.Column("failed_sign_ins", sa.Integer(), nullable=False, server_default="0"),
+        sa.Column("locked_until", MOMENT, nullable=True),
         sa.Column("created_at", MOMENT, nullable=False),
         sa.Column("updated_at", MOMENT, nullable=False),
         sa.Column("disabled_at", MOMENT, nullable=True),
