@@ -3,7 +3,8 @@
 Playwright's own browser download is not used (it is blocked here, and a hospital's machines
 may not allow it either): the tests launch `/usr/bin/chromium` (`make browser` installs it) with
 the flags a closed network needs. Screenshots of every page a journey visits are saved under
-`test-artifacts/screenshots/` (kept by CI as artefacts).
+`test-artifacts/screenshots/` (kept by CI as artefacts), and each is checked for accessibility
+with axe-core (the copy bundled in the axe-playwright-python wheel) against WCAG 2.1 A and AA.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from axe_playwright_python.async_playwright import Axe
 from playwright.async_api import Browser, Page, async_playwright
 
 CHROMIUM = os.environ.get("PRIORAUTH_TEST_CHROMIUM", "/usr/bin/chromium")
@@ -69,3 +71,23 @@ async def screenshot(page: Page, folder: str, name: str) -> Path:
     target.parent.mkdir(parents=True, exist_ok=True)
     await page.screenshot(path=str(target), full_page=True)
     return target
+
+
+WCAG = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+
+
+async def accessibility_problems(page: Page) -> list[str]:
+    """axe-core's WCAG 2.1 A/AA violations on the page as it is now: rule, impact, where."""
+    results = await Axe().run(page, options={"runOnly": {"type": "tag", "values": WCAG}})
+    return [
+        f"{violation['id']} ({violation['impact']}): {violation['help']} at "
+        + ", ".join(str(node["target"]) for node in violation["nodes"][:3])
+        for violation in results.response["violations"]
+    ]
+
+
+async def look(page: Page, folder: str, name: str) -> None:
+    """What a person would look at: a screenshot of the page, and no accessibility problem."""
+    await screenshot(page, folder, name)
+    problems = await accessibility_problems(page)
+    assert problems == [], f"{name}: {problems}"

@@ -17,7 +17,7 @@ from store.database import make_engine
 from store.migrate import upgrade
 from tests.conftest import backends, empty_database
 from tests.drills.stack import Stack
-from tests.web.browser import Chromium, screenshot
+from tests.web.browser import Chromium, look
 from tests.web.conftest import PASSWORD, add_person
 from tests.workflows.conftest import TEST_CODEC_KEYS
 
@@ -100,13 +100,13 @@ async def sign_in(page: Page, stack: Stack, username: str) -> None:
 async def test_sign_in_my_work_and_sign_out(stack: Stack, chromium: Chromium, folder: str) -> None:
     page = await chromium.new_page()
     await page.goto(f"{stack.api_url}/")
-    await screenshot(page, folder, "01-sign-in")
+    await look(page, folder, "01-sign-in")
     await page.get_by_label("User name").fill("casey")
     await page.get_by_label("Password").fill("wrong password, surely")
     await page.get_by_role("button", name="Sign in").click()
     await expect(page.get_by_role("alert")).to_contain_text("user name or password is wrong")
     await sign_in(page, stack, "casey")
-    await screenshot(page, folder, "02-my-work")
+    await look(page, folder, "02-my-work")
     await page.get_by_role("button", name="Sign out").click()
     await expect(page.get_by_text("You are signed out.")).to_be_visible()
     await page.goto(f"{stack.api_url}/")
