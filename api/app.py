@@ -88,7 +88,7 @@ def create_app(
     app.include_router(health.router)
     for module in (cases, actions, letters, queues, payers, tools):
         app.include_router(module.router)
-    install_web(app)
+    install_web(app, settings)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app
 

@@ -24,7 +24,7 @@ STAGE_LABELS = {
     Stage.ON_TRACK: "on track",
     Stage.REMINDED: "reminder sent",
     Stage.ESCALATED: "escalated",
-    Stage.OVERDUE: "overdue",
+    Stage.OVERDUE: "missed",
     Stage.MET: "met",
 }
 

@@ -10,13 +10,16 @@ from fastapi.staticfiles import StaticFiles
 
 from api.web.routes import sign_in, work
 from api.web.sessions import SignInNeededError
-from api.web.templating import STATIC_DIR
+from api.web.templating import STATIC_DIR, templates
+from config.settings import Settings
 
 STATIC_PATH = "/static/web"
 PAGES = (sign_in, work)
 
 
-def install_web(app: FastAPI) -> None:
+def install_web(app: FastAPI, settings: Settings) -> None:
+    # Macros imported without context (the usual way) still see the organization's zone.
+    templates.env.globals["zone"] = settings.organization.timezone
     app.mount(STATIC_PATH, StaticFiles(directory=STATIC_DIR), name="web-static")
     for module in PAGES:
         app.include_router(module.router)
