@@ -7,9 +7,14 @@ people are users in the store; each journey signs in through the page like a per
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator, Iterator
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
+import httpx
 import pytest
+from docx import Document
 from playwright.async_api import Page, expect
 from sqlalchemy import Engine
 
@@ -19,7 +24,7 @@ from tests.conftest import backends, empty_database
 from tests.drills.stack import Stack
 from tests.web.browser import Chromium, look
 from tests.web.conftest import PASSWORD, add_person
-from tests.workflows.conftest import TEST_CODEC_KEYS
+from tests.workflows.conftest import TEST_CODEC_KEYS, request
 
 pytestmark = [pytest.mark.temporal]
 
@@ -47,7 +52,7 @@ def journey_database(
 def store(journey_database: str) -> Iterator[Engine]:
     upgrade(journey_database)
     engine = make_engine(journey_database)
-    add_person(engine, "casey", "case_manager", ("ortho",))
+    add_person(engine, "casey", "case_manager", ("default",))
     add_person(engine, "uri", "ur_staff")
     add_person(engine, "olga", "case_manager", ("cardio",))
     try:
@@ -111,3 +116,75 @@ async def test_sign_in_my_work_and_sign_out(stack: Stack, chromium: Chromium, fo
     await expect(page.get_by_text("You are signed out.")).to_be_visible()
     await page.goto(f"{stack.api_url}/")
     await expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
+
+
+async def status_becomes(page: Page, wanted: str, seconds: float = 30.0) -> None:
+    """Reload the case page until its status reads `wanted` (the payer answers on its own)."""
+    status = page.locator("#case-status")
+    if not await status.count():
+        raise AssertionError(f"no case status on {page.url}:\n{await page.inner_text('body')}")
+    for _ in range(int(seconds * 2)):
+        if (await status.inner_text()).strip() == wanted:
+            return
+        await page.wait_for_timeout(500)
+        await page.reload()
+    await expect(status).to_have_text(wanted)
+
+
+async def text_appears(page: Page, text: str, seconds: float = 30.0) -> None:
+    for _ in range(int(seconds * 2)):
+        if await page.get_by_text(text).count():
+            return
+        await page.wait_for_timeout(500)
+        await page.reload()
+    await expect(page.get_by_text(text).first).to_be_visible()
+
+
+async def test_denied_case_appealed_signed_off_and_overturned(
+    stack: Stack, chromium: Chromium, folder: str
+) -> None:
+    body = request(lines=3).model_dump(mode="json")
+    body["service_lines"] = [body["service_lines"][2] | {"sequence": 1}]  # E0601: denied
+    async with httpx.AsyncClient(timeout=30) as http:
+        case_id = await stack.open_case(http, body)
+    page = await chromium.new_page()
+    await sign_in(page, stack, "casey")
+    await page.goto(f"{stack.api_url}/cases/{case_id}")
+    await status_becomes(page, "denied")
+    clocks = page.locator("#clocks")
+    await expect(clocks).to_contain_text("42 CFR 422.582")  # the appeal window's rule
+    await expect(page.locator("q.reason")).to_have_text("Not medically necessary per policy MP-123")
+    await look(page, folder, "03-case-denied")
+
+    await page.locator("#action-file_appeal summary").click()
+    await page.get_by_label("Arguments").fill(
+        "CPAP is medically necessary: AHI 32 on the sleep study."
+    )
+    await page.locator("#action-file_appeal").get_by_role("button", name="File an appeal").click()
+    await expect(page.locator("#case-notice")).to_contain_text("File an appeal: done")
+    await text_appears(page, "awaiting sign-off")
+    async with page.expect_download() as download_info:
+        await page.locator(".letter-download").first.click()
+    download = await download_info.value
+    letter = Document(str(await download.path()))
+    words = "\n".join(p.text for p in letter.paragraphs)
+    assert "reconsideration" in words.lower()
+    assert "AHI 32" in words
+
+    await page.locator("#action-sign_off_appeal summary").click()
+    await page.locator("#action-sign_off_appeal").get_by_role("button").click()
+    await expect(page.locator("#case-notice")).to_contain_text("Sign the appeal letter off: done")
+    await text_appears(page, "Record the payer's answer to the appeal")
+    await look(page, folder, "04-case-appeal-submitted")
+
+    answer = page.locator("#action-record_appeal_decision")
+    await answer.locator("summary").click()
+    await answer.get_by_label("Decision id").fill("APL-OVT-1")
+    await answer.get_by_label("Outcome").first.select_option("overturned")
+    now = datetime.now(ZoneInfo("America/Chicago")).strftime("%Y-%m-%dT%H:%M")
+    await answer.get_by_label("Decided at").fill(now)
+    await answer.get_by_role("button", name="Record the payer's answer to the appeal").click()
+    await expect(page.locator("#case-notice")).to_contain_text("done")
+    await status_becomes(page, "approved")
+    await look(page, folder, "05-case-overturned")
+    assert re.search(r"overturned", await page.locator("#appeals").inner_text())
