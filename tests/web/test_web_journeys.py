@@ -188,3 +188,10 @@ async def test_denied_case_appealed_signed_off_and_overturned(
     await status_becomes(page, "approved")
     await look(page, folder, "05-case-overturned")
     assert re.search(r"overturned", await page.locator("#appeals").inner_text())
+
+    other = await chromium.new_page()  # a case manager of another team
+    await sign_in(other, stack, "olga")
+    await other.goto(f"{stack.api_url}/cases/{case_id}")
+    await expect(other.get_by_role("heading", name="Case not found")).to_be_visible()
+    assert "Patientson" not in await other.content()
+    await look(other, folder, "06-other-team-not-found")
