@@ -9,7 +9,7 @@ from sqlalchemy import Engine
 from sqlmodel import select
 
 from store.database import read_session
-from store.tables import PhiReadRow
+from store.tables import ContactRow, PhiReadRow
 from tests.web.conftest import Browser, add_person
 from tests.web.test_web_my_work import open_case
 
@@ -60,3 +60,40 @@ async def test_another_teams_case_is_not_found_like_a_missing_one(
     assert letter.status_code == 404
     refused = await browser.post("/cases/case-1/actions/add_note", {"text": "hello"})
     assert refused.status_code == 404
+
+
+async def test_an_action_with_errors_comes_back_with_the_values_and_changes_nothing(
+    engine: Engine, browser: Browser
+) -> None:
+    add_person(engine, "casey", teams=("ortho",))
+    open_case(
+        engine,
+        "case-1",
+        team="ortho",
+        assignee="casey",
+        last_name="Hartley",
+        due_in=timedelta(hours=5),
+    )
+    await browser.sign_in("casey")
+    await browser.get("/cases/case-1")
+    answer = await browser.post(
+        "/cases/case-1/actions/record_contact",
+        {
+            "channel": "call",
+            "occurred_at": "2026-12-01T09:30",
+            "summary": "Spoke with Dana at the plan about the pending request",
+        },
+    )
+    assert answer.status_code == 422
+    assert "reference_number is required for a call" in answer.text
+    assert "Spoke with Dana at the plan" in answer.text  # the person's words are kept
+    assert 'id="action-record_contact" open' in answer.text
+    with read_session(engine) as session:
+        assert session.exec(select(ContactRow)).all() == []
+
+    future = await browser.post(
+        "/cases/case-1/actions/record_contact",
+        {"channel": "portal", "occurred_at": "2099-01-01T09:30", "summary": "Checked"},
+    )
+    assert future.status_code == 422
+    assert "future" in future.text

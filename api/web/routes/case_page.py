@@ -105,6 +105,8 @@ async def _page(
     )
     stored = {appeal.number: appeal.status for appeal in detail.appeals}
     offers = offered(detail.live, stored) if detail.live is not None else []
+    if failed is not None and failed[0] not in offers:  # the form the person just sent
+        offers.append(failed[0])
     forms = []
     for offer in offers:
         action, fields = _form_of(offer, detail)
