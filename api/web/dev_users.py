@@ -1,5 +1,8 @@
 """The sign-in users `priorauth dev` (`make run`) creates: one per role, with documented
-passwords. Dev only: nothing else calls `seed_dev_users`, and production has no default user."""
+passwords. Dev only: nothing else calls `seed_dev_users`, and production has no default user.
+
+Each has the name of the dev API key of its role, so a case the CLI opens with the dev case
+manager's key (`priorauth case open`, `priorauth demo`) is on the same person's My work."""
 
 from __future__ import annotations
 
@@ -23,9 +26,9 @@ class DevUser:
 
 
 DEV_USERS = (
-    DevUser("casey", "Casey Morgan", Role.CASE_MANAGER, "casey-dev-password"),
-    DevUser("uri", "Uri Patel", Role.UR_STAFF, "uri-dev-password"),
-    DevUser("ada", "Ada Brooks", Role.ADMIN, "ada-dev-password"),
+    DevUser("dev-case-manager", "Casey Morgan", Role.CASE_MANAGER, "dev-case-manager-password"),
+    DevUser("dev-ur-staff", "Uri Patel", Role.UR_STAFF, "dev-ur-staff-password"),
+    DevUser("dev-admin", "Ada Brooks", Role.ADMIN, "dev-admin-password"),
 )
 
 

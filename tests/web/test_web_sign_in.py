@@ -113,3 +113,19 @@ async def test_wrong_passwords_lock_sign_in_for_a_while(engine: Engine, browser:
     with transaction(engine) as session:
         session.execute(update(UserRow).values(locked_until=utcnow() - timedelta(seconds=1)))
     assert (await browser.sign_in("casey")).status_code == 303
+
+
+async def test_the_dev_users_sign_in_with_their_documented_passwords(
+    engine: Engine, browser: Browser
+) -> None:
+    from api.web.dev_users import DEV_USERS, seed_dev_users
+
+    assert [user.username for user in seed_dev_users(engine)] == [
+        "dev-case-manager",
+        "dev-ur-staff",
+        "dev-admin",
+    ]
+    assert seed_dev_users(engine) == []  # a second start adds nobody
+    for user in DEV_USERS:
+        assert (await browser.sign_in(user.username, user.password)).status_code == 303
+        await browser.post("/logout")
