@@ -22,7 +22,7 @@ from store.database import make_engine
 from store.migrate import upgrade
 from tests.conftest import backends, empty_database
 from tests.drills.stack import Stack
-from tests.web.browser import Chromium, look
+from tests.web.browser import Chromium, look, screenshot
 from tests.web.conftest import PASSWORD, add_person
 from tests.workflows.conftest import TEST_CODEC_KEYS, request
 
@@ -187,6 +187,11 @@ async def test_denied_case_appealed_signed_off_and_overturned(
     await expect(page.locator("#case-notice")).to_contain_text("done")
     await status_becomes(page, "approved")
     await look(page, folder, "05-case-overturned")
+    await page.emulate_media(media="print")  # the print stylesheet: facts, no forms
+    await expect(page.locator("#actions-heading")).to_be_hidden()
+    await expect(page.locator("#clocks")).to_be_visible()
+    await screenshot(page, folder, "05b-case-printed")
+    await page.emulate_media(media="screen")
     assert re.search(r"overturned", await page.locator("#appeals").inner_text())
 
     other = await chromium.new_page()  # a case manager of another team
