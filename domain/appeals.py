@@ -85,7 +85,7 @@ _LADDERS: dict[Regime, tuple[AppealLevelSpec, ...]] = {
             2,
             "Independent review entity (IRE) reconsideration",
             "IRE",
-            _FILE,
+            "ire_reconsideration_filing_window",
             None,
         ),
         _spec(AppealLevel.ALJ_HEARING, 3, "Administrative law judge hearing", "OMHA", None, None),

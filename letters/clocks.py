@@ -246,7 +246,13 @@ def _external_review(
         )
         return LetterClocks(filing=filing)
     if regime is Regime.MEDICARE_PART_D:
-        return LetterClocks()
+        filing = clocks.filing_window(
+            [NEXT_LEVEL_WINDOW],
+            DeadlineEvent.IRE_RECONSIDERATION_FILING_WINDOW,
+            "IRE reconsideration request window ends",
+            notice_date,
+        )
+        return LetterClocks(filing=filing)
     filing = clocks.filing_window(
         [NEXT_LEVEL_WINDOW],
         DeadlineEvent.EXTERNAL_REVIEW_FILING_WINDOW,

@@ -35,9 +35,18 @@ DAYS_THEN_HOURS = "calendar_days_end_of_day_local_then_elapsed_hours"
 DAYS_BEFORE = "calendar_days_before_end_of_day_local"
 LATER_OF_DATES = "later_of_dates_end_of_day_local"
 TOLLED_DAYS = "calendar_days_end_of_day_local_tolled"
+PERIOD_DAYS = "calendar_days_period_end_of_day_local"
 
 END_OF_DAY_CONVENTIONS = frozenset(
-    {CALENDAR_DAYS, BUSINESS_DAYS, CALENDAR_MONTHS, DAYS_BEFORE, LATER_OF_DATES, TOLLED_DAYS}
+    {
+        CALENDAR_DAYS,
+        BUSINESS_DAYS,
+        CALENDAR_MONTHS,
+        DAYS_BEFORE,
+        LATER_OF_DATES,
+        TOLLED_DAYS,
+        PERIOD_DAYS,
+    }
 )
 
 

@@ -27,6 +27,21 @@ class DeadlineEvent(StrEnum):
     STATE_FAIR_HEARING_FILING_WINDOW = "state_fair_hearing_filing_window"
     CONTINUATION_OF_BENEFITS_FILING_WINDOW = "continuation_of_benefits_filing_window"
     TERMINATION_ADVANCE_NOTICE = "termination_advance_notice"
+    IRE_RECONSIDERATION_FILING_WINDOW = "ire_reconsideration_filing_window"
+    CONTINUITY_OF_CARE_TRANSITION_END = "continuity_of_care_transition_end"
+
+
+class CareCategory(StrEnum):
+    """What a request is for, where a state clock depends on it (Texas).
+
+    `post_stabilization`: care after an emergency condition is stabilized; `life_threatening`:
+    a life-threatening condition; `discharge_services`: services or equipment needed to
+    discharge a hospitalized recipient, requested by the inpatient (acute care) provider.
+    """
+
+    POST_STABILIZATION = "post_stabilization"
+    LIFE_THREATENING = "life_threatening"
+    DISCHARGE_SERVICES = "discharge_services"
 
 
 class DeadlineError(ValueError):
@@ -72,6 +87,11 @@ class DeadlineQuery(BaseModel):
     """End of the approved course of treatment (ERISA urgent concurrent requests)."""
     count_observed_holidays: bool = False
     """Also treat 5 U.S.C. 6103(b) observed days as federal holidays (ambiguity A9)."""
+    care_category: CareCategory | None = None
+    """Texas: post-stabilization / life-threatening care (1 hour) and discharge services
+    (72 hours, Medicaid/CHIP) have their own clocks."""
+    enrollment_date: date | None = None
+    """Medicare Advantage continuity of care: the date coverage under the new plan begins."""
 
 
 class DeadlineResult(BaseModel):

@@ -31,6 +31,11 @@ A6_FLAG = (
     "information request to the claimant's response (medium confidence)"
 )
 NOTICE_AS_RECEIPT = "notice_date is taken as the date the claimant received the notice"
+ONE_NOTICE = (
+    "the information request is the notice of extension (29 CFR 2560.503-1(f)(2)(iii)): the "
+    "same tolled moment whether asked as this event, 'extension' or "
+    "'pending_information_decision'"
+)
 
 
 @dataclass(slots=True)
@@ -118,6 +123,12 @@ def _urgent(ask: Ask) -> tuple[bool, tuple[str, ...]]:
 def _claim_decision(ask: Ask, plan: GroupPlan) -> Due:
     query = ask.query
     received = ask.received("2560.503-1(f)(4): the clock starts when the claim is filed")
+    if query.info_request_sent_at is not None:
+        # The notice of extension for missing information and the information request are one
+        # notice ((f)(2)(iii)): however the question names it (this event with or without
+        # the extension, event 'extension', or 'pending_information_decision'), the clock is
+        # the one that waits for the claimant's answer.
+        return _pending_information(ask, plan)
     urgent, flags = _urgent(ask)
     timing = query.service_timing
     if urgent:
@@ -231,7 +242,9 @@ def _pending_information(ask: Ask, plan: GroupPlan) -> Due:
     tolled = max(0, (local_date(response, tz) - local_date(sent, tz)).days)
     last = start + timedelta(days=initial + 15 + tolled)
     due_at = end_of_day(last, tz)
-    flags += (A6_FLAG,)
+    flags += (A6_FLAG, ONE_NOTICE)
+    if response < sent:
+        flags += ("claimant_response_at is before info_request_sent_at: nothing tolled",)
     if local_date(sent, tz) > start + timedelta(days=initial):
         flags += (
             "the information request was sent after the initial period ended: the extension "

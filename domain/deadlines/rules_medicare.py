@@ -14,6 +14,7 @@ from domain.deadlines.clock import (
     DAYS_THEN_HOURS,
     ELAPSED_HOURS,
     END_OF_DAY_CONVENTIONS,
+    PERIOD_DAYS,
     Clock,
     Due,
     Unit,
@@ -21,7 +22,7 @@ from domain.deadlines.clock import (
     fmt_anchor,
     fmt_due,
 )
-from domain.deadlines.context import EXPEDITE_REFUSED, Ask, no_extension, no_rule
+from domain.deadlines.context import EXPEDITE_REFUSED, Ask, missing, no_extension, no_rule
 from domain.deadlines.query import DeadlineEvent
 from domain.deadlines.rules_common import member_filing_window
 from domain.enums import ItemType, RequestType
@@ -32,6 +33,9 @@ PRESUMED_RECEIPT = (
     "60 days after receipt of the notice, presumed 5 days after its date; notice dated"
 )
 A1_FLAG = "expedite refused: 7-day clock applied (A1)"
+CMS_4201_F = "CMS-4201-F (88 FR 22120)"
+TRANSITION_START = date(2024, 1, 1)  # coverage from 2024 (CMS-4201-F)
+TRANSITION_DAYS = 90
 
 
 @dataclass(slots=True)
@@ -70,6 +74,8 @@ def medicare_advantage(ask: Ask) -> Due:
         )
     if event is DeadlineEvent.NEXT_LEVEL_AUTO_FORWARD:
         return _ma_ire_forward(ask)
+    if event is DeadlineEvent.CONTINUITY_OF_CARE_TRANSITION_END:
+        return _ma_transition_end(ask)
     raise no_rule(ask, _MA_NO_RULE.get(event, "not a Medicare Advantage step"))
 
 
@@ -84,6 +90,10 @@ _MA_NO_RULE = {
     ),
     DeadlineEvent.EXTERNAL_REVIEW_DECISION: (
         "the Part C IRE's decision time is set by CMS's contract, not the regulation (A8)"
+    ),
+    DeadlineEvent.IRE_RECONSIDERATION_FILING_WINDOW: (
+        "nobody files a Medicare Advantage IRE reconsideration: the plan forwards an upheld "
+        "reconsideration itself (42 CFR 422.592(a); use event 'next_level_auto_forward')"
     ),
 }
 
@@ -272,6 +282,46 @@ def _ma_ire_forward(ask: Ask) -> Due:
     return due
 
 
+def _ma_transition_end(ask: Ask) -> Due:
+    """The last day of the continuity-of-care transition period: at least 90 days from the
+    first day of coverage under the new plan, that day counted as day 1."""
+    start = ask.query.enrollment_date
+    if start is None:
+        raise missing(
+            "enrollment_date",
+            "the 90-day transition period (42 CFR 422.112(b)(8)(ii)) runs from the date "
+            "coverage under the new Medicare Advantage plan begins",
+        )
+    if start < TRANSITION_START:
+        raise no_rule(
+            ask,
+            f"the 90-day transition period of 42 CFR 422.112(b)(8)(ii) ({CMS_4201_F}) applies "
+            f"to coverage beginning on or after {TRANSITION_START.isoformat()}",
+        )
+    last = start + timedelta(days=TRANSITION_DAYS - 1)
+    due_at = end_of_day(last, ask.tz)
+    return Due(
+        due_at=due_at,
+        rule=f"42 CFR 422.112(b)(8)(ii) as amended by {CMS_4201_F}",
+        convention=PERIOD_DAYS,
+        explanation=(
+            "A Medicare Advantage coordinated care plan may not require prior authorization "
+            "for the active course of treatment of an enrollee who joins it during a transition "
+            f"period of at least {TRANSITION_DAYS} days from the first day of coverage "
+            f"({start.isoformat()}, day 1), through {fmt_due(due_at, PERIOD_DAYS, ask.tz)}."
+        ),
+        rule_id="ma.continuity_of_care.transition",
+        label=f"federal {TRANSITION_DAYS}-day transition period",
+        flags=(
+            "at least 90 days: the plan may allow a longer transition",
+            "counted with the first day of coverage as day 1 (the earlier reading of '90 days')",
+            "applies to an enrollee in an active course of treatment, including one begun "
+            "with an out-of-network provider; the approval of a course of treatment also stays "
+            "valid for as long as medically necessary (42 CFR 422.112(b)(8)(ii))",
+        ),
+    )
+
+
 # ---------------------------------------------------------------- Medicare Part D
 
 
@@ -295,6 +345,25 @@ def medicare_part_d(ask: Ask) -> Due:
         return _part_d_redetermination(ask)
     if event is DeadlineEvent.NEXT_LEVEL_AUTO_FORWARD:
         return _part_d_ire_forward(ask)
+    if event is DeadlineEvent.IRE_RECONSIDERATION_FILING_WINDOW:
+        return member_filing_window(
+            ask,
+            days=65,
+            duty=(
+                "The enrollee must request reconsideration of the redetermination by the Part D "
+                "independent review entity (IRE)"
+            ),
+            note=(
+                "60 days after receipt of the redetermination notice, presumed 5 days after its "
+                "date; notice dated"
+            ),
+            rule="42 CFR 423.600(a)",
+            rule_id="part_d.ire_reconsideration.filing",
+            flags=(
+                "receipt of the redetermination notice is presumed 5 calendar days after its "
+                "date unless shown otherwise: 60 days run from a later proven receipt",
+            ),
+        )
     raise no_rule(ask, _PART_D_NO_RULE.get(event, "not a Part D step"))
 
 
@@ -305,7 +374,11 @@ _PART_D_NO_RULE = {
     ),
     DeadlineEvent.EXTERNAL_REVIEW_FILING_WINDOW: (
         "Part D has no external review; the enrollee asks the IRE for reconsideration "
-        "(42 CFR 423.600)"
+        "(42 CFR 423.600; event 'ire_reconsideration_filing_window')"
+    ),
+    DeadlineEvent.CONTINUITY_OF_CARE_TRANSITION_END: (
+        "the 90-day transition period of 42 CFR 422.112(b)(8)(ii) is a Medicare Advantage "
+        "rule; Part D's transition fill (42 CFR 423.120(b)(3)) is not modelled"
     ),
 }
 

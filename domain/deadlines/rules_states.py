@@ -7,6 +7,14 @@ keeps the earliest due moment. Overlays never apply to Medicare (federal preempt
 Texas counts plan deadlines strictly: the Code Construction Act's weekend/holiday extension
 (Tex. Gov't Code 311.014) is not applied to a carrier's "third calendar day" or to IRO days,
 since whether it reaches them is unsettled; Texas business days use the Texas holiday calendar.
+
+Texas clocks by what is asked (`care_category`, `hospitalized`): Medicaid/CHIP MCOs decide for a
+hospitalized recipient within 1 business day, 72 hours for discharge services, 1 hour for
+post-stabilization or life-threatening care (Tex. Gov't Code 540.0302(b)(1)-(3)), otherwise
+within 3 business days (540.0303(b)); insured HMOs and PPOs within 1 hour for post-stabilization
+or life-threatening care (28 TAC 19.1718(d)(3)), 24 hours for a patient who is an inpatient when
+the services are proposed (Tex. Ins. Code 843.348(e), 1301.135(d)), otherwise by the third
+calendar day (843.348(d), 1301.135(c)), pre-service and concurrent alike.
 """
 
 from __future__ import annotations
@@ -17,7 +25,7 @@ from datetime import timedelta
 from domain.deadlines.calendars import HolidayCalendar, end_of_day, local_date
 from domain.deadlines.clock import CALENDAR_DAYS, Clock, Due, Unit, clock_due, fmt_due
 from domain.deadlines.context import Ask, missing
-from domain.deadlines.query import DeadlineEvent
+from domain.deadlines.query import CareCategory, DeadlineEvent
 from domain.enums import Regime, ServiceTiming
 
 MEDICAID_LIKE = frozenset({Regime.MEDICAID_MANAGED_CARE, Regime.CHIP_MANAGED_CARE})
@@ -28,6 +36,12 @@ PA_EVENTS = frozenset(
 )
 NO_ROLL = "Tex. Gov't Code 311.014 weekend/holiday roll-forward not applied (unsettled here)"
 NO_STATE_EXTENSION = "the state clock has no extension and still applies"
+ONE_HOUR_CARE = frozenset({CareCategory.POST_STABILIZATION, CareCategory.LIFE_THREATENING})
+_CARE_WORDS = {
+    CareCategory.POST_STABILIZATION: "post-stabilization care",
+    CareCategory.LIFE_THREATENING: "a life-threatening condition",
+    CareCategory.DISCHARGE_SERVICES: "services or equipment needed for discharge",
+}
 
 Overlay = tuple[list[Due], list[str]]
 
@@ -69,16 +83,17 @@ def _texas(ask: Ask) -> Overlay:
         if ask.payment:
             return [], []
         return [_with_extension_note(ask, _texas_medicaid(ask))], []
-    if regime in INSURED_LIKE and event is DeadlineEvent.INITIAL_REQUEST_DECISION:
-        if ask.payment:
+    if regime in INSURED_LIKE and event in PA_EVENTS:
+        if ask.payment or timing is ServiceTiming.POST_SERVICE:
             return [], []
-        if timing is ServiceTiming.PRE_SERVICE:
-            return [_with_extension_note(ask, _texas_insured(ask))], []
-        if timing is ServiceTiming.CONCURRENT:
+        asked = query.info_request_sent_at is not None
+        if asked or event is DeadlineEvent.PENDING_INFORMATION_DECISION:
             return [], [
-                "Texas concurrent-review clocks (Tex. Ins. Code 843.348(e)-(g)) not modelled"
+                "Texas preauthorization clock not applied after the plan asked for missing "
+                "information (Texas rules on incomplete requests not modelled): the federal "
+                "clock for an incomplete claim is shown"
             ]
-        return [], []
+        return [_with_extension_note(ask, _texas_insured(ask))], []
     if regime in INSURED_LIKE and event is DeadlineEvent.EXTERNAL_REVIEW_DECISION:
         return [_texas_iro(ask)], []
     return _preempted_note(ask, "Texas utilization-review law")
@@ -86,20 +101,45 @@ def _texas(ask: Ask) -> Overlay:
 
 def _texas_medicaid(ask: Ask) -> Due:
     received = ask.received("Texas counts business days after the MCO receives the request")
-    program = "CHIP" if ask.query.regime is Regime.CHIP_MANAGED_CARE else "Medicaid"
+    query = ask.query
+    program = "CHIP" if query.regime is Regime.CHIP_MANAGED_CARE else "Medicaid"
     calendar_note = (
         "Texas business days: Texas state holiday calendar (Tex. Gov't Code 662.003); the HHSC "
         "contract's own definition was not retrieved (A7)"
     )
-    if ask.query.hospitalized:
+    organization = f"Texas requires a {program} managed care organization to decide"
+    category = query.care_category
+    if query.hospitalized and category is not None:
+        hours = 1 if category in ONE_HOUR_CARE else 72
+        paragraph = "(3)" if hours == 1 else "(2)"
+        flags: tuple[str, ...] = ()
+        if category is CareCategory.DISCHARGE_SERVICES:
+            flags = (
+                "540.0302(b)(2) covers a request submitted by a provider of acute care "
+                "inpatient services for services or equipment necessary to discharge the "
+                "recipient from an inpatient facility",
+            )
+        return clock_due(
+            clock=Clock(Unit.HOURS, hours),
+            anchor=received,
+            tz=ask.tz,
+            duty=(
+                f"{organization} a prior-authorization request related to "
+                f"{_CARE_WORDS[category]} for a hospitalized recipient"
+            ),
+            relation="after receipt",
+            note="received",
+            rule=f"Tex. Gov't Code § 540.0302(b){paragraph}",
+            rule_id=f"tx.medicaid.authorization.hospitalized.{category.value}",
+            jurisdiction="Texas",
+            flags=flags,
+        )
+    if query.hospitalized:
         return clock_due(
             clock=Clock(Unit.BUSINESS_DAYS, 1, calendar=HolidayCalendar.TEXAS),
             anchor=received,
             tz=ask.tz,
-            duty=(
-                f"Texas requires a {program} managed care organization to decide a "
-                "prior-authorization request for a hospitalized recipient"
-            ),
+            duty=f"{organization} a prior-authorization request for a hospitalized recipient",
             relation="after receipt",
             note="received",
             rule="Tex. Gov't Code § 540.0302(b)",
@@ -107,40 +147,97 @@ def _texas_medicaid(ask: Ask) -> Due:
             jurisdiction="Texas",
             flags=(
                 calendar_note,
-                "72 hours for discharge equipment/services and 1 hour for post-stabilization or "
-                "life-threatening care (540.0302(b)) are not modelled",
+                "a request for discharge services or equipment (72 hours, 540.0302(b)(2)) or "
+                "related to post-stabilization care or a life-threatening condition (1 hour, "
+                "540.0302(b)(3)) has its own clock: set care_category",
             ),
+        )
+    flags = (calendar_note,)
+    if category is not None:
+        flags += (
+            f"care_category '{category.value}' not applied: the 72-hour and 1-hour clocks of "
+            "540.0302(b)(2)-(3) apply only to a recipient hospitalized at the time of the "
+            "request (540.0302(a))",
         )
     return clock_due(
         clock=Clock(Unit.BUSINESS_DAYS, 3, calendar=HolidayCalendar.TEXAS),
         anchor=received,
         tz=ask.tz,
-        duty=(
-            f"Texas requires a {program} managed care organization to decide a "
-            "prior-authorization request"
-        ),
+        duty=f"{organization} a prior-authorization request",
         relation="after receipt",
         note="received",
         rule="Tex. Gov't Code § 540.0303(b)",
         rule_id="tx.medicaid.authorization",
         jurisdiction="Texas",
-        flags=(calendar_note,),
+        flags=flags,
     )
 
 
 def _texas_insured(ask: Ask) -> Due:
+    query = ask.query
+    category = query.care_category
+    plan = "Texas requires an insured HMO or PPO to issue a preauthorization determination"
+    if category is not None and category in ONE_HOUR_CARE:
+        received = ask.received("the Texas one-hour clock runs from receipt of the request")
+        return clock_due(
+            clock=Clock(Unit.HOURS, 1),
+            anchor=received,
+            tz=ask.tz,
+            duty=(
+                f"{plan} for {_CARE_WORDS[category]} as soon as the circumstances and the "
+                "patient's condition require, and at the latest"
+            ),
+            relation="after receipt",
+            note="received",
+            rule="28 TAC § 19.1718(d)(3) (HMO and PPO; Tex. Ins. Code §§ 843.348, 1301.135)",
+            rule_id=f"tx.insured.preauthorization.{category.value}",
+            jurisdiction="Texas",
+            flags=(
+                "a request received outside the plan's required staffed hours is due 1 hour "
+                "after they next begin (28 TAC 19.1718(d)(3), (e)-(f)): not modelled, the "
+                "earlier moment is shown",
+            ),
+        )
+    flags: tuple[str, ...] = ()
+    if category is CareCategory.DISCHARGE_SERVICES:
+        flags = (
+            "care_category 'discharge_services' has its own clock only for Texas Medicaid/CHIP "
+            "(Tex. Gov't Code 540.0302(b)(2))",
+        )
+    if query.hospitalized:
+        received = ask.received("the Texas 24-hour clock runs from receipt of the request")
+        return clock_due(
+            clock=Clock(Unit.HOURS, 24),
+            anchor=received,
+            tz=ask.tz,
+            duty=(
+                f"{plan} for services proposed for a patient who is an inpatient in a health "
+                "care facility (concurrent hospitalization care)"
+            ),
+            relation="of receipt",
+            note="received",
+            rule="Tex. Ins. Code § 843.348(e) (HMO); § 1301.135(d) (PPO)",
+            rule_id="tx.insured.preauthorization.concurrent_hospitalization",
+            jurisdiction="Texas",
+            flags=(*flags, "28 TAC 19.1718(d)(2): concurrent hospitalization care"),
+        )
     received = ask.received("Texas counts calendar days after the request is received")
+    if query.service_timing is ServiceTiming.CONCURRENT:
+        flags += (
+            "concurrent review of a patient who is not an inpatient: the third-calendar-day "
+            "clock applies (28 TAC 19.1718(d)(1)); set hospitalized for an inpatient",
+        )
     return clock_due(
         clock=Clock(Unit.DAYS, 3),
         anchor=received,
         tz=ask.tz,
-        duty="Texas requires an insured HMO or PPO to issue a preauthorization determination",
+        duty=plan,
         relation="after the date of receipt (the third calendar day)",
         note="received",
         rule="Tex. Ins. Code § 843.348(d) (HMO); § 1301.135(c) (PPO)",
         rule_id="tx.insured.preauthorization",
         jurisdiction="Texas",
-        flags=(NO_ROLL,),
+        flags=(NO_ROLL, *flags),
     )
 
 
