@@ -95,6 +95,22 @@ async def submit_pas_bundle(
     *, body: bytes, engine: Engine, client: Client, settings: Settings, actor: Actor
 ) -> tuple[CaseOpened, dict[str, Any]]:
     """Open a case from a PAS request bundle; returns the case and the PAS response bundle."""
+    intake, request = read_pas_submit(body, settings)
+    opened = await open_pas_case(
+        intake=intake,
+        request=request,
+        engine=engine,
+        client=client,
+        settings=settings,
+        actor=actor,
+    )
+    return opened, build_pas_submit_response(intake, opened.case_id, "queued")
+
+
+def read_pas_submit(body: bytes, settings: Settings) -> tuple[PasIntake, PriorAuthRequest]:
+    """A PAS `Claim/$submit` request bundle and the case request made from it, or a `FhirError`
+    naming the element: 400 when it is not a PAS request bundle, 422 when it is but no case can
+    be made from it. Reads only; nothing is stored."""
     data = load_json(body)
     try:
         intake = parse_pas_request_bundle(data, plan_mappings(settings))
@@ -113,16 +129,35 @@ async def submit_pas_bundle(
         request: PriorAuthRequest = intake.require_request()
     except PasValidationError as exc:
         raise FhirError(422, exc.to_operation_outcome()) from None
+    return intake, request
+
+
+async def open_pas_case(
+    *,
+    intake: PasIntake,
+    request: PriorAuthRequest,
+    engine: Engine,
+    client: Client,
+    settings: Settings,
+    actor: Actor,
+    assignee: str | None = None,
+    team: str | None = None,
+) -> CaseOpened:
+    """Open the case of a bundle read by `read_pas_submit`; the same bundle (its
+    Bundle.identifier) from the same caller opens no second case. `assignee` and `team` as for
+    `service.open_case`: a person uploading a bundle in the web workspace chooses them, an
+    EHR's `Claim/$submit` leaves the case unassigned in the key's first team."""
     try:
-        opened = await service.open_case(
+        return await service.open_case(
             engine=engine,
             client=client,
             settings=settings,
             request=request,
             actor=actor,
             case_id=service.case_id_for(actor, intake_case_key(intake)),
-            assignee=None,
+            assignee=assignee,
             source=service.PAS_SOURCE,
+            team=team,
         )
     except service.ServiceError as exc:
         code = "transient" if exc.status >= 500 else "business-rule"
@@ -133,7 +168,6 @@ async def submit_pas_bundle(
                 "a new request needs a new Bundle.identifier"
             )
         raise FhirError(exc.status, outcome(code, detail, "Bundle.identifier")) from None
-    return opened, build_pas_submit_response(intake, opened.case_id, "queued")
 
 
 # ---------------------------------------------------------------- notifications

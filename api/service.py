@@ -133,6 +133,7 @@ class CaseSource:
 
 API_SOURCE = CaseSource("api", "Case opened through the API")
 PAS_SOURCE = CaseSource("pas", "Case opened from a PAS Claim/$submit bundle")
+WEB_SOURCE = CaseSource("web", "Case opened from the web workspace's new-case form")
 
 
 async def open_case(

@@ -8,13 +8,14 @@ from fastapi import FastAPI, Request
 from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
-from api.web.routes import case_page, sign_in, work
+from api.web.routes import case_page, new_case, sign_in, work
 from api.web.sessions import SignInNeededError
 from api.web.templating import STATIC_DIR, templates
 from config.settings import Settings
 
 STATIC_PATH = "/static/web"
-PAGES = (sign_in, work, case_page)
+# /cases/new before /cases/{case_id}: registration order is matching order.
+PAGES = (sign_in, work, new_case, case_page)
 
 
 def install_web(app: FastAPI, settings: Settings) -> None:

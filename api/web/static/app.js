@@ -17,10 +17,25 @@
     if (!headers["X-Background-Refresh"]) restart();
   });
   // Rows of a repeating fieldset (service lines, diagnoses): <template data-row-template="x">,
-  // a button data-add-row="x" appends a copy with the index replaced; data-remove-row removes.
+  // a button data-add-row="x" appends a copy with __i__ replaced by a fresh index (one past the
+  // highest data-row="<index>" in the list, so indexes never repeat after a removal) and __n__
+  // by the row's number; data-remove-row removes its row. [data-row-number] texts are kept in
+  // order. The buttons start `hidden` (without JavaScript the form has one row of each) and are
+  // shown here.
+  var controls = document.querySelectorAll("[data-add-row][hidden], [data-remove-row][hidden]");
+  Array.prototype.forEach.call(controls, function (control) { control.hidden = false; });
+  function renumber(holder) {
+    var rows = holder.querySelectorAll("[data-row]");
+    Array.prototype.forEach.call(rows, function (row, position) {
+      var numbers = row.querySelectorAll("[data-row-number]");
+      Array.prototype.forEach.call(numbers, function (number) {
+        number.textContent = String(position + 1);
+      });
+    });
+  }
   document.addEventListener("click", function (event) {
     var target = event.target;
-    if (!(target instanceof HTMLElement)) return;
+    if (!(target instanceof Element)) return;
     var add = target.closest("[data-add-row]");
     if (add) {
       event.preventDefault();
@@ -28,11 +43,18 @@
       var template = document.querySelector('template[data-row-template="' + name + '"]');
       var holder = document.querySelector('[data-rows="' + name + '"]');
       if (!template || !holder) return;
-      var index = holder.querySelectorAll("[data-row]").length;
-      var html = template.innerHTML.replace(/__i__/g, String(index)).replace(/__n__/g, String(index + 1));
-      holder.insertAdjacentHTML("beforeend", html);
       var rows = holder.querySelectorAll("[data-row]");
-      var first = rows[rows.length - 1].querySelector("input, select, textarea");
+      var index = rows.length;
+      Array.prototype.forEach.call(rows, function (row) {
+        var taken = parseInt(row.getAttribute("data-row") || "", 10);
+        if (!isNaN(taken) && taken >= index) index = taken + 1;
+      });
+      var html = template.innerHTML.replace(/__i__/g, String(index)).replace(/__n__/g, String(rows.length + 1));
+      holder.insertAdjacentHTML("beforeend", html);
+      var added = holder.querySelectorAll("[data-row]");
+      var fresh = added[added.length - 1];
+      Array.prototype.forEach.call(fresh.querySelectorAll("[data-remove-row][hidden]"), function (b) { b.hidden = false; });
+      var first = fresh.querySelector("input:not([type=hidden]), select, textarea");
       if (first) first.focus();
       return;
     }
@@ -40,7 +62,18 @@
     if (remove) {
       event.preventDefault();
       var row = remove.closest("[data-row]");
-      if (row) row.remove();
+      if (!row) return;
+      var list = row.closest("[data-rows]");
+      row.remove();
+      if (list) {
+        renumber(list);
+        // Keyboard focus goes to the list's add button, not back to the top of the page.
+        var again = document.querySelector('[data-add-row="' + list.getAttribute("data-rows") + '"]');
+        if (again) again.focus();
+      }
     }
   });
+  // A form that came back with errors: its summary takes focus, so it is read out first.
+  var summary = document.querySelector("[data-error-summary]");
+  if (summary) summary.focus();
 })();
