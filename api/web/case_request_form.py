@@ -60,6 +60,8 @@ OPTIONAL_GROUPS = (
     "servicing_provider.address",
     "servicing_provider",
 )
+# Sub-models the request must have: sent even when empty, so each missing input is named.
+REQUIRED_GROUPS = ("member", "coverage", "coverage.payer", "requesting_provider")
 # Repeating rows: each list's inputs, and those that make a row more than blank.
 ROWS: dict[str, tuple[str, ...]] = {
     "service_lines": (
@@ -87,7 +89,7 @@ ROW_CONTENT: dict[str, tuple[str, ...]] = {
     "diagnoses": ("code", "description"),
     "attachments": ("reference", "title", "loinc_code"),
 }
-ROW_LABELS = {"service_lines": "service line", "diagnoses": "diagnosis", "attachments": "enclosure"}
+REQUIRED_ROWS = ("service_lines", "diagnoses")  # a blank row of these stays, to name its gaps
 PRIMARY = "diagnoses.primary"  # the radio group choosing the primary diagnosis (a row index)
 # Fieldsets that can carry an error of their own (a rule over several of their inputs).
 GROUPS: tuple[str, ...] = (
@@ -183,14 +185,14 @@ class CaseRequestForm:
         rows: dict[str, list[dict[str, str]]] = {}
         primary: int | None = None
         for name, by_index in indexed.items():
-            kept: list[dict[str, str]] = []
-            for index in sorted(by_index):
-                row = by_index[index]
-                if any(row.get(key, "").strip() for key in ROW_CONTENT[name]):
-                    if name == "diagnoses" and index == primary_index:
-                        primary = len(kept)
-                    kept.append(row)
-            rows[name] = kept
+            order = sorted(by_index)
+            filled = [i for i in order if _has_content(name, by_index[i])]
+            if not filled and order and name in REQUIRED_ROWS:
+                filled = order[:1]  # its errors then sit on its own inputs
+            for position, index in enumerate(filled):
+                if name == "diagnoses" and index == primary_index:
+                    primary = position
+            rows[name] = [by_index[i] for i in filled]
         return cls(
             values=values,
             rows=rows,
@@ -214,6 +216,9 @@ class CaseRequestForm:
             node = _get(body, group)
             if isinstance(node, dict) and not node:
                 _drop(body, group)
+        for group in REQUIRED_GROUPS:
+            if _get(body, group) is None:
+                _put(body, group, {})  # "field required" on each of its inputs, not on it
         for name in ROWS:
             body[name] = [
                 self._row_body(name, position, row)
@@ -237,6 +242,10 @@ class CaseRequestForm:
             return PriorAuthRequest.model_validate(self.body()), {}
         except ValidationError as exc:
             return None, errors_by_input(pydantic_error_body(exc).errors)
+
+
+def _has_content(name: str, row: Mapping[str, str]) -> bool:
+    return any(row.get(key, "").strip() for key in ROW_CONTENT[name])
 
 
 def _within(name: str, prefix: str) -> bool:
@@ -306,13 +315,35 @@ def input_for(path: str, message: str) -> str:
 
 
 def errors_by_input(errors: Iterable[FieldError]) -> dict[str, str]:
-    """API field errors as one message per input (several on one input joined)."""
+    """API field errors as one message per input (several on one input joined), in the order
+    the inputs appear on the page."""
     found: dict[str, list[str]] = {}
     for error in errors:
         messages = found.setdefault(input_for(error.field, error.message), [])
         if error.message not in messages:
             messages.append(error.message)
-    return {name: "; ".join(messages) for name, messages in found.items()}
+    return {name: "; ".join(found[name]) for name in sorted(found, key=page_order)}
+
+
+_FIRST_AFTER_ROWS = SCALARS.index("urgency")
+# The page's order: the parties, the rows, the request's details, then team and assignee.
+_PAGE = (*SCALARS[:_FIRST_AFTER_ROWS], *ROWS, *SCALARS[_FIRST_AFTER_ROWS:], *ROUTING)
+
+
+def page_order(name: str) -> tuple[int, int, int]:
+    """Where an input (or fieldset) is on the page, for sorting its error into place."""
+    if name == FORM_LEVEL:
+        return (-1, 0, 0)
+    parts = name.split(".")
+    if parts[0] in ROWS:
+        row = int(parts[1]) if len(parts) > 1 and parts[1].isdigit() else -1
+        fields = ROWS[parts[0]]
+        column = fields.index(parts[2]) if len(parts) > 2 and parts[2] in fields else -1
+        return (_PAGE.index(parts[0]), row, column)
+    for rank, entry in enumerate(_PAGE):
+        if entry == name or entry.startswith(f"{name}."):
+            return (rank, 0, 0)
+    return (len(_PAGE), 0, 0)
 
 
 def element_id(name: str) -> str:

@@ -188,10 +188,13 @@ async def test_an_invalid_request_comes_back_with_errors_beside_its_inputs(
     assert "NPI" in soup.error_of("requesting_provider-npi")
     assert "required" in soup.error_of("service_lines-0-description").lower()
     assert "integer" in soup.error_of("service_lines-1-units")
-    # The summary links to each input.
-    links = {a.get("href") for a in soup.all('//*[@id="error-summary"]//a')}
-    assert {"#requesting_provider-npi", "#service_lines-0-description"} <= links
-    assert "#service_lines-1-units" in links
+    # The summary links to each input, in the page's order.
+    links = [a.get("href") for a in soup.all('//*[@id="error-summary"]//a')]
+    assert links == [
+        "#requesting_provider-npi",
+        "#service_lines-0-description",
+        "#service_lines-1-units",
+    ]
     # Every value comes back as typed, rows renumbered in order.
     assert soup.value_of("member.first_name") == "Testa"
     assert soup.value_of("requesting_provider.npi") == "1234567890"
@@ -234,25 +237,36 @@ async def test_rules_over_several_fields_land_on_the_field_they_name(
     assert stored_cases(engine) == 0
 
 
-async def test_blank_rows_are_dropped_and_a_request_needs_a_line(
+async def test_blank_rows_are_dropped_but_a_request_needs_a_line(
     browser: Browser, engine: Engine
 ) -> None:
     await signed_in(browser, engine)
     await browser.get("/cases/new")
+    # A second service line and an enclosure added and left empty are no rows at all.
     form = {
-        key: value
-        for key, value in VALID.items()
-        if not key.startswith("service_lines.") or key.endswith("code_system")
+        **VALID,
+        "member.last_name": "",
+        "service_lines.1.code_system": "cpt_hcpcs",
+        "service_lines.1.units": "1",
+        "attachments.0.content_type": "application/pdf",
     }
-    form["attachments.0.content_type"] = "application/pdf"  # an untouched enclosure row
-    response = await browser.post("/cases/new", form)
+    soup = Page(await browser.post("/cases/new", form))
+    assert "required" in soup.error_of("member-last_name").lower()
+    assert len(soup.all('//*[@data-rows="service_lines"]/*[@data-row]')) == 1
+    assert not soup.all('//*[@class="field-error"][starts-with(@id, "attachments")]')
+    # With no line filled in, the empty line stays and says what it lacks.
+    no_lines = {key: value for key, value in VALID.items() if not key.startswith("service_")}
+    no_lines["service_lines.0.units"] = "1"
+    response = await browser.post("/cases/new", no_lines)
     assert response.status_code == 422
     soup = Page(response)
-    assert "at least 1" in soup.text("service_lines-error")
-    assert soup.by_id("service_lines").get("aria-describedby") == "service_lines-error"
-    # One blank row is back on screen to fill in; no enclosure error.
-    assert soup.value_of("service_lines.0.code") == ""
-    assert not soup.all('//*[@class="field-error"][starts-with(@id, "attachments")]')
+    assert "required" in soup.error_of("service_lines-0-code").lower()
+    assert "required" in soup.error_of("service_lines-0-description").lower()
+    # A form with no member at all names each of the member's required inputs.
+    soup = Page(await browser.post("/cases/new", {"idempotency_key": "k", "team": "ortho"}))
+    for element_id in ("member-member_id", "member-first_name", "coverage-payer-payer_id"):
+        assert "required" in soup.error_of(element_id).lower()
+    assert stored_cases(engine) == 0
 
 
 async def test_team_and_assignee_follow_the_api_rules(browser: Browser, engine: Engine) -> None:
@@ -334,4 +348,16 @@ async def test_a_bundle_that_names_no_member_is_refused_with_the_rule(
     assert response.status_code == 422
     shown = Page(response).text("pas-errors")
     assert re.search(r"Bundle\.entry|Patient|Coverage", shown), shown
+    assert stored_cases(engine) == 0
+
+
+async def test_without_the_case_engine_nothing_is_stored(browser: Browser, engine: Engine) -> None:
+    """Temporal unreachable (this app has none): a valid form is not lost, nor half-opened."""
+    await signed_in(browser, engine)
+    await browser.get("/cases/new")
+    response = await browser.post("/cases/new", VALID)
+    assert response.status_code == 503
+    soup = Page(response)
+    assert "Temporal is unreachable" in soup.text("error-summary")
+    assert soup.value_of("member.member_id") == VALID["member.member_id"]
     assert stored_cases(engine) == 0

@@ -262,10 +262,14 @@ async def _open(
     except service.ServiceError as exc:
         if exc.status == 409:
             return page(409, {FORM_LEVEL: await _already_used(engine, actor, case_id)})
-        errors = errors_by_input(exc.errors) if exc.errors else {}
-        if not errors:
-            errors = {FORM_LEVEL: exc.detail}
-        return page(exc.status, errors)
+        if exc.status == 503:
+            # Stored, workflow not started: the same form (same key) finishes opening it.
+            message = (
+                "The case is stored but the case engine did not start it; press Open case "
+                "again to finish opening this same case."
+            )
+            return page(503, {FORM_LEVEL: message})
+        return page(exc.status, errors_by_input(exc.errors) or {FORM_LEVEL: exc.detail})
     return RedirectResponse(f"/cases/{opened.case_id}", status_code=303)
 
 
