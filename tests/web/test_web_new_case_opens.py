@@ -100,6 +100,10 @@ async def test_a_valid_form_opens_the_case_and_goes_to_it(casey: Browser, stack:
     opened = events[0]
     assert (opened.action, opened.actor) == ("case_created", "case_manager:casey")
     assert opened.details["channel"] == "web"
+    # The redirect lands on the case's own page.
+    case_page = await casey.get(response.headers["location"])
+    assert case_page.status_code == 200
+    assert summary.case_number in case_page.text
     # Its workflow runs and answers.
     view, _ = await stack.eventually(
         lambda: service.live_view(stack.client, summary.case_id), lambda found: found[0]
