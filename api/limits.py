@@ -36,6 +36,8 @@ from config.settings import Settings
 log = get_logger("priorauth.api")
 
 FHIR_PREFIX = "/fhir/"
+# Non-FHIR routes that take a whole PAS bundle (a multipart upload): the FHIR body limit.
+BUNDLE_UPLOAD_PATHS = frozenset({"/cases/new/pas"})
 REQUEST_ID_HEADER = b"x-request-id"
 REQUEST_ID = re.compile(rb"[A-Za-z0-9._:/+=-]{1,128}")
 MAX_CONTENT_LENGTH_DIGITS = 18  # int() of a 5,000-digit header would raise, not answer
@@ -178,7 +180,8 @@ class BodyLimits:
             )
             return
 
-        limit = self.max_fhir_body_bytes if fhir else self.max_body_bytes
+        carries_bundle = fhir or path in BUNDLE_UPLOAD_PATHS  # the web form's PAS upload
+        limit = self.max_fhir_body_bytes if carries_bundle else self.max_body_bytes
         too_large = f"the body is larger than {limit:,} bytes"
         declared = _content_length(scope)
         if declared == -1:
