@@ -12,7 +12,6 @@ from collections.abc import AsyncIterator, Iterator
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-import httpx
 import pytest
 from docx import Document
 from playwright.async_api import Page, expect
@@ -24,7 +23,7 @@ from tests.conftest import backends, empty_database
 from tests.drills.stack import Stack
 from tests.web.browser import Chromium, look, screenshot
 from tests.web.conftest import PASSWORD, add_person
-from tests.workflows.conftest import TEST_CODEC_KEYS, request
+from tests.workflows.conftest import TEST_CODEC_KEYS
 
 pytestmark = [pytest.mark.temporal]
 
@@ -140,21 +139,46 @@ async def text_appears(page: Page, text: str, seconds: float = 30.0) -> None:
     await expect(page.get_by_text(text).first).to_be_visible()
 
 
+async def fill_new_case(page: Page, npi: str) -> None:
+    """The new-case form for a CPAP device (E0601), which the sandbox payer denies."""
+    await page.get_by_label("Member id").fill("W987654321")
+    await page.get_by_label("First name").first.fill("Testa")
+    await page.get_by_label("Last name").first.fill("Patientson")
+    await page.get_by_label("Birth date").first.fill("1958-04-12")
+    await page.get_by_label("Regime").select_option("medicare_advantage")
+    await page.get_by_label("Plan name").fill("Example Advantage PPO")
+    await page.get_by_label("Payer name").fill("Example Health Plan")
+    await page.get_by_label("Payer id", exact=True).fill("EXH01")
+    await page.locator("#requesting_provider-npi").fill(npi)
+    await page.locator("#requesting_provider-name").fill("Dr. Sleep Example")
+    await page.locator("#service_lines-0-code").fill("E0601")
+    await page.locator("#service_lines-0-description").fill("CPAP device")
+    await page.locator("#service_lines-0-units").fill("1")
+    await page.locator("#diagnoses-0-code").fill("G47.33")
+    await page.get_by_label("Clinical summary").fill("Obstructive sleep apnea, AHI 32.")
+
+
 async def test_denied_case_appealed_signed_off_and_overturned(
     stack: Stack, chromium: Chromium, folder: str
 ) -> None:
-    body = request(lines=3).model_dump(mode="json")
-    body["service_lines"] = [body["service_lines"][2] | {"sequence": 1}]  # E0601: denied
-    async with httpx.AsyncClient(timeout=30) as http:
-        case_id = await stack.open_case(http, body)
     page = await chromium.new_page()
     await sign_in(page, stack, "casey")
-    await page.goto(f"{stack.api_url}/cases/{case_id}")
+    await page.get_by_role("link", name="New case").click()
+    await look(page, folder, "03-new-case")
+    await fill_new_case(page, npi="1234567890")  # a wrong check digit
+    await page.get_by_role("button", name="Open case", exact=True).click()
+    await expect(page.locator("#requesting_provider-npi-error")).to_be_visible()
+    await expect(page.locator("#member-member_id")).to_have_value("W987654321")  # kept
+    await look(page, folder, "04-new-case-error")
+    await page.locator("#requesting_provider-npi").fill("1234567893")
+    await page.get_by_role("button", name="Open case", exact=True).click()
+    await expect(page.locator("#case-status")).to_be_visible()
+    case_id = page.url.rstrip("/").rsplit("/", 1)[-1]
     await status_becomes(page, "denied")
     clocks = page.locator("#clocks")
     await expect(clocks).to_contain_text("42 CFR 422.582")  # the appeal window's rule
     await expect(page.locator("q.reason")).to_have_text("Not medically necessary per policy MP-123")
-    await look(page, folder, "03-case-denied")
+    await look(page, folder, "05-case-denied")
 
     await page.locator("#action-file_appeal summary").click()
     await page.get_by_label("Arguments").fill(
@@ -175,7 +199,7 @@ async def test_denied_case_appealed_signed_off_and_overturned(
     await page.locator("#action-sign_off_appeal").get_by_role("button").click()
     await expect(page.locator("#case-notice")).to_contain_text("Sign the appeal letter off: done")
     await text_appears(page, "Record the payer's answer to the appeal")
-    await look(page, folder, "04-case-appeal-submitted")
+    await look(page, folder, "06-case-appeal-submitted")
 
     answer = page.locator("#action-record_appeal_decision")
     await answer.locator("summary").click()
@@ -186,17 +210,21 @@ async def test_denied_case_appealed_signed_off_and_overturned(
     await answer.get_by_role("button", name="Record the payer's answer to the appeal").click()
     await expect(page.locator("#case-notice")).to_contain_text("done")
     await status_becomes(page, "approved")
-    await look(page, folder, "05-case-overturned")
+    await look(page, folder, "07-case-overturned")
     await page.emulate_media(media="print")  # the print stylesheet: facts, no forms
     await expect(page.locator("#actions-heading")).to_be_hidden()
     await expect(page.locator("#clocks")).to_be_visible()
-    await screenshot(page, folder, "05b-case-printed")
+    await screenshot(page, folder, "08-case-printed")
     await page.emulate_media(media="screen")
     assert re.search(r"overturned", await page.locator("#appeals").inner_text())
+
+    await page.get_by_role("link", name="My work").click()  # the case is on casey's list
+    await expect(page.locator("#cases-table")).to_contain_text("Patientson, Testa")
+    await look(page, folder, "09-my-work")
 
     other = await chromium.new_page()  # a case manager of another team
     await sign_in(other, stack, "olga")
     await other.goto(f"{stack.api_url}/cases/{case_id}")
     await expect(other.get_by_role("heading", name="Case not found")).to_be_visible()
     assert "Patientson" not in await other.content()
-    await look(other, folder, "06-other-team-not-found")
+    await look(other, folder, "10-other-team-not-found")
