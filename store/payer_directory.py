@@ -36,6 +36,7 @@ from domain.payer_directory import (
     LineSummary,
     PaAnswer,
     PaRequirement,
+    PaRule,
     PayerEntry,
     PayerRecord,
     PayerSummary,
@@ -135,16 +136,7 @@ def find_payer(session: Session, payer_id: str) -> PayerRecord | None:
             "naic_code": row.naic_code,
             "timezone": row.timezone,
             "lines": [_line(line) for line in lines],
-            "pa_rules": [
-                {
-                    "code": rule.code,
-                    "requirement": rule.requirement,
-                    "regime": rule.regime,
-                    "state": rule.state,
-                    "note": rule.note,
-                }
-                for rule in rules
-            ],
+            "pa_rules": [_rule(rule) for rule in rules],
             "updated_at": row.updated_at,
             "updated_by": row.updated_by,
         }
@@ -216,8 +208,15 @@ def requires_pa(
             answer=PaAnswer.UNKNOWN,
             explanation=f"{payer_id} is not in the payer directory: ask the payer.",
         )
-    record = get_payer(session, payer_id)
-    return evaluate_pa(record.pa_rules, payer_id=payer_id, code=code, regime=regime, state=state)
+    rules = [
+        PaRule.model_validate(_rule(row))
+        for row in session.exec(
+            select(DirectoryPaRuleRow)
+            .where(DirectoryPaRuleRow.payer_id == payer_id)
+            .order_by(col(DirectoryPaRuleRow.position))
+        )
+    ]
+    return evaluate_pa(rules, payer_id=payer_id, code=code, regime=regime, state=state)
 
 
 def gold_card(
@@ -296,6 +295,16 @@ def _line(row: DirectoryLineRow) -> dict[str, Any]:
         "appeals_fax": row.appeals_fax,
         "peer_to_peer_phone": row.peer_to_peer_phone,
         "peer_to_peer_window": row.peer_to_peer_window,
+    }
+
+
+def _rule(row: DirectoryPaRuleRow) -> dict[str, Any]:
+    return {
+        "code": row.code,
+        "requirement": row.requirement,
+        "regime": row.regime,
+        "state": row.state,
+        "note": row.note,
     }
 
 

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine
 
+from activities.store_recorder import StoreRecorder
 from domain.appeals import AppealLevel
 from domain.case.vocabulary import AppealStatus
 from domain.enums import Regime
@@ -303,3 +304,15 @@ def test_a_physician_at_ninety_percent_qualifies_and_pending_appeals_are_left_ou
 def test_gold_card_of_an_unknown_payer_is_not_found(engine: Engine) -> None:
     with read_session(engine) as session, pytest.raises(NotFoundError):
         directory.gold_card(session, payer_id="NOPE", npi=NPI, code="70551", now=NOW)
+
+
+def test_the_workers_letters_load_the_case_with_the_directorys_contacts(engine: Engine) -> None:
+    put(engine)
+    with transaction(engine) as session:
+        store_cases.create_case(
+            session=session, case_id="case-worker", request=texas_request(), received_at=NOW
+        )
+    payer = StoreRecorder(engine).load_case("case-worker").request.coverage.payer
+    line = entry().line(Regime.STATE_INSURED)
+    assert line is not None
+    assert (payer.appeals_address, payer.appeals_fax) == (line.appeals_address, line.appeals_fax)
