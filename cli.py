@@ -15,6 +15,7 @@ from commands.deadline import deadline
 from commands.demo import demo
 from commands.dev import dev, worker
 from commands.letter import letter_app
+from commands.payer import payer_app
 from commands.queue import queue_app
 from commands.sandbox_payer import sandbox_payer
 from commands.user import user_app
@@ -55,6 +56,7 @@ app.add_typer(queue_app, name="queue", help="Work queues: my cases, escalations,
 app.command("deadline", help="Compute regulatory due moments from JSON queries.")(deadline)
 app.add_typer(letter_app, name="letter", help="Render appeal and case letters to .docx.")
 app.add_typer(audit_app, name="audit", help="Inspect the tamper-evident audit trail.")
+app.add_typer(payer_app, name="payer", help="The payer directory: payers, channels, PA rules.")
 app.add_typer(user_app, name="user", help="Manage web workspace users (sign-in, roles, teams).")
 app.add_typer(db_app, name="db", help="Migrate the case store; grant the runtime role.")
 app.command("dev", help="Run the whole local stack (Temporal, worker, API, sandbox payer).")(dev)

@@ -16,7 +16,7 @@ from activities.case_store import CaseNotFoundError, StoreRejectedError
 from activities.models import EscalationInput, LetterRef
 from domain.case.transition import Transition
 from domain.models import Appeal, Case, CaseDeadline, PriorAuthRequest
-from store import appeals, cases, deadlines, letters
+from store import appeals, cases, deadlines, letters, payer_directory
 from store.database import read_session, transaction
 from store.errors import ConflictError, NotFoundError
 from store.group_commit import GroupCommit
@@ -71,9 +71,12 @@ class StoreRecorder:
             )
 
     def load_case(self, case_id: str) -> Case:
+        """The case as its letters state it: the payer's appeals address and fax come from
+        the payer directory where the request names none."""
         try:
             with read_session(self.engine) as session:
-                return cases.get_case(session=session, case_id=case_id)
+                case = cases.get_case(session=session, case_id=case_id)
+                return payer_directory.case_with_directory(session, case)
         except NotFoundError:
             raise CaseNotFoundError(case_id) from None
 

@@ -219,6 +219,7 @@ def dev(
         _wait_for_port(host, port, server, "the Temporal dev server")
         upgrade(settings.resolved_database_url)
         seed_users(settings.resolved_database_url)
+        seed_payers(settings.resolved_database_url)
         api_url = f"http://{settings.api_host}:{settings.api_port}"
         sandbox_url = settings.sandbox_payer_url
         env = _child_environment(settings, channel)
@@ -274,6 +275,15 @@ def seed_users(database_url: str) -> None:
         seed_dev_users(engine)
     finally:
         engine.dispose()
+
+
+def seed_payers(database_url: str) -> None:
+    """The seed file's payers (deploy/payers.seed.yaml) that the directory lacks."""
+    from commands.payer import seed_payers as add_missing
+
+    added = [payer_id for payer_id, what in add_missing(database_url) if what == "added"]
+    if added:
+        typer.echo(f"payer directory: added {', '.join(added)} from deploy/payers.seed.yaml")
 
 
 def worker() -> None:

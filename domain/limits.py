@@ -42,6 +42,14 @@ TASK_QUEUE = 64
 COUNTERPART = 200
 REFERENCE_NUMBER = 100
 LETTER_KIND = 64
+# The payer directory (domain.payer_directory): phone and fax numbers, an IANA zone name, an
+# electronic (X12 / clearinghouse) payer id, a NAIC company code, a PA rule's code pattern
+# ("70551-70553", "J*", "E0601").
+PHONE = 40
+TIMEZONE = 64
+ELECTRONIC_PAYER_ID = 80
+NAIC_CODE = 5
+CODE_PATTERN = 16
 # The largest number an INTEGER column holds (PostgreSQL's int4): counts a payer sends us.
 STORED_INT = 2**31 - 1
 

@@ -7,6 +7,7 @@ caller can put a whole state transition in one unit of work (`store.database.tra
 
 Modules: `database` (engines, sessions, transactions), `migrate` (`upgrade`), `cases`,
 `decisions`, `deadlines`, `appeals`, `letters`, `tasks`, `contacts`, `queries` (listing and
-search), `audit` (the hash-chained audit trail), `errors`, `records`, and `scratch` (throwaway
+search), `audit` (the hash-chained audit trail), `payer_directory` (payers, their channels and
+PA rules), `errors`, `records`, and `scratch` (throwaway
 PostgreSQL databases for tests and benchmarks). See docs/store.md.
 """

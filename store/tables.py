@@ -445,3 +445,61 @@ class WebSessionRow(SQLModel, table=True):
     created_at: datetime = Field(sa_type=UTCDateTime)
     last_seen_at: datetime = Field(sa_type=UTCDateTime)
     ended_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class DirectoryPayerRow(SQLModel, table=True):
+    """A payer of the payer directory (domain.payer_directory.PayerEntry): ids, name, zone.
+
+    Its lines of business and PA rules are rows of their own; `put_payer` replaces all three
+    in one transaction."""
+
+    __tablename__ = "directory_payers"
+
+    payer_id: str = Field(sa_type=String(limits.SHORT_TEXT), primary_key=True)
+    name: str = Field(sa_type=String(limits.SHORT_TEXT))
+    naic_code: str | None = Field(default=None, sa_type=String(limits.NAIC_CODE))
+    timezone: str = Field(sa_type=String(limits.TIMEZONE))
+    created_at: datetime = Field(sa_type=UTCDateTime)
+    updated_at: datetime = Field(sa_type=UTCDateTime)
+    updated_by: str = Field(sa_type=String(limits.AUDIT_ACTOR))
+
+
+def _directory_payer_fk() -> Any:
+    return Field(
+        sa_type=String(limits.SHORT_TEXT),
+        sa_column_args=[ForeignKey("directory_payers.payer_id")],
+    )
+
+
+class DirectoryLineRow(SQLModel, table=True):
+    """One line of business (regime) of a directory payer: channel, contacts, P2P window."""
+
+    __tablename__ = "directory_lines"
+    __table_args__ = (UniqueConstraint("payer_id", "regime"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    payer_id: str = _directory_payer_fk()
+    regime: str = Field(sa_type=String(32))
+    channel_kind: str = Field(sa_type=String(16))
+    channel: dict[str, Any] = Field(sa_type=JSON)
+    x12_payer_id: str | None = Field(default=None, sa_type=String(limits.ELECTRONIC_PAYER_ID))
+    appeals_address: dict[str, Any] | None = Field(default=None, sa_type=JSON)
+    appeals_fax: str | None = Field(default=None, sa_type=String(limits.PHONE))
+    peer_to_peer_phone: str | None = Field(default=None, sa_type=String(limits.PHONE))
+    peer_to_peer_window: dict[str, Any] | None = Field(default=None, sa_type=JSON)
+
+
+class DirectoryPaRuleRow(SQLModel, table=True):
+    """One rule of a directory payer's prior-authorization list, in the order it was given."""
+
+    __tablename__ = "directory_pa_rules"
+    __table_args__ = (UniqueConstraint("payer_id", "position"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    payer_id: str = _directory_payer_fk()
+    position: int = Field(sa_type=Integer)
+    code: str = Field(sa_type=String(limits.CODE_PATTERN))
+    requirement: str = Field(sa_type=String(16))
+    regime: str | None = Field(default=None, sa_type=String(32))
+    state: str | None = Field(default=None, sa_type=String(2))
+    note: str | None = Field(default=None, sa_type=Text)

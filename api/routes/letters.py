@@ -24,6 +24,7 @@ from letters import (
 from store import cases as store_cases
 from store import deadlines as store_deadlines
 from store import letters as store_letters
+from store import payer_directory as store_payer_directory
 from store.letters import DOCX_CONTENT_TYPE
 from store.records import LetterRecord
 
@@ -97,6 +98,8 @@ async def preview_letter(
 
     def load(session: Session) -> tuple[Case, list[CaseDeadline], str]:
         case = store_cases.get_case(session=session, case_id=case_id)
+        # The payer's appeals address and fax from the directory where the request has none.
+        case = store_payer_directory.case_with_directory(session, case)
         deadlines = store_deadlines.list_deadlines(session=session, case_id=case_id)
         return case, deadlines, case.case_number
 

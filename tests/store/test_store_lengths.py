@@ -46,6 +46,13 @@ from domain.models import (
     PriorAuthRequest,
     ServiceLine,
 )
+from domain.payer_directory import (
+    ChannelKind,
+    LineOfBusiness,
+    PaRequirementKind,
+    PaRule,
+    PayerEntry,
+)
 from store.records import TaskStatus
 
 Filler = tuple[type[BaseModel], str] | type[StrEnum]
@@ -119,6 +126,21 @@ FILLERS: dict[tuple[str, str], list[Filler]] = {
     ("users", "display_name"): [(NewUser, "display_name")],
     ("users", "role"): [Role],
     ("web_sessions", "username"): [(NewUser, "username")],
+    ("directory_payers", "payer_id"): [(PayerEntry, "payer_id"), (Payer, "payer_id")],
+    ("directory_payers", "name"): [(PayerEntry, "name")],
+    ("directory_payers", "naic_code"): [(PayerEntry, "naic_code")],
+    ("directory_payers", "timezone"): [(PayerEntry, "timezone")],
+    ("directory_lines", "payer_id"): [(PayerEntry, "payer_id")],
+    ("directory_lines", "regime"): [Regime],
+    ("directory_lines", "channel_kind"): [ChannelKind],
+    ("directory_lines", "x12_payer_id"): [(LineOfBusiness, "x12_payer_id")],
+    ("directory_lines", "appeals_fax"): [(LineOfBusiness, "appeals_fax")],
+    ("directory_lines", "peer_to_peer_phone"): [(LineOfBusiness, "peer_to_peer_phone")],
+    ("directory_pa_rules", "payer_id"): [(PayerEntry, "payer_id")],
+    ("directory_pa_rules", "code"): [(PaRule, "code")],
+    ("directory_pa_rules", "requirement"): [PaRequirementKind],
+    ("directory_pa_rules", "regime"): [Regime],
+    ("directory_pa_rules", "state"): [(PaRule, "state")],
 }
 WIDER = {("audit_events", "actor")}
 # Columns only the engine writes, with values of a fixed shape.
@@ -140,6 +162,7 @@ ENGINE_MADE = {
     ("users", "password_hash"): "an argon2 PHC string (api.web.passwords)",
     ("web_sessions", "token_hash"): "SHA-256 of the cookie token: 64 hex digits",
     ("web_sessions", "csrf_token"): "secrets.token_urlsafe(32): 43 characters",
+    ("directory_payers", "updated_by"): "the editor's audit name (at most limits.AUDIT_ACTOR)",
 }
 
 
