@@ -1,8 +1,8 @@
 """The payer directory: payers, their lines of business and their prior-authorization rules.
 
-Revision ID: 0009
-Revises: 0007 (placeholder: the lead sets the revision before this one at merge)
-Create Date: 2026-12-10
+Revision ID: 0008
+Revises: 0007
+Create Date: 2026-12-04
 
 - `directory_payers`: payer id, name, NAIC code, time zone; who changed the entry last, when.
 - `directory_lines`: one row per payer and regime: the channel (kind, and the channel's fields
@@ -19,7 +19,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0009"
+revision: str = "0008"
 down_revision: str | None = "0007"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
