@@ -63,13 +63,15 @@ def _frame(title: str, description: str, body: list[str], top: float, unit: str)
         f'aria-labelledby="{ident}-title {ident}-desc" xmlns="http://www.w3.org/2000/svg">'
         f'<title id="{ident}-title">{escape(title)}</title>'
         f'<desc id="{ident}-desc">{escape(description)}</desc>'
-        f'<text x="{LEFT - 6}" y="14" text-anchor="end" font-size="11" fill="{INK}">'
-        f"{escape(unit)}</text>" + "".join(grid) + "".join(body) + "</svg>"
+        f'<text x="2" y="16" font-size="11" fill="{INK}">{escape(unit)}</text>'
+        + "".join(grid)
+        + "".join(body)
+        + "</svg>"
     )
 
 
-def _legend(series: Sequence[Series]) -> list[str]:
-    parts, x = [], LEFT
+def _legend(series: Sequence[Series], unit: str) -> list[str]:
+    parts, x = [], 16 + 7 * len(unit)  # after the unit's label
     for one in series:
         parts.append(
             f'<rect x="{x}" y="6" width="12" height="12" fill="{one.colour}"/>'
@@ -103,7 +105,7 @@ def stacked_bars(
     top = _nice_top(max(totals, default=0))
     scale = (HEIGHT - BOTTOM - TOP) / top
     slot, lefts = _slots(labels)
-    body = _legend(series)
+    body = _legend(series, unit)
     stride = max(1, math.ceil(7 * max((len(x) for x in labels), default=1) / slot))
     for i, (label, left) in enumerate(zip(labels, lefts, strict=True)):
         base = float(HEIGHT - BOTTOM)
@@ -131,7 +133,7 @@ def grouped_bars(
     top = _nice_top(max(present, default=0))
     scale = (HEIGHT - BOTTOM - TOP) / top
     slot, lefts = _slots(labels)
-    body = _legend(series)
+    body = _legend(series, unit)
     stride = max(1, math.ceil(7 * max((len(x) for x in labels), default=1) / slot))
     width = slot * 0.8 / max(len(series), 1)
     for i, (label, left) in enumerate(zip(labels, lefts, strict=True)):
