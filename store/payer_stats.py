@@ -32,14 +32,14 @@ Definitions (docs/web.md "Payer performance" repeats them):
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from enum import StrEnum
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Float, and_, case, cast, func, literal, select, union_all
+from sqlalchemy import Float, and_, case, cast, func, literal, select
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col
 
@@ -55,6 +55,10 @@ DECISION_CLOCK = "initial_decision"
 ALL_PERIODS = "all"  # the label of a payer's figures over the whole range
 MAX_PERIODS = 60
 TOP_REASONS = 5
+# Each step is computed once: SQLite would otherwise inline a CTE that is read more than once
+# into every reader and run it per row of the outer query (seconds instead of milliseconds).
+# `AS MATERIALIZED` is understood by SQLite 3.35+ and PostgreSQL 12+.
+MATERIALIZED = "MATERIALIZED"
 
 
 class PeriodKind(StrEnum):
@@ -175,18 +179,23 @@ def payer_performance(
     scoped = _scoped_cases(chosen, scope, payer_id)
     finals = _first_final_decisions(scoped)
     per_case = _per_case(scoped, finals, dialect)
-    figures = union_all(_figures(per_case, by_period=True), _figures(per_case, by_period=False))
     names: dict[str, str] = {}
     found: dict[str, dict[str, PeriodFigures]] = {}
-    for row in session.execute(figures).mappings():
-        names[row["payer_id"]] = row["payer_name"]
-        found.setdefault(row["payer_id"], {})[row["period"]] = _period_figures(row)
-    reasons = _denial_reasons(session, scoped, finals)
+    overall: dict[str, dict[str, float]] = {}
+    for row in session.execute(_figures(per_case)).mappings():
+        payer = row["payer_id"]
+        names[payer] = row["payer_name"]
+        found.setdefault(payer, {})[row["period"]] = _period_figures(row)
+        # The whole range's percentiles are in the one row holding that rank.
+        for name in ("median_all", "p90_all"):
+            if row[name] is not None:
+                overall.setdefault(payer, {})[name] = row[name]
+    reasons = _denial_reasons(session, finals)
     return [
         PayerPerformance(
             payer_id=payer,
             payer_name=names[payer],
-            total=by_period[ALL_PERIODS],
+            total=_total(by_period.values(), overall.get(payer, {})),
             periods=[by_period.get(p.label) or _empty(p.label) for p in chosen],
             denial_reasons=reasons.get(payer, [])[:TOP_REASONS],
         )
@@ -210,6 +219,7 @@ def _scoped_cases(chosen: Sequence[Period], scope: CaseScope, payer_id: str | No
         )
         .where(*conditions)
         .cte("scoped")
+        .prefix_with(MATERIALIZED)
     )
 
 
@@ -225,6 +235,7 @@ def _first_final_decisions(scoped: Any) -> Any:
     return (
         select(
             decision.case_id,
+            scoped.c.payer_id,
             decision.id.label("decision_pk"),
             decision.decided_at,
             adverse.label("adverse"),
@@ -233,8 +244,9 @@ def _first_final_decisions(scoped: Any) -> Any:
         .join_from(DecisionRow.__table__, scoped, scoped.c.case_id == decision.case_id)  # type: ignore[attr-defined]
         .join(DecisionItemRow.__table__, item.decision_pk == decision.id)  # type: ignore[attr-defined]
         .where(item.outcome.in_(FINAL_OUTCOMES))
-        .group_by(decision.case_id, decision.id, decision.decided_at)
+        .group_by(decision.case_id, scoped.c.payer_id, decision.id, decision.decided_at)
         .cte("finals")
+        .prefix_with(MATERIALIZED)
     )
 
 
@@ -254,6 +266,7 @@ def _per_case(scoped: Any, finals: Any, dialect: str) -> Any:
         .where(deadline.key == DECISION_CLOCK, deadline.superseded.is_(False))
         .group_by(deadline.case_id)
         .cte("clock")
+        .prefix_with(MATERIALIZED)
     )
     appeal = AppealRow.__table__.c  # type: ignore[attr-defined]
     appeals = (
@@ -266,6 +279,7 @@ def _per_case(scoped: Any, finals: Any, dialect: str) -> Any:
         .join_from(AppealRow.__table__, scoped, scoped.c.case_id == appeal.case_id)  # type: ignore[attr-defined]
         .group_by(appeal.case_id)
         .cte("appeal_counts")
+        .prefix_with(MATERIALIZED)
     )
     decided = finals.c.case_id.is_not(None)
     denied = and_(decided, finals.c.adverse == 1)
@@ -289,28 +303,34 @@ def _per_case(scoped: Any, finals: Any, dialect: str) -> Any:
         .outerjoin(clock, clock.c.case_id == scoped.c.case_id)
         .outerjoin(appeals, appeals.c.case_id == scoped.c.case_id)
         .cte("per_case")
+        .prefix_with(MATERIALIZED)
     )
 
 
-def _figures(per_case: Any, *, by_period: bool) -> Any:
-    """The sums per payer and period (or per payer, labelled ALL_PERIODS), with the median and
-    90th percentile decision time picked by rank among the decided requests of the group."""
+def _figures(per_case: Any) -> Any:
+    """The sums per payer and period, with the median and 90th percentile decision time picked
+    by rank among the decided requests of the period, and of the whole range (one pass)."""
     c = per_case.c
-    period = c.period if by_period else literal(ALL_PERIODS)
-    group = [c.payer_id, c.decided] + ([c.period] if by_period else [])
+    in_period = [c.payer_id, c.decided, c.period]
+    in_range = [c.payer_id, c.decided]
     ranked = select(
         c,
-        func.row_number().over(partition_by=group, order_by=c.wait).label("ordinal"),
-        func.count().over(partition_by=group).label("n"),
+        func.row_number().over(partition_by=in_period, order_by=c.wait).label("ordinal"),
+        func.count().over(partition_by=in_period).label("n"),
+        func.row_number().over(partition_by=in_range, order_by=c.wait).label("ordinal_all"),
+        func.count().over(partition_by=in_range).label("n_all"),
     ).subquery()
     r = ranked.c
-    # Nearest rank: ceil(p * n) in integer arithmetic, the same on SQLite and PostgreSQL.
-    median = func.max(case((and_(r.decided == 1, r.ordinal == (r.n + 1) // 2), r.wait)))
-    p90 = func.max(case((and_(r.decided == 1, r.ordinal == (9 * r.n + 9) // 10), r.wait)))
+
+    def at_rank(ordinal: Any, n: Any, tenths: int) -> Any:
+        # Nearest rank ceil(p * n), in integer arithmetic the same on SQLite and PostgreSQL.
+        rank = (tenths * n + 9) // 10
+        return func.max(case((and_(r.decided == 1, ordinal == rank), r.wait)))
+
     return select(
         r.payer_id,
         func.max(r.payer_name).label("payer_name"),
-        (r.period if by_period else period).label("period"),
+        r.period,
         func.count().label("requests"),
         func.sum(r.decided).label("decided"),
         func.sum(r.denied).label("denied"),
@@ -320,9 +340,23 @@ def _figures(per_case: Any, *, by_period: bool) -> Any:
         func.sum(r.late).label("late"),
         func.sum(r.appeals_decided).label("appeals_decided"),
         func.sum(r.overturned).label("overturned"),
-        median.label("median_seconds"),
-        p90.label("p90_seconds"),
-    ).group_by(*([r.payer_id, r.period] if by_period else [r.payer_id]))
+        at_rank(r.ordinal, r.n, 5).label("median_seconds"),
+        at_rank(r.ordinal, r.n, 9).label("p90_seconds"),
+        at_rank(r.ordinal_all, r.n_all, 5).label("median_all"),
+        at_rank(r.ordinal_all, r.n_all, 9).label("p90_all"),
+    ).group_by(r.payer_id, r.period)
+
+
+def _total(by_period: Iterable[PeriodFigures], percentiles: dict[str, float]) -> PeriodFigures:
+    counted = ("requests", "decided", "approved", "denied", "approved_after_appeal",
+               "with_clock", "late", "appealed", "appeals_decided", "overturned")  # fmt: skip
+    figures = list(by_period)
+    return PeriodFigures(
+        period=ALL_PERIODS,
+        median_hours=_hours(percentiles.get("median_all")),
+        p90_hours=_hours(percentiles.get("p90_all")),
+        **{name: sum(getattr(f, name) for f in figures) for name in counted},
+    )
 
 
 def _hours(seconds: Any) -> float | None:
@@ -356,17 +390,16 @@ def _empty(label: str) -> PeriodFigures:
     )  # fmt: skip
 
 
-def _denial_reasons(session: Session, scoped: Any, finals: Any) -> dict[str, list[DenialReason]]:
+def _denial_reasons(session: Session, finals: Any) -> dict[str, list[DenialReason]]:
     item = DecisionItemRow.__table__.c  # type: ignore[attr-defined]
     count = func.count().label("count")
     statement = (
-        select(scoped.c.payer_id, item.reason_code, func.max(item.reason_text), count)
+        select(finals.c.payer_id, item.reason_code, func.max(item.reason_text), count)
         .select_from(finals)
-        .join(scoped, scoped.c.case_id == finals.c.case_id)
         .join(DecisionItemRow.__table__, item.decision_pk == finals.c.decision_pk)  # type: ignore[attr-defined]
         .where(finals.c.ordinal == 1, item.outcome.in_(ADVERSE_OUTCOMES))
-        .group_by(scoped.c.payer_id, item.reason_code)
-        .order_by(scoped.c.payer_id, count.desc(), item.reason_code)
+        .group_by(finals.c.payer_id, item.reason_code)
+        .order_by(finals.c.payer_id, count.desc(), item.reason_code)
     )
     found: dict[str, list[DenialReason]] = {}
     for payer, code, text, n in session.execute(statement):
