@@ -60,6 +60,7 @@ bench: install
 	$(BIN)/python bench/cases.py 100
 	$(BIN)/python bench/api.py
 	$(BIN)/python bench/web.py
+	$(BIN)/python bench/payer_stats.py
 	$(BIN)/python bench/cli.py
 
 ## API fuzz, the long run (schemathesis, every route and role); FUZZ_ARGS="--examples 50 --seed 1".

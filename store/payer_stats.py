@@ -39,7 +39,7 @@ from enum import StrEnum
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Float, and_, case, cast, func, literal, select
+from sqlalchemy import Float, and_, case, cast, func, literal, select, text
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col
 
@@ -176,21 +176,26 @@ def payer_performance(
     the whole range, and its top denial reasons."""
     chosen = periods(kind, first, last, zone)
     dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        # The planner's row estimates for joined CTEs are far off (billions), which would make
+        # it JIT-compile the statement: over a second, for a query that runs in a fraction.
+        session.execute(text("SET LOCAL jit = off"))
+        # Its sorts (one row per request) then stay in memory instead of spilling to disk.
+        session.execute(text("SET LOCAL work_mem = '64MB'"))
     scoped = _scoped_cases(chosen, scope, payer_id)
     finals = _first_final_decisions(scoped)
     per_case = _per_case(scoped, finals, dialect)
-    names: dict[str, str] = {}
     found: dict[str, dict[str, PeriodFigures]] = {}
     overall: dict[str, dict[str, float]] = {}
     for row in session.execute(_figures(per_case)).mappings():
         payer = row["payer_id"]
-        names[payer] = row["payer_name"]
         found.setdefault(payer, {})[row["period"]] = _period_figures(row)
         # The whole range's percentiles are in the one row holding that rank.
         for name in ("median_all", "p90_all"):
             if row[name] is not None:
                 overall.setdefault(payer, {})[name] = row[name]
     reasons = _denial_reasons(session, finals)
+    names = _payer_names(session, found)
     return [
         PayerPerformance(
             payer_id=payer,
@@ -213,7 +218,6 @@ def _scoped_cases(chosen: Sequence[Period], scope: CaseScope, payer_id: str | No
         select(
             col(CaseRow.case_id).label("case_id"),
             col(CaseRow.payer_id).label("payer_id"),
-            col(CaseRow.payer_name).label("payer_name"),
             received.label("received_at"),
             period.label("period"),
         )
@@ -286,7 +290,6 @@ def _per_case(scoped: Any, finals: Any, dialect: str) -> Any:
     return (
         select(
             scoped.c.payer_id,
-            scoped.c.payer_name,
             scoped.c.period,
             case((decided, 1), else_=0).label("decided"),
             case((denied, 1), else_=0).label("denied"),
@@ -329,7 +332,6 @@ def _figures(per_case: Any) -> Any:
 
     return select(
         r.payer_id,
-        func.max(r.payer_name).label("payer_name"),
         r.period,
         func.count().label("requests"),
         func.sum(r.decided).label("decided"),
@@ -390,6 +392,21 @@ def _empty(label: str) -> PeriodFigures:
     )  # fmt: skip
 
 
+def _payer_names(session: Session, payer_ids: Iterable[str]) -> dict[str, str]:
+    """The name of each payer as its latest case gives it: one index seek per payer (the
+    statement above reads only indexed columns of `cases`, never its wide rows)."""
+    found = {}
+    for payer in payer_ids:
+        name = session.execute(
+            select(CaseRow.payer_name)  # type: ignore[call-overload]
+            .where(col(CaseRow.payer_id) == payer)
+            .order_by(col(CaseRow.received_at).desc())
+            .limit(1)
+        ).scalar()
+        found[payer] = name or payer
+    return found
+
+
 def _denial_reasons(session: Session, finals: Any) -> dict[str, list[DenialReason]]:
     item = DecisionItemRow.__table__.c  # type: ignore[attr-defined]
     count = func.count().label("count")
@@ -402,6 +419,6 @@ def _denial_reasons(session: Session, finals: Any) -> dict[str, list[DenialReaso
         .order_by(finals.c.payer_id, count.desc(), item.reason_code)
     )
     found: dict[str, list[DenialReason]] = {}
-    for payer, code, text, n in session.execute(statement):
-        found.setdefault(payer, []).append(DenialReason(code=code, text=text, count=int(n)))
+    for payer, code, wording, n in session.execute(statement):
+        found.setdefault(payer, []).append(DenialReason(code=code, text=wording, count=int(n)))
     return found

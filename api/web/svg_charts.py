@@ -2,9 +2,9 @@
 
 Two shapes are enough for the payer performance page: stacked bars (parts of a whole per
 period) and grouped bars (two measures side by side per period). Every chart is an accessible
-image: `role="img"` named by its `<title>` and described by its `<desc>`; each bar carries its
-own `<title>` (a tooltip, and what a screen reader can reach), and the axes, period labels and
-legend are real `<text>`. Colours are SVG presentation attributes (the page's
+image: `role="img"` named by its `<title>` and described by its `<desc>`; each period's bars
+share one `<title>` naming every value, and the axes, period labels and legend are real
+`<text>`. Colours are SVG presentation attributes (the page's
 Content-Security-Policy forbids inline styles) and never the only cue: the legend names each
 series, and the table beside the chart holds every figure. All text is escaped.
 """
@@ -97,6 +97,18 @@ def _label(x: float, label: str, slot: float) -> str:
     )
 
 
+def _bar(x: float, y: float, width: float, height: float, colour: str) -> str:
+    return (
+        f'<rect x="{x:.0f}" y="{y:.1f}" width="{width:.0f}" height="{height:.1f}" fill="{colour}"/>'
+    )
+
+
+def _group(title: str, bars: list[str]) -> str:
+    """A period's bars under one `<title>` naming every value (a tooltip, and what a screen
+    reader reaches): one per period keeps a long range's chart small."""
+    return f"<g><title>{escape(title)}</title>{''.join(bars)}</g>" if bars else ""
+
+
 def stacked_bars(
     title: str, description: str, labels: Sequence[str], series: Sequence[Series], unit: str
 ) -> Markup:
@@ -109,17 +121,16 @@ def stacked_bars(
     stride = max(1, math.ceil(7 * max((len(x) for x in labels), default=1) / slot))
     for i, (label, left) in enumerate(zip(labels, lefts, strict=True)):
         base = float(HEIGHT - BOTTOM)
+        bars, said = [], []
         for one in series:
             value = one.values[i] or 0
+            said.append(f"{_number(value)} {one.name}")
             if value <= 0:
                 continue
             height = value * scale
             base -= height
-            body.append(
-                f'<rect x="{left + slot * 0.15:.1f}" y="{base:.1f}" width="{slot * 0.7:.1f}" '
-                f'height="{height:.1f}" fill="{one.colour}"><title>'
-                f"{escape(f'{label}: {_number(value)} {one.name}')}</title></rect>"
-            )
+            bars.append(_bar(left + slot * 0.15, base, slot * 0.7, height, one.colour))
+        body.append(_group(f"{label}: " + ", ".join(said), bars))
         if i % stride == 0:
             body.append(_label(left + slot / 2, label, slot * stride))
     return _frame(title, description, body, top, unit)
@@ -137,17 +148,16 @@ def grouped_bars(
     stride = max(1, math.ceil(7 * max((len(x) for x in labels), default=1) / slot))
     width = slot * 0.8 / max(len(series), 1)
     for i, (label, left) in enumerate(zip(labels, lefts, strict=True)):
+        bars, said = [], []
         for j, one in enumerate(series):
             value = one.values[i]
             if value is None:
                 continue
+            said.append(f"{one.name} {_number(value)} {unit}")
             height = value * scale
-            body.append(
-                f'<rect x="{left + slot * 0.1 + j * width:.1f}" '
-                f'y="{HEIGHT - BOTTOM - height:.1f}" width="{width:.1f}" height="{height:.1f}" '
-                f'fill="{one.colour}"><title>'
-                f"{escape(f'{label}: {one.name} {_number(value)} {unit}')}</title></rect>"
-            )
+            x = left + slot * 0.1 + j * width
+            bars.append(_bar(x, HEIGHT - BOTTOM - height, width, height, one.colour))
+        body.append(_group(f"{label}: " + ", ".join(said), bars))
         if i % stride == 0:
             body.append(_label(left + slot / 2, label, slot * stride))
     return _frame(title, description, body, top, unit)
