@@ -36,8 +36,12 @@ async def served(engine: Engine, database_url: str, tmp_path: Path) -> AsyncIter
     port = _free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     task = asyncio.create_task(server.serve())
-    while not server.started:
+    # uvicorn.Server says it is listening by a flag only, no event to wait on.
+    for _ in range(200):
+        if server.started or task.done():
+            break
         await asyncio.sleep(0.05)
+    assert server.started, "uvicorn did not start"
     try:
         yield f"http://127.0.0.1:{port}"
     finally:
