@@ -14,8 +14,9 @@ from activities.letters import LetterFacts, LetterUnavailableError, RenderedDocu
 from activities.models import LetterInput
 from config.settings import Organization, Settings
 from domain.appeals import AppealLevel
+from domain.case.read_model import Appeal, Case
 from domain.deadline_keys import appeal_decision_key
-from domain.models import Appeal, Case, CaseDeadline
+from domain.models import CaseDeadline
 from letters import (
     ArgumentInput,
     ExhibitInput,

@@ -14,11 +14,10 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from domain.appeals import AppealLevelSpec, appeal_ladder
+from domain.case.read_model import Appeal, Case
 from domain.deadlines import compute_deadline
 from domain.models import (
     Address,
-    Appeal,
-    Case,
     CaseDeadline,
     CodeSystem,
     ItemDecision,

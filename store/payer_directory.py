@@ -23,10 +23,10 @@ from sqlalchemy import delete, func
 from sqlalchemy import select as core_select
 from sqlmodel import Session, col, select
 
+from domain.case.read_model import Case
 from domain.case.vocabulary import AppealStatus
 from domain.codes import normalize_npi, normalize_procedure_code, normalize_state
 from domain.enums import ItemOutcome, Regime
-from domain.models import Case
 from domain.payer_directory import (
     GOLD_CARD_REGIMES,
     GOLD_CARD_STATE,

@@ -17,8 +17,9 @@ from activities.letters_renderer import LettersPackageRenderer, letter_details
 from activities.models import LetterInput
 from config.settings import Organization
 from domain.appeals import AppealLevel
+from domain.case.read_model import Case
 from domain.enums import Regime
-from domain.models import Attachment, Case, PayerDecision
+from domain.models import Attachment, PayerDecision
 from integrations.pas.intake import parse_pas_request_bundle
 from integrations.pas.intake_models import PlanMapping
 from letters import (

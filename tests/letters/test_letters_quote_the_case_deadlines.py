@@ -17,11 +17,12 @@ from activities.models import LetterInput
 from activities.store_recorder import StoreRecorder
 from domain.appeals import AppealLevel
 from domain.case.facts import CaseFacts
+from domain.case.read_model import Appeal
 from domain.case.transition import Transition
 from domain.case.vocabulary import AppealStatus
 from domain.deadline_keys import APPEAL_WINDOW, INITIAL_DECISION, appeal_decision_key
 from domain.deadlines import DeadlineEvent, DeadlineResult, compute_deadline
-from domain.models import Appeal, CaseDeadline, Obligor, PayerDecision
+from domain.models import CaseDeadline, Obligor, PayerDecision
 from letters import LetterContext
 from store import cases
 from store import letters as store_letters
