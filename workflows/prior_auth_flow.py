@@ -306,6 +306,7 @@ class PriorAuthCase:
                     expedited=filing.expedited,
                     auto_forwarded=auto,
                     arguments=request.arguments,
+                    exhibits=request.exhibits,
                     requested_by=request.actor,
                     requested_peer_to_peer=self._st.peer_to_peer_requested,
                     ladder=self._clocks.ladder,

@@ -19,7 +19,7 @@ from typing import Annotated, Protocol, runtime_checkable
 from pydantic import AwareDatetime, Field
 
 from domain import limits
-from domain.case.base import Actor, Model, Text
+from domain.case.base import Actor, ExhibitTitle, Model, Text
 from domain.case.vocabulary import AppealOutcome
 from domain.enums import ContactChannel, ContactDirection
 from domain.models import (
@@ -132,6 +132,12 @@ class FileAppealBody(Model):
     )
     expedited: bool = False
     arguments: list[Text] = Field(default_factory=list, max_length=20)
+    exhibits: list[ExhibitTitle] = Field(
+        default_factory=list,
+        max_length=30,
+        description="Documents enclosed with the appeal, one title each (after the request's "
+        "own attachments in the letter's numbered enclosures)",
+    )
 
 
 class FileAppealInput(FileAppealBody):

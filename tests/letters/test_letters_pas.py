@@ -279,6 +279,11 @@ def test_worker_renderer_passes_arguments_and_attachments() -> None:
     text = Reader(LettersPackageRenderer().render(LetterFacts(case=attached), letter).content).text
     assert "Enclosures (1)" in text and "1.\tHome sleep study" in text
 
+    # Documents filed with the appeal follow the request's attachments.
+    filed = letter.model_copy(update={"exhibits": ["Letter of medical necessity, Dr. Lee"]})
+    text = Reader(LettersPackageRenderer().render(LetterFacts(case=attached), filed).content).text
+    assert "Enclosures (2)" in text and "2.\tLetter of medical necessity, Dr. Lee" in text
+
 
 def test_pas_example_case_file_renders() -> None:
     case_file = LetterCaseFile.model_validate_json((EXAMPLES / "pas_appeal.json").read_text())

@@ -184,6 +184,7 @@ async def test_denied_case_appealed_signed_off_and_overturned(
     await page.get_by_label("Arguments").fill(
         "CPAP is medically necessary: AHI 32 on the sleep study."
     )
+    await page.get_by_label("Exhibits").fill("Polysomnography report, 2026-11-20")
     await page.locator("#action-file_appeal").get_by_role("button", name="File an appeal").click()
     await expect(page.locator("#case-notice")).to_contain_text("File an appeal: done")
     await text_appears(page, "awaiting sign-off")
@@ -194,6 +195,7 @@ async def test_denied_case_appealed_signed_off_and_overturned(
     words = "\n".join(p.text for p in letter.paragraphs)
     assert "reconsideration" in words.lower()
     assert "AHI 32" in words
+    assert "1.\tPolysomnography report, 2026-11-20" in words  # the exhibit, enclosed
 
     await page.locator("#action-sign_off_appeal summary").click()
     await page.locator("#action-sign_off_appeal").get_by_role("button").click()
