@@ -30,6 +30,7 @@ from domain.codes import (
     normalize_state,
     normalize_timezone,
 )
+from domain.deadlines.query import CareCategory
 from domain.enums import (
     ADVERSE_OUTCOMES,
     ContactChannel,
@@ -232,6 +233,9 @@ class PriorAuthRequest(DomainModel):
     item_type: ItemType = ItemType.SERVICE
     request_type: RequestType = RequestType.BENEFIT
     hospitalized: bool = False
+    # What the request is for where a state clock depends on it (Texas: one hour for
+    # post-stabilization or life-threatening care, 72 hours for discharge services).
+    care_category: CareCategory | None = None
     subject_to_prior_authorization: bool = True
     attachments: list[Attachment] = Field(default_factory=list)
     clinical_summary: str | None = Field(default=None, max_length=20_000)

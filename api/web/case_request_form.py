@@ -47,6 +47,7 @@ SCALARS: tuple[str, ...] = (
     "item_type",
     "request_type",
     "hospitalized",
+    "care_category",
     "subject_to_prior_authorization",
     "clinical_summary",
     "external_reference",

@@ -36,6 +36,7 @@ from api.web.case_request_form import (
 from api.web.sessions import Checked, SignedIn, WebUser
 from api.web.templating import render
 from config.settings import Role
+from domain.deadlines import CareCategory
 from domain.enums import ItemType, Regime, RequestType, ServiceTiming, Urgency
 from domain.models import CodeSystem, PriorAuthRequest
 from store import cases as store_cases
@@ -77,6 +78,11 @@ CHOICES: dict[str, list[tuple[str, str]]] = {
         (RequestType.BENEFIT.value, "Coverage of a benefit"),
         (RequestType.PAYMENT.value, "Payment"),
         (RequestType.EXCEPTION.value, "Exception (Medicare Part D)"),
+    ],
+    "care_category": [
+        (CareCategory.POST_STABILIZATION.value, "Post-stabilization care"),
+        (CareCategory.LIFE_THREATENING.value, "A life-threatening condition"),
+        (CareCategory.DISCHARGE_SERVICES.value, "Services or equipment needed for discharge"),
     ],
     "code_system": [
         (CodeSystem.CPT_HCPCS.value, "CPT / HCPCS"),
