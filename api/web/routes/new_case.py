@@ -33,6 +33,7 @@ from api.web.case_request_form import (
     error_label,
     errors_by_input,
 )
+from api.web.pa_check import check_form
 from api.web.sessions import Checked, SignedIn, WebUser
 from api.web.templating import render
 from config.settings import Role
@@ -201,6 +202,7 @@ def _context(
         "errors_under": lambda *prefixes: any_error_under(errors, *prefixes),
         "pas_errors": pas_errors or [],
         "pas_team": pas_team or user.actor.teams[0],
+        "pa_checks": None,
     }
 
 
@@ -321,6 +323,18 @@ def pas_problems(outcome: dict[str, Any]) -> list[PasProblem]:
             )
         )
     return problems
+
+
+@router.post("/cases/new/requires-pa")
+async def check_prior_authorization(request: Request, engine: EngineDep, user: Checked) -> Response:
+    """The form back as typed, with the payer directory's answer for each service line."""
+    _require_opener(user)
+    form = CaseRequestForm.parse(await request.form())
+    people = await _load_people(engine, user.actor)
+    checks = await service.read(engine, lambda session: check_form(session, form))
+    form.pad()
+    context = _context(user, form, {}, people) | {"pa_checks": checks}
+    return render(request, "new_case.html", user, **context)
 
 
 @router.post("/cases/new/pas")
