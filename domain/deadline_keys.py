@@ -15,6 +15,9 @@ INFORMATION_RESPONSE = "information_response"
 APPEAL_WINDOW = "appeal_filing_window"
 # The window to ask for the level an appeal decision offered next.
 NEXT_LEVEL_WINDOW = "next_level_filing_window"
+# The payer's own window to ask for a peer-to-peer conversation after a denial (its directory
+# entry's policy, not a regulation).
+PEER_TO_PEER_WINDOW = "peer_to_peer_window"
 
 
 def appeal_filing_window_key(level_number: int) -> str:

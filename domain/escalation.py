@@ -16,6 +16,7 @@ from typing import Annotated, Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from domain.deadline_keys import PEER_TO_PEER_WINDOW
 from domain.models import CaseDeadline, Obligor
 
 
@@ -133,6 +134,25 @@ def _expiry_default() -> tuple[Rung, ...]:
 AUTHORIZATION_EXPIRY_KEY = "authorization_expiry"
 
 
+def _peer_to_peer_default() -> tuple[Rung, ...]:
+    """The payer's peer-to-peer window is short (often days): a reminder the day before and
+    four hours before; no supervisor at its end, since the written appeal remains."""
+    return (
+        Rung(
+            name="p2p_d1",
+            offset=timedelta(days=-1),
+            actions=(EscalationAction.REMIND_ASSIGNEE,),
+            priority=Priority.HIGH,
+        ),
+        Rung(
+            name="p2p_h4",
+            offset=timedelta(hours=-4),
+            actions=(EscalationAction.REMIND_ASSIGNEE,),
+            priority=Priority.URGENT,
+        ),
+    )
+
+
 class EscalationLadder(BaseModel):
     """The rungs per kind of clock; `by_key` overrides them for one deadline key."""
 
@@ -141,7 +161,10 @@ class EscalationLadder(BaseModel):
     payer: tuple[Rung, ...] = Field(default_factory=_payer_default)
     provider: tuple[Rung, ...] = Field(default_factory=_provider_default)
     by_key: dict[str, tuple[Rung, ...]] = Field(
-        default_factory=lambda: {AUTHORIZATION_EXPIRY_KEY: _expiry_default()}
+        default_factory=lambda: {
+            AUTHORIZATION_EXPIRY_KEY: _expiry_default(),
+            PEER_TO_PEER_WINDOW: _peer_to_peer_default(),
+        }
     )
 
     def rungs_for(self, deadline: CaseDeadline) -> tuple[Rung, ...]:

@@ -45,6 +45,7 @@ from domain.payer_directory import (
     gold_card_status,
     with_directory_contacts,
 )
+from domain.peer_to_peer import PeerToPeerWindow
 from store.errors import NotFoundError
 from store.tables import (
     AppealRow,
@@ -182,6 +183,12 @@ def line_of_business(session: Session, payer_id: str, regime: Regime) -> LineOfB
         )
     ).first()
     return None if row is None else LineOfBusiness.model_validate(_line(row))
+
+
+def peer_to_peer_window(session: Session, payer_id: str, regime: Regime) -> PeerToPeerWindow | None:
+    """The payer's peer-to-peer window on `regime` (what a new case of that payer carries)."""
+    line = line_of_business(session, payer_id, regime)
+    return None if line is None else line.peer_to_peer_window
 
 
 def requires_pa(

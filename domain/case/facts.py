@@ -17,6 +17,7 @@ from domain.deadlines import CareCategory, DeadlineEvent, DeadlineQuery
 from domain.enums import ItemType, Regime, RequestType, ServiceTiming, Urgency
 from domain.escalation import EscalationLadder
 from domain.models import PriorAuthRequest
+from domain.peer_to_peer import PeerToPeerWindow
 from domain.polling import PollSchedule
 
 
@@ -45,6 +46,8 @@ class CaseFacts(Model):
     hospitalized: bool = False
     care_category: CareCategory | None = None
     subject_to_prior_authorization: bool = True
+    # The payer's peer-to-peer policy for this line of business (payer directory), if known.
+    peer_to_peer_window: PeerToPeerWindow | None = None
     assignee: Actor | None = None
 
     @classmethod

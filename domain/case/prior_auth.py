@@ -32,6 +32,7 @@ from domain.case.prior_auth_rules import (
     AWAITING,
     INFORMATION_RESPONSE,
     INITIAL_DECISION,
+    PEER_TO_PEER_WINDOW,
 )
 from domain.case.state import CaseState, ItemState
 from domain.case.step import (
@@ -278,7 +279,8 @@ def on_information_supplied(
 
 
 def on_peer_to_peer_requested(state: CaseState, message: PeerToPeerInput, stamp: Stamp) -> Step:
-    state = state.model_copy(update={"peer_to_peer_requested": True})
+    met = closing(state, (PEER_TO_PEER_WINDOW,), stamp.now, met=True)
+    state = with_deadlines(state, met).model_copy(update={"peer_to_peer_requested": True})
     return state, stamp.transition(
         CaseEvent.PEER_TO_PEER_REQUESTED,
         "Peer-to-peer review requested with a physician reviewer",
@@ -294,6 +296,7 @@ def on_peer_to_peer_requested(state: CaseState, message: PeerToPeerInput, stamp:
                 due_at=stamp.now + timedelta(days=2),
             )
         ],
+        deadlines=met,
         details={"windows": "; ".join(message.preferred_windows)},
     )
 

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 
-from tests.api.conftest import DENIAL_REASON, Stack, denial, request_body
+from store import payer_directory as directory
+from store.database import transaction
+from tests.api.conftest import DENIAL_REASON, PAYER_ID, Stack, denial, request_body
+from tests.domain.payer_entries import entry
 
 pytestmark = [pytest.mark.temporal, pytest.mark.postgres]
 
@@ -148,3 +152,38 @@ async def test_bodies_are_validated_field_by_field(stack: Stack) -> None:
         "decision.decided_at",
         "decision.items",
     }
+
+
+async def test_a_payer_with_a_peer_to_peer_window_in_the_directory_gives_the_case_its_clock(
+    stack: Stack,
+) -> None:
+    window = {"amount": 3, "unit": "calendar_days", "counted_from": "denial_decision"}
+    line = {"regime": "medicare_advantage", "channel": {"kind": "fax", "fax": "(555) 010-0199"}}
+    with transaction(stack.engine) as session:
+        directory.put_payer(
+            session,
+            entry(PAYER_ID, lines=[{**line, "peer_to_peer_window": window}], pa_rules=[]),
+            actor="admin:ada",
+            now=datetime.now(UTC),
+        )
+    case_id = await opened_case(stack)
+    decided = await action(stack, case_id, "decisions", {"decision": denial("D-1")}, "integration")
+    assert decided.status_code == 200, decided.text
+
+    def clock(detail: dict[str, Any]) -> dict[str, Any] | None:
+        found = [d for d in detail["deadlines"] if d["key"] == "peer_to_peer_window"]
+        return found[-1] if found else None
+
+    detail = await stack.eventually(lambda: stack.case(case_id), lambda d: clock(d) is not None)
+    opened = clock(detail)
+    assert opened is not None and opened["obligor"] == "provider" and opened["met_at"] is None
+    assert "within 3 calendar days of the denial decision" in opened["rule"]
+    zone = ZoneInfo(request_body()["coverage"]["payer"]["timezone"])
+    due = datetime.fromisoformat(opened["due_at"]).astimezone(zone)
+    assert due.time().isoformat() == "23:59:59"  # the end of a day in the payer's zone
+
+    p2p = await action(stack, case_id, "peer-to-peer", {}, "ur_staff")
+    assert p2p.status_code == 200, p2p.text
+    detail = await stack.eventually(
+        lambda: stack.case(case_id), lambda d: (clock(d) or {}).get("met_at") is not None
+    )

@@ -15,6 +15,7 @@ from domain.case.prior_auth_rules import (
     APPEAL_WINDOW,
     INFORMATION_RESPONSE,
     INITIAL_DECISION,
+    PEER_TO_PEER_WINDOW,
     contact_problem,
     decision_problem,
     extension_problem,
@@ -24,12 +25,14 @@ from domain.case.step import find_deadline, is_active, payer_rejected
 from domain.case.vocabulary import AppealStatus, CaseEvent, CaseStatus, Phase, TaskKind
 from domain.enums import ContactChannel, ItemOutcome
 from domain.escalation import AUTHORIZATION_EXPIRY_KEY
-from domain.models import ContactLogEntry
+from domain.models import ContactLogEntry, Obligor
+from domain.peer_to_peer import PeerToPeerWindow
 from tests.domain.case.prior_auth_factories import (
     CASE,
     T0,
     Driver,
     decision,
+    facts,
     item,
     rfi,
     supply,
@@ -285,3 +288,40 @@ def test_summarize(outcomes: list[ItemOutcome | None], expected: tuple[CaseStatu
         for n, o in enumerate(outcomes, start=1)
     ]
     assert summarize(items) == expected
+
+
+def with_window() -> Driver:
+    window = PeerToPeerWindow(amount=2, unit="business_days")
+    driver = Driver(facts=facts().model_copy(update={"peer_to_peer_window": window}))
+    driver.open()
+    return driver
+
+
+def test_a_denial_at_a_payer_with_a_peer_to_peer_window_opens_its_clock() -> None:
+    driver = with_window()
+    driver.decide(decision("d-1", item(1, DENIED), item(2, DENIED)))  # Fri 4 Dec, 15:00 UTC
+    clock = find_deadline(driver.state.deadlines, PEER_TO_PEER_WINDOW)
+    assert clock is not None and is_active(clock)
+    assert clock.obligor == Obligor.PROVIDER
+    # Two business days after Friday 4 December: Tuesday 8 December, end of day in New York.
+    assert clock.due_at.isoformat() == "2026-12-08T23:59:59-05:00"
+    assert "within 2 business days of the denial decision" in clock.rule
+    # Asking for the peer-to-peer meets it.
+    assert driver.peer_to_peer() is None
+    met = find_deadline(driver.state.deadlines, PEER_TO_PEER_WINDOW)
+    assert met is not None and met.met_at == driver.now
+    assert met in driver.transitions[-1].deadlines
+
+
+def test_an_approval_after_the_denial_retires_the_peer_to_peer_clock() -> None:
+    driver = with_window()
+    driver.decide(decision("d-1", item(1, DENIED), item(2, DENIED)))
+    later = T0 + timedelta(days=4)
+    driver.decide(decision("d-2", item(1, APPROVED), item(2, APPROVED), at=later))
+    clock = find_deadline(driver.state.deadlines, PEER_TO_PEER_WINDOW)
+    assert clock is not None and clock.superseded and clock.met_at is None
+
+
+def test_without_a_window_a_denial_opens_no_peer_to_peer_clock() -> None:
+    driver = denied()
+    assert find_deadline(driver.state.deadlines, PEER_TO_PEER_WINDOW) is None
