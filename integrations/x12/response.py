@@ -213,7 +213,7 @@ def _item(
     if outcome in APPROVING:
         dates = {**(event.dates if event is not None else {}), **answer.dates}
         start, end = _period(dates.get("007"))
-        _, expires = _period(dates.get("036"))
+        expires, _ = _period(dates.get("036"))
         end = expires or end
         if start is None and end is None:
             start, end = _period(answer.dates.get("472"))
