@@ -112,8 +112,8 @@ def _address(writer: _Writer, address: Address | None, path: str) -> None:
                fields={1: f"{path}.city", 2: f"{path}.state", 3: f"{path}.postal_code"})  # fmt: skip
 
 
-def _procedure(line: ServiceLine) -> str:
-    return ":".join(["HC", line.code, *line.modifiers])
+def _procedure(line: ServiceLine, component: str) -> str:
+    return component.join(["HC", line.code, *line.modifiers])
 
 
 def _lines(request: PriorAuthRequest) -> tuple[ServiceLine | None, list[tuple[int, ServiceLine]]]:
@@ -270,10 +270,10 @@ def build_278_request(
             qualifier, value = _period(line.start_date, line.end_date)
             writer.add("DTP", "472", qualifier, value, fields={3: f"{path}.start_date"})
         if request.hospitalized:
-            writer.add("SV2", "", _procedure(line), "", "UN", str(line.units),
+            writer.add("SV2", "", _procedure(line, separators.component), "", "UN", str(line.units),
                        fields={2: f"{path}.code", 5: f"{path}.units"})  # fmt: skip
         else:
-            writer.add("SV1", _procedure(line), "", "UN", str(line.units),
+            writer.add("SV1", _procedure(line, separators.component), "", "UN", str(line.units),
                        fields={1: f"{path}.code", 4: f"{path}.units"})  # fmt: skip
         if line.units > 1 and line.start_date and line.end_date:
             writer.add("HSD", "VS", str(line.units), fields={2: f"{path}.units"})
