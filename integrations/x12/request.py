@@ -295,15 +295,16 @@ def build_278_request(
 
 def _check(writer: _Writer, separators: Separators) -> None:
     """Validate the body as a receiver would; a problem names the case field it came from."""
-    reserved = (separators.element, separators.segment, separators.repetition)
+    reserved = frozenset((separators.element, separators.segment, separators.repetition))
+    with_component = reserved | {separators.component}
     body = []
     for offset, elements in enumerate(writer.segments):
         # Positions as in the finished interchange: ISA 1, GS 2, ST 3, BHT 4.
         segment = Segment(elements, offset + 4, separators)
+        forbidden = reserved if elements[0] in _COMPOSITE_SEGMENTS else with_component
         for number, value in enumerate(elements[1:], start=1):
-            bad = [c for c in reserved if c in value]
-            if bad or (separators.component in value and elements[0] not in _COMPOSITE_SEGMENTS):
-                shown = bad[0] if bad else separators.component
+            if not forbidden.isdisjoint(value):
+                shown = next(c for c in value if c in forbidden)
                 raise X12ValidationError(
                     f"the value contains '{shown}', which this interchange uses as a separator",
                     segment=segment.id,

@@ -126,7 +126,9 @@ def _quantity(segment: Segment, number: int) -> int | None:
 
 def _parse_date(value: str, segment: Segment) -> date:
     try:
-        return datetime.strptime(value, "%Y%m%d").date()
+        if len(value) != 8 or not value.isdigit():
+            raise ValueError(value)
+        return date(int(value[:4]), int(value[4:6]), int(value[6:]))
     except ValueError:
         raise segment.error(f"'{value}' is not a date CCYYMMDD", 3) from None
 
@@ -176,7 +178,10 @@ def _rejections(levels: list[Level]) -> list[Rejection]:
 def _decided_at(bht: Segment, timezone: str) -> datetime:
     day, time = bht.element(4), bht.element(5)
     try:
-        moment = datetime.strptime(day + time[:4], "%Y%m%d%H%M")
+        if len(day) != 8 or len(time) < 4 or not (day + time[:4]).isdigit():
+            raise ValueError(day)
+        moment = datetime(int(day[:4]), int(day[4:6]), int(day[6:]), int(time[:2]),
+                          int(time[2:4]))  # fmt: skip
     except ValueError:
         raise bht.error(f"BHT04/BHT05 '{day}' '{time}' is not a date and time", 4) from None
     return moment.replace(tzinfo=ZoneInfo(timezone))

@@ -303,6 +303,15 @@ _NUMBER = re.compile(r"^-?(\d+\.?\d*|\.\d+)$")
 _ALPHANUMERIC_DATE_RANGE = re.compile(r"^\d{8}-\d{8}$")
 
 
+def _fits(value: str, rule: Rule) -> bool:
+    """The common case quickly: right length, a listed code, no format to check."""
+    return (
+        rule.min <= len(value) <= rule.max
+        and (rule.codes is None or value in rule.codes)
+        and rule.kind in ("AN", "ID")
+    )
+
+
 def _check_value(segment: Segment, ref: str, number: int, value: str, rule: Rule) -> None:
     if len(value) < rule.min:
         raise syntax(segment, f"{ref} '{value}' is shorter than {rule.min}", number, ik4="4")
@@ -325,12 +334,19 @@ def _check_value(segment: Segment, ref: str, number: int, value: str, rule: Rule
         raise syntax(segment, f"{ref} '{value}' is not a number", number, ik4="6")
 
 
+REQUIRED = {
+    sid: tuple(n for n, rule in enumerate(rules, start=1) if rule.required)
+    for sid, rules in ELEMENTS.items()
+}
+
+
 def check_elements(segment: Segment) -> None:
     """Required elements present, lengths, codes and formats (see `ELEMENTS`)."""
     rules = ELEMENTS.get(segment.id)
     if rules is None:
         return
-    count = len(segment.elements) - 1
+    elements = segment.elements
+    count = len(elements) - 1
     if count > len(rules):
         raise syntax(
             segment,
@@ -338,30 +354,23 @@ def check_elements(segment: Segment) -> None:
             len(rules) + 1,
             ik4="3",
         )
-    for number, rule in enumerate(rules, start=1):
-        value = segment.elements[number] if number <= count else ""
-        ref = segment.name(number)
+    for number in REQUIRED[segment.id]:
+        if number > count or not elements[number]:
+            raise syntax(
+                segment, f"required element {segment.name(number)} is missing", number, ik4="1"
+            )
+    for number in range(1, count + 1):
+        value = elements[number]
         if not value:
-            if rule.required:
-                raise syntax(segment, f"required element {ref} is missing", number, ik4="1")
             continue
-        if rule is NOT_USED:
-            raise syntax(segment, f"{ref} is not used in the 278", number, ik4="I10")
+        rule = rules[number - 1]
         if rule.kind == "C":
-            parts = value.split(segment.separators.component)
-            if len(parts) > len(rule.parts):
-                raise syntax(segment, f"{ref} has too many components", number, ik4="13")
-            for index, part_rule in enumerate(rule.parts):
-                part = parts[index] if index < len(parts) else ""
-                part_ref = f"{ref}-{index + 1}"
-                if not part:
-                    if part_rule.required:
-                        raise syntax(segment, f"required component {part_ref} is missing",
-                                     number, ik4="1")  # fmt: skip
-                    continue
-                _check_value(segment, part_ref, number, part, part_rule)
-            continue
-        _check_value(segment, ref, number, value, rule)
+            _check_composite(segment, number, value, rule)
+        elif rule is NOT_USED:
+            raise syntax(segment, f"{segment.name(number)} is not used in the 278", number,
+                         ik4="I10")  # fmt: skip
+        elif not _fits(value, rule):
+            _check_value(segment, segment.name(number), number, value, rule)
     if segment.id == "DTP":
         form, value = segment.element(2), segment.element(3)
         if (form == "D8" and not _DATE.match(value)) or (
@@ -378,3 +387,23 @@ def check_elements(segment: Segment) -> None:
         missing = 9 if segment.element(8) else 8
         raise syntax(segment, "NM108 and NM109 go together (qualifier and identifier)", missing,
                      ik4="2")  # fmt: skip
+
+
+def _check_composite(segment: Segment, number: int, value: str, rule: Rule) -> None:
+    parts = value.split(segment.separators.component)
+    if len(parts) > len(rule.parts):
+        raise syntax(segment, f"{segment.name(number)} has too many components", number,
+                     ik4="13")  # fmt: skip
+    for index, part_rule in enumerate(rule.parts):
+        part = parts[index] if index < len(parts) else ""
+        if not part:
+            if part_rule.required:
+                raise syntax(
+                    segment,
+                    f"required component {segment.name(number)}-{index + 1} is missing",
+                    number,
+                    ik4="1",
+                )
+            continue
+        if not _fits(part, part_rule):
+            _check_value(segment, f"{segment.name(number)}-{index + 1}", number, part, part_rule)
