@@ -334,6 +334,14 @@ def _check_value(segment: Segment, ref: str, number: int, value: str, rule: Rule
         raise syntax(segment, f"{ref} '{value}' is not a number", number, ik4="6")
 
 
+# Per segment, per element: (min, max, codes, checked by length and code alone, rule).
+COMPILED = {
+    sid: tuple(
+        (rule.min, rule.max, rule.codes, rule.kind in ("AN", "ID") and rule is not NOT_USED, rule)
+        for rule in rules
+    )
+    for sid, rules in ELEMENTS.items()
+}
 REQUIRED = {
     sid: tuple(n for n, rule in enumerate(rules, start=1) if rule.required)
     for sid, rules in ELEMENTS.items()
@@ -359,11 +367,14 @@ def check_elements(segment: Segment) -> None:
             raise syntax(
                 segment, f"required element {segment.name(number)} is missing", number, ik4="1"
             )
+    compiled = COMPILED[segment.id]
     for number in range(1, count + 1):
         value = elements[number]
         if not value:
             continue
-        rule = rules[number - 1]
+        low, high, allowed, simple, rule = compiled[number - 1]
+        if simple and low <= len(value) <= high and (allowed is None or value in allowed):
+            continue
         if rule.kind == "C":
             _check_composite(segment, number, value, rule)
         elif rule is NOT_USED:
