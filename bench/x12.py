@@ -34,20 +34,39 @@ RESPONSES = [
 ]
 NOW = datetime.fromisoformat("2026-03-05T09:30:00-05:00")
 REQUEST = {
-    "member": {"member_id": "GRP88812345", "first_name": "Maria", "last_name": "Sample",
-               "birth_date": "1962-09-03"},
-    "coverage": {"regime": "erisa_group", "plan_name": "Acme PPO",
-                 "payer": {"name": "Acme Employee Health Plan", "payer_id": "ACMEHP"}},
+    "member": {
+        "member_id": "GRP88812345",
+        "first_name": "Maria",
+        "last_name": "Sample",
+        "birth_date": "1962-09-03",
+    },
+    "coverage": {
+        "regime": "erisa_group",
+        "plan_name": "Acme PPO",
+        "payer": {"name": "Acme Employee Health Plan", "payer_id": "ACMEHP"},
+    },
     "requesting_provider": {"npi": "1245319599", "name": "Dr. Rafael Ortiz"},
     "service_lines": [
-        {"sequence": 1, "code": "72148", "description": "MRI lumbar spine",
-         "start_date": "2026-04-01", "end_date": "2026-04-30", "place_of_service": "22"},
+        {
+            "sequence": 1,
+            "code": "72148",
+            "description": "MRI lumbar spine",
+            "start_date": "2026-04-01",
+            "end_date": "2026-04-30",
+            "place_of_service": "22",
+        },
         {"sequence": 2, "code": "63030", "description": "Lumbar laminotomy"},
-        {"sequence": 3, "code": "97110", "description": "Therapeutic exercise", "units": 12,
-         "start_date": "2026-04-01", "end_date": "2026-06-30"},
+        {
+            "sequence": 3,
+            "code": "97110",
+            "description": "Therapeutic exercise",
+            "units": 12,
+            "start_date": "2026-04-01",
+            "end_date": "2026-06-30",
+        },
     ],
     "diagnoses": [{"code": "M54.16", "primary": True}, {"code": "M51.26"}],
-}  # fmt: skip
+}
 
 
 def main() -> None:

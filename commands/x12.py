@@ -76,9 +76,11 @@ def request_command(
     control_number: Annotated[int, typer.Option(help="ISA13 and GS06.")] = 1,
     subscriber: Annotated[
         Path | None,
-        typer.Option(help="JSON {member_id, first_name, last_name, relationship, birth_date} "
-                     "when the patient is a dependent."),
-    ] = None,  # fmt: skip
+        typer.Option(
+            help="JSON {member_id, first_name, last_name, relationship, birth_date} "
+            "when the patient is a dependent."
+        ),
+    ] = None,
     certification_type: Annotated[str, typer.Option(help="UM02: I, R, S, 3, 4 ...")] = "I",
     test: Annotated[bool, typer.Option("--test", help="ISA15 T (test) instead of P.")] = False,
     one_line: Annotated[bool, typer.Option(help="No line break after each segment.")] = False,

@@ -22,9 +22,9 @@ from integrations.x12.errors import (
     X12TraceMismatchError,
     X12ValidationError,
 )
+from integrations.x12.reader import parse_any
 from integrations.x12.request import Subscriber, build_278_request
 from integrations.x12.response import X12Response, parse_278_response
-from integrations.x12.reader import parse_any
 
 __all__ = [
     "Acknowledgment",

@@ -34,7 +34,7 @@ from integrations.x12.errors import (
     X12SyntaxError,
 )
 from integrations.x12.structure import check_elements, check_levels, walk_278
-from integrations.x12.tokenizer import Separators, find_separators
+from integrations.x12.tokenizer import DEFAULT_SEPARATORS, Separators, find_separators
 
 ACK_VERSION = "005010X231A1"
 REJECTING = frozenset({"R", "M", "W", "X"})
@@ -65,9 +65,7 @@ class Acknowledgment:
 
     @property
     def rejected(self) -> bool:
-        return self.status in REJECTING or any(
-            t.status in REJECTING for t in self.transactions
-        )
+        return self.status in REJECTING or any(t.status in REJECTING for t in self.transactions)
 
     def all_problems(self) -> list[AcknowledgedProblem]:
         return [*(p for t in self.transactions for p in t.problems), *self.problems]
@@ -183,9 +181,9 @@ def _read_999(transaction: TransactionSet) -> Acknowledgment:
         elif sid == "IK4":
             if current is None or segment_problem is None:
                 raise segment.error("IK4 without the IK3 segment it belongs to")
-            where = segment.components(1)
-            element_position = where[0] if where else ""
-            component = f"-{where[1]}" if len(where) > 1 and where[1] else ""
+            location = segment.components(1)
+            element_position = location[0] if location else ""
+            component = f"-{location[1]}" if len(location) > 1 and location[1] else ""
             code = segment.element(3)
             name = (
                 f"{segment_problem.segment}{int(element_position):02d}{component}"
@@ -278,7 +276,7 @@ def build_999(
     receiver: Party,
     controls: ControlNumbers,
     now: datetime,
-    separators: Separators = Separators(),
+    separators: Separators = DEFAULT_SEPARATORS,
     line_breaks: bool = True,
 ) -> str:
     """A 999 for the 278s in `received`: accepted, or rejected with IK3/IK4 naming the first
@@ -312,7 +310,7 @@ def build_999(
         position = str(problem.position - start + 1) if problem.position else ""
         body.append(["IK3", problem.segment or "", position, "", problem.ik3 or "8"])
         if problem.element and problem.segment and problem.ik4:
-            number = problem.element[len(problem.segment):].split("-")[0]
+            number = problem.element[len(problem.segment) :].split("-")[0]
             body.append(["IK4", str(int(number)) if number.isdigit() else "", "", problem.ik4])
         body.append(["IK5", "R", "5"])
     total = len(group.transactions)
@@ -354,7 +352,8 @@ def parse_ta1(text: str) -> Acknowledgment:
     if note and note != "000":
         problems.append(
             AcknowledgedProblem(
-                segment="ISA" if codes.TA1_NOTE_ELEMENTS.get(note, "").startswith("ISA")
+                segment="ISA"
+                if codes.TA1_NOTE_ELEMENTS.get(note, "").startswith("ISA")
                 else ("IEA" if note in ("001", "021") else None),
                 position=None,
                 loop=None,
@@ -362,7 +361,7 @@ def parse_ta1(text: str) -> Acknowledgment:
                 code=note,
                 description=codes.describe(codes.TA1_NOTES, note, "interchange note"),
             )
-        )  # fmt: skip
+        )
     return Acknowledgment(
         kind="TA1",
         status=status,
@@ -382,7 +381,7 @@ def build_ta1(
     receiver: Party,
     controls: ControlNumbers,
     now: datetime,
-    separators: Separators = Separators(),
+    separators: Separators = DEFAULT_SEPARATORS,
     line_breaks: bool = True,
 ) -> str:
     """A TA1 for `received`'s envelope: A/000 when it reads, else R with the note for the
@@ -400,8 +399,14 @@ def build_ta1(
     controls.check()
     segments: Sequence[Sequence[str]] = [
         isa_segment(sender, receiver, controls, now, separators),
-        ["TA1", isa[13] if len(isa) > 13 else "", isa[9] if len(isa) > 9 else "",
-         isa[10] if len(isa) > 10 else "", status, note],
+        [
+            "TA1",
+            isa[13] if len(isa) > 13 else "",
+            isa[9] if len(isa) > 9 else "",
+            isa[10] if len(isa) > 10 else "",
+            status,
+            note,
+        ],
         ["IEA", "0", controls.isa13],
-    ]  # fmt: skip
+    ]
     return render(segments, separators, line_breaks)

@@ -98,9 +98,20 @@ LOOP_NAMES = {
 }
 
 # HL03: hierarchical level codes of the 278, with the loop each opens.
-HL_LOOPS = {"20": "2000A", "21": "2000B", "22": "2000C", "23": "2000D", "EV": "2000E", "SS": "2000F"}
+HL_LOOPS = {
+    "20": "2000A",
+    "21": "2000B",
+    "22": "2000C",
+    "23": "2000D",
+    "EV": "2000E",
+    "SS": "2000F",
+}
 
-REQUEST_CATEGORIES = {"AR": "Admission review", "HS": "Health services review", "SC": "Specialty care review"}
+REQUEST_CATEGORIES = {
+    "AR": "Admission review",
+    "HS": "Health services review",
+    "SC": "Specialty care review",
+}
 CERTIFICATION_TYPES = {
     "I": "Initial",
     "R": "Renewal",

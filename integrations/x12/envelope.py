@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from integrations.x12.errors import X12SyntaxError, X12ValidationError
-from integrations.x12.tokenizer import Segment, Separators, tokenize
+from integrations.x12.tokenizer import DEFAULT_SEPARATORS, Segment, Separators, tokenize
 
 ISA_VERSION = "00501"
 GS_AGENCY = "X"
@@ -146,7 +146,7 @@ def envelope(
     receiver: Party,
     controls: ControlNumbers,
     now: datetime,
-    separators: Separators = Separators(),
+    separators: Separators = DEFAULT_SEPARATORS,
     usage: str = "P",
     line_breaks: bool = True,
 ) -> str:
@@ -349,7 +349,9 @@ def read_interchange(text: str) -> Interchange:
             position=iea.position,
         )
     if group is not None:
-        raise X12SyntaxError("the functional group has no GE trailer", segment="GE", position=iea.position)
+        raise X12SyntaxError(
+            "the functional group has no GE trailer", segment="GE", position=iea.position
+        )
     groups = _expect_number(iea, 1)
     if groups != len(interchange.groups):
         raise iea.error(

@@ -113,8 +113,7 @@ class X12RejectedError(X12Error):
         self.trace_numbers = trace_numbers
         first = rejections[0]
         super().__init__(
-            "the payer rejected the 278 request: "
-            + "; ".join(r.sentence() for r in rejections),
+            "the payer rejected the 278 request: " + "; ".join(r.sentence() for r in rejections),
             segment="AAA",
             position=first.position,
             element="AAA03",

@@ -26,7 +26,7 @@ from integrations.x12 import codes
 from integrations.x12.envelope import ControlNumbers, Party, envelope
 from integrations.x12.errors import X12Error, X12ValidationError
 from integrations.x12.structure import check_elements, check_levels, walk_278
-from integrations.x12.tokenizer import Segment, Separators
+from integrations.x12.tokenizer import DEFAULT_SEPARATORS, Segment, Separators
 
 VERSION = "005010X217"
 DEFAULT_ORIGINATOR = "9PRIORAUTH"
@@ -96,20 +96,48 @@ def _provider(writer: _Writer, entity: str, provider: Provider, path: str) -> No
     person = provider.npi is not None and provider.npi.startswith("1")
     if person:
         last, first = _person_name(provider.name)
-        writer.add("NM1", entity, "1", last, first, "", "", "", qualifier, identifier,
-                   fields={3: f"{path}.name", 4: f"{path}.name", 9: id_field})  # fmt: skip
+        writer.add(
+            "NM1",
+            entity,
+            "1",
+            last,
+            first,
+            "",
+            "",
+            "",
+            qualifier,
+            identifier,
+            fields={3: f"{path}.name", 4: f"{path}.name", 9: id_field},
+        )
     else:
-        writer.add("NM1", entity, "2", provider.name, "", "", "", "", qualifier, identifier,
-                   fields={3: f"{path}.name", 9: id_field})  # fmt: skip
+        writer.add(
+            "NM1",
+            entity,
+            "2",
+            provider.name,
+            "",
+            "",
+            "",
+            "",
+            qualifier,
+            identifier,
+            fields={3: f"{path}.name", 9: id_field},
+        )
 
 
 def _address(writer: _Writer, address: Address | None, path: str) -> None:
     if address is None:
         return
-    writer.add("N3", address.line1, address.line2 or "",
-               fields={1: f"{path}.line1", 2: f"{path}.line2"})  # fmt: skip
-    writer.add("N4", address.city, address.state, address.postal_code.replace("-", ""),
-               fields={1: f"{path}.city", 2: f"{path}.state", 3: f"{path}.postal_code"})  # fmt: skip
+    writer.add(
+        "N3", address.line1, address.line2 or "", fields={1: f"{path}.line1", 2: f"{path}.line2"}
+    )
+    writer.add(
+        "N4",
+        address.city,
+        address.state,
+        address.postal_code.replace("-", ""),
+        fields={1: f"{path}.city", 2: f"{path}.state", 3: f"{path}.postal_code"},
+    )
 
 
 def _procedure(line: ServiceLine, component: str) -> str:
@@ -146,7 +174,7 @@ def build_278_request(
     originator: str = DEFAULT_ORIGINATOR,
     subscriber: Subscriber | None = None,
     certification_type: str = "I",
-    separators: Separators = Separators(),
+    separators: Separators = DEFAULT_SEPARATORS,
     usage: str = "P",
     line_breaks: bool = True,
 ) -> str:
@@ -161,65 +189,121 @@ def build_278_request(
     ):
         raise X12ValidationError(
             f"the trace number must be 1-50 characters without separators, got '{trace}'",
-            segment="TRN", element="TRN02", field="trace",
-        )  # fmt: skip
+            segment="TRN",
+            element="TRN02",
+            field="trace",
+        )
     if len(originator) != 10 or originator[0] not in "19":
         raise X12ValidationError(
             f"the originator id must be 10 characters starting with 1 (EIN) or 9, got "
             f"'{originator}'",
-            segment="TRN", element="TRN03", field="originator",
-        )  # fmt: skip
+            segment="TRN",
+            element="TRN03",
+            field="originator",
+        )
     if certification_type not in codes.CERTIFICATION_TYPES:
         raise X12ValidationError(
             f"certification type '{certification_type}' is not one of "
             f"{', '.join(codes.CERTIFICATION_TYPES)}",
-            segment="UM", element="UM02", field="certification_type",
-        )  # fmt: skip
+            segment="UM",
+            element="UM02",
+            field="certification_type",
+        )
     if subscriber is not None and subscriber.relationship not in codes.DEPENDENT_RELATIONSHIPS:
         raise X12ValidationError(
             f"relationship '{subscriber.relationship}' is not one of "
             f"{', '.join(codes.DEPENDENT_RELATIONSHIPS)}",
-            segment="INS", element="INS02", field="subscriber.relationship",
-        )  # fmt: skip
+            segment="INS",
+            element="INS02",
+            field="subscriber.relationship",
+        )
     if now.tzinfo is None:
         raise X12ValidationError("now must be an aware datetime", field="now")
     service_type, procedures = _lines(request)
     writer = _Writer(separators)
     member = request.member
     payer = request.coverage.payer
-    writer.add("BHT", "0007", "13", trace, now.strftime("%Y%m%d"), now.strftime("%H%M"),
-               fields={3: "trace"})  # fmt: skip
+    writer.add(
+        "BHT",
+        "0007",
+        "13",
+        trace,
+        now.strftime("%Y%m%d"),
+        now.strftime("%H%M"),
+        fields={3: "trace"},
+    )
     writer.add("HL", "1", "", "20", "1")
-    writer.add("NM1", "X3", "2", payer.name, "", "", "", "", "PI", payer.payer_id,
-               fields={3: "coverage.payer.name", 9: "coverage.payer.payer_id"})  # fmt: skip
+    writer.add(
+        "NM1",
+        "X3",
+        "2",
+        payer.name,
+        "",
+        "",
+        "",
+        "",
+        "PI",
+        payer.payer_id,
+        fields={3: "coverage.payer.name", 9: "coverage.payer.payer_id"},
+    )
     writer.add("HL", "2", "1", "21", "1")
     requester = request.requesting_provider
     _provider(writer, "1P", requester, "requesting_provider")
     _address(writer, requester.address, "requesting_provider.address")
     if requester.phone and _digits(requester.phone):
-        writer.add("PER", "IC", "", "TE", _digits(requester.phone),
-                   fields={4: "requesting_provider.phone"})  # fmt: skip
+        writer.add(
+            "PER", "IC", "", "TE", _digits(requester.phone), fields={4: "requesting_provider.phone"}
+        )
     writer.add("HL", "3", "2", "22", "1")
     if subscriber is None:
-        writer.add("NM1", "IL", "1", member.last_name, member.first_name, "", "", "", "MI",
-                   member.member_id,
-                   fields={3: "member.last_name", 4: "member.first_name",
-                           9: "member.member_id"})  # fmt: skip
+        writer.add(
+            "NM1",
+            "IL",
+            "1",
+            member.last_name,
+            member.first_name,
+            "",
+            "",
+            "",
+            "MI",
+            member.member_id,
+            fields={3: "member.last_name", 4: "member.first_name", 9: "member.member_id"},
+        )
         _address(writer, member.address, "member.address")
         if member.birth_date is not None:
             writer.add("DMG", "D8", _date(member.birth_date), fields={2: "member.birth_date"})
         event_parent = "3"
     else:
-        writer.add("NM1", "IL", "1", subscriber.last_name, subscriber.first_name, "", "", "",
-                   "MI", subscriber.member_id,
-                   fields={3: "subscriber.last_name", 4: "subscriber.first_name",
-                           9: "subscriber.member_id"})  # fmt: skip
+        writer.add(
+            "NM1",
+            "IL",
+            "1",
+            subscriber.last_name,
+            subscriber.first_name,
+            "",
+            "",
+            "",
+            "MI",
+            subscriber.member_id,
+            fields={
+                3: "subscriber.last_name",
+                4: "subscriber.first_name",
+                9: "subscriber.member_id",
+            },
+        )
         if subscriber.birth_date is not None:
-            writer.add("DMG", "D8", _date(subscriber.birth_date),
-                       fields={2: "subscriber.birth_date"})  # fmt: skip
+            writer.add(
+                "DMG", "D8", _date(subscriber.birth_date), fields={2: "subscriber.birth_date"}
+            )
         writer.add("HL", "4", "3", "23", "1")
-        writer.add("NM1", "QC", "1", member.last_name, member.first_name,
-                   fields={3: "member.last_name", 4: "member.first_name"})  # fmt: skip
+        writer.add(
+            "NM1",
+            "QC",
+            "1",
+            member.last_name,
+            member.first_name,
+            fields={3: "member.last_name", 4: "member.first_name"},
+        )
         _address(writer, member.address, "member.address")
         if member.birth_date is not None:
             writer.add("DMG", "D8", _date(member.birth_date), fields={2: "member.birth_date"})
@@ -228,8 +312,9 @@ def build_278_request(
     event_id = str(int(event_parent) + 1)
     writer.add("HL", event_id, event_parent, "EV", "1" if procedures else "0")
     writer.add("TRN", "1", trace, originator, fields={2: "trace", 3: "originator"})
-    place = next((line.place_of_service for line in request.service_lines
-                  if line.place_of_service), None)  # fmt: skip
+    place = next(
+        (line.place_of_service for line in request.service_lines if line.place_of_service), None
+    )
     writer.add(
         "UM",
         "HS",
@@ -242,8 +327,9 @@ def build_278_request(
     )
     starts = [line.start_date for line in request.service_lines if line.start_date]
     if starts:
-        ends = [line.end_date or line.start_date for line in request.service_lines
-                if line.start_date]  # fmt: skip
+        ends = [
+            line.end_date or line.start_date for line in request.service_lines if line.start_date
+        ]
         qualifier, value = _period(min(starts), max(e for e in ends if e is not None))
         writer.add("DTP", "AAH", qualifier, value, fields={3: "service_lines.start_date"})
     ordered = sorted(request.diagnoses, key=lambda d: not d.primary)
@@ -263,18 +349,30 @@ def build_278_request(
     for offset, (index, line) in enumerate(procedures):
         path = f"service_lines.{index}"
         writer.add("HL", str(int(event_id) + 1 + offset), event_id, "SS", "0")
-        writer.add("TRN", "1", f"{trace}-{line.sequence}", originator,
-                   fields={2: "trace"})  # fmt: skip
+        writer.add("TRN", "1", f"{trace}-{line.sequence}", originator, fields={2: "trace"})
         writer.add("UM", "HS", certification_type)
         if line.start_date is not None:
             qualifier, value = _period(line.start_date, line.end_date)
             writer.add("DTP", "472", qualifier, value, fields={3: f"{path}.start_date"})
         if request.hospitalized:
-            writer.add("SV2", "", _procedure(line, separators.component), "", "UN", str(line.units),
-                       fields={2: f"{path}.code", 5: f"{path}.units"})  # fmt: skip
+            writer.add(
+                "SV2",
+                "",
+                _procedure(line, separators.component),
+                "",
+                "UN",
+                str(line.units),
+                fields={2: f"{path}.code", 5: f"{path}.units"},
+            )
         else:
-            writer.add("SV1", _procedure(line, separators.component), "", "UN", str(line.units),
-                       fields={1: f"{path}.code", 4: f"{path}.units"})  # fmt: skip
+            writer.add(
+                "SV1",
+                _procedure(line, separators.component),
+                "",
+                "UN",
+                str(line.units),
+                fields={1: f"{path}.code", 4: f"{path}.units"},
+            )
         if line.units > 1 and line.start_date and line.end_date:
             writer.add("HSD", "VS", str(line.units), fields={2: f"{path}.units"})
     _check(writer, separators)
@@ -315,8 +413,8 @@ def _check(writer: _Writer, separators: Separators) -> None:
         try:
             check_elements(segment)
         except X12Error as exc:
-            number = int(exc.element[len(segment.id):].split("-")[0]) if exc.element else None
-            field = writer.fields[offset].get(number) if number is not None else None
+            bad = int(exc.element[len(segment.id) :].split("-")[0]) if exc.element else None
+            field = writer.fields[offset].get(bad) if bad is not None else None
             raise X12ValidationError(
                 exc.reason,
                 segment=exc.segment,

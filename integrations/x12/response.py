@@ -180,11 +180,16 @@ def _decided_at(bht: Segment, timezone: str) -> datetime:
     try:
         if len(day) != 8 or len(time) < 4 or not (day + time[:4]).isdigit():
             raise ValueError(day)
-        moment = datetime(int(day[:4]), int(day[4:6]), int(day[6:]), int(time[:2]),
-                          int(time[2:4]))  # fmt: skip
+        return datetime(
+            int(day[:4]),
+            int(day[4:6]),
+            int(day[6:]),
+            int(time[:2]),
+            int(time[2:4]),
+            tzinfo=ZoneInfo(timezone),
+        )
     except ValueError:
         raise bht.error(f"BHT04/BHT05 '{day}' '{time}' is not a date and time", 4) from None
-    return moment.replace(tzinfo=ZoneInfo(timezone))
 
 
 def _sequence_from_trace(traces: list[str]) -> int | None:
@@ -229,12 +234,13 @@ def _item(
             )
             start = end = None
         fields.update(
-            authorization_number=hcr.element(2) or (event.hcr.element(2) if event and event.hcr
-                                                    else None) or None,
+            authorization_number=hcr.element(2)
+            or (event.hcr.element(2) if event and event.hcr else None)
+            or None,
             approved_units=answer.quantity,
             authorized_start=start,
             authorized_end=end,
-        )  # fmt: skip
+        )
         if outcome in MODIFYING:
             parts = [f"{codes.HCR_ACTIONS[code].lower()}"]
             if answer.procedure:
@@ -242,7 +248,9 @@ def _item(
             if answer.quantity is not None:
                 parts.append(f"{answer.quantity} unit(s)")
             if start is not None:
-                parts.append(f"from {start.isoformat()}" + (f" to {end.isoformat()}" if end else ""))
+                parts.append(
+                    f"from {start.isoformat()}" + (f" to {end.isoformat()}" if end else "")
+                )
             fields["modification"] = "Authorized: " + ", ".join(parts)
     if outcome == ItemOutcome.NEEDS_HUMAN_REVIEW:
         notes.append(
@@ -267,8 +275,9 @@ def _match_lines(
         for position, answer in enumerate(services, start=1):
             matched.append((_sequence_from_trace(answer.traces) or position, answer))
         return matched
-    procedures = [line for line in request.service_lines
-                  if line.code_system != CodeSystem.X12_SERVICE_TYPE]  # fmt: skip
+    procedures = [
+        line for line in request.service_lines if line.code_system != CodeSystem.X12_SERVICE_TYPE
+    ]
     known = {line.sequence for line in procedures}
     free = [line.sequence for line in procedures]
     matched = []
@@ -366,14 +375,20 @@ def parse_278_response(
         raise X12SyntaxError(
             f"a 278 response answers one patient event; this one has {len(events)}",
             segment="HL",
-            position=(events[1].segments[0].segment.position if len(events) > 1
-                      else transaction.trailer.position),
+            position=(
+                events[1].segments[0].segment.position
+                if len(events) > 1
+                else transaction.trailer.position
+            ),
             element="HL03",
-        )  # fmt: skip
+        )
     event_level = events[0]
     event = _answer(event_level)
-    services = [_answer(level) for level in levels
-                if level.code == "SS" and level.parent_id == event_level.hl_id]  # fmt: skip
+    services = [
+        _answer(level)
+        for level in levels
+        if level.code == "SS" and level.parent_id == event_level.hl_id
+    ]
     decided = [answer for answer in services if answer.hcr is not None]
     if event.hcr is None and not decided:
         raise X12SyntaxError(
@@ -401,8 +416,9 @@ def parse_278_response(
                 f"Patient event (2000E): {code} "
                 f"{codes.HCR_ACTIONS.get(code, '(unknown action code)')}.",
             )
-    administrative = [value for answer in [event, *services] for q, value in answer.refs
-                      if q == "NT"]  # fmt: skip
+    administrative = [
+        value for answer in [event, *services] for q, value in answer.refs if q == "NT"
+    ]
     if administrative:
         notes.append("Administrative reference (REF*NT): " + ", ".join(administrative))
     payer_reference = (
@@ -420,9 +436,10 @@ def parse_278_response(
                 "sender": interchange.header.element(6).strip(),
                 "bht": [bht.element(3), bht.element(4), bht.element(5)],
                 "traces": [*trace_numbers, *payer_traces],
-                "items": [[i.sequence, i.review_action_code, i.authorization_number]
-                          for i in ordered],
-            },  # fmt: skip
+                "items": [
+                    [i.sequence, i.review_action_code, i.authorization_number] for i in ordered
+                ],
+            },
             sort_keys=True,
         ).encode()
     ).hexdigest()

@@ -12,6 +12,7 @@ describe them.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from integrations.x12 import codes
@@ -30,9 +31,25 @@ REQUEST_ORDER: dict[str, tuple[str, ...]] = {
     "2000D": ("HL",),
     "2010D": ("NM1", "REF", "N3", "N4", "DMG", "INS"),
     "2000E": (
-        "HL", "TRN", "UM", "REF", "DTP", "HI", "HSD", "CRC", "CL1",
-        "CR1", "CR2", "CR4", "CR5", "CR6", "CR7", "CR8", "PWK", "MSG",
-    ),  # fmt: skip
+        "HL",
+        "TRN",
+        "UM",
+        "REF",
+        "DTP",
+        "HI",
+        "HSD",
+        "CRC",
+        "CL1",
+        "CR1",
+        "CR2",
+        "CR4",
+        "CR5",
+        "CR6",
+        "CR7",
+        "CR8",
+        "PWK",
+        "MSG",
+    ),
     "2010E": ("NM1", "REF", "N3", "N4", "PER", "PRV"),
     "2000F": ("HL", "TRN", "UM", "REF", "DTP", "SV1", "SV2", "SV3", "TOO", "HSD", "PWK", "MSG"),
     "2010F": ("NM1", "REF", "N3", "N4", "PER", "PRV"),
@@ -48,14 +65,44 @@ RESPONSE_ORDER: dict[str, tuple[str, ...]] = {
     "2000D": ("HL",),
     "2010D": ("NM1", "REF", "N3", "N4", "AAA", "DMG", "INS"),
     "2000E": (
-        "HL", "TRN", "AAA", "UM", "HCR", "REF", "DTP", "HI", "HSD", "CRC", "CL1",
-        "CR1", "CR2", "CR4", "CR5", "CR6", "CR7", "CR8", "PWK", "MSG",
-    ),  # fmt: skip
+        "HL",
+        "TRN",
+        "AAA",
+        "UM",
+        "HCR",
+        "REF",
+        "DTP",
+        "HI",
+        "HSD",
+        "CRC",
+        "CL1",
+        "CR1",
+        "CR2",
+        "CR4",
+        "CR5",
+        "CR6",
+        "CR7",
+        "CR8",
+        "PWK",
+        "MSG",
+    ),
     "2010E": ("NM1", "REF", "N3", "N4", "PER", "AAA", "PRV"),
     "2000F": (
-        "HL", "TRN", "AAA", "UM", "HCR", "REF", "DTP", "SV1", "SV2", "SV3", "TOO", "HSD", "PWK",
+        "HL",
+        "TRN",
+        "AAA",
+        "UM",
+        "HCR",
+        "REF",
+        "DTP",
+        "SV1",
+        "SV2",
+        "SV3",
+        "TOO",
+        "HSD",
+        "PWK",
         "MSG",
-    ),  # fmt: skip
+    ),
     "2010F": ("NM1", "REF", "N3", "N4", "PER", "AAA", "PRV"),
 }
 RANKS = {
@@ -88,8 +135,14 @@ class Level:
     segments: list[Placed]
 
 
-def syntax(segment: Segment, message: str, number: int | None = None, *, ik3: str = "8",
-           ik4: str | None = None) -> X12SyntaxError:  # fmt: skip
+def syntax(
+    segment: Segment,
+    message: str,
+    number: int | None = None,
+    *,
+    ik3: str = "8",
+    ik4: str | None = None,
+) -> X12SyntaxError:
     error = segment.error(message, number)
     error.ik3 = ik3
     error.ik4 = ik4
@@ -126,15 +179,18 @@ def walk_278(body: list[Segment], direction: str) -> list[Level]:
             hl_id = segment.element(1)
             if hl_id != str(len(levels) + 1):
                 raise syntax(
-                    segment, f"HL01 is '{hl_id}'; levels are numbered 1, 2, 3 ... in order", 1,
+                    segment,
+                    f"HL01 is '{hl_id}'; levels are numbered 1, 2, 3 ... in order",
+                    1,
                     ik4="7",
-                )  # fmt: skip
+                )
             parent_id = segment.element(2)
             expected = PARENT_LEVEL.get(code)
             if expected is None:
                 if parent_id:
-                    raise syntax(segment, "the UMO level (20) has no parent (HL02 empty)", 2,
-                                 ik4="I10")  # fmt: skip
+                    raise syntax(
+                        segment, "the UMO level (20) has no parent (HL02 empty)", 2, ik4="I10"
+                    )
             else:
                 parent = by_id.get(parent_id)
                 if parent is None or parent.code not in expected:
@@ -197,8 +253,12 @@ def check_levels(levels: list[Level], body: list[Segment], direction: str) -> No
     end = body[-1] if body else None
     codes_present = [level.code for level in levels]
     if direction == "request":
-        for code, name in (("20", "UMO"), ("21", "requester"), ("22", "subscriber"),
-                           ("EV", "patient event")):  # fmt: skip
+        for code, name in (
+            ("20", "UMO"),
+            ("21", "requester"),
+            ("22", "subscriber"),
+            ("EV", "patient event"),
+        ):
             if code not in codes_present:
                 raise X12SyntaxError(
                     f"the 278 request has no {name} level (HL03 {code})",
@@ -222,13 +282,13 @@ def check_levels(levels: list[Level], body: list[Segment], direction: str) -> No
         ids = {p.segment.id for p in level.segments}
         if direction == "request" and level.code in ("EV", "SS") and "UM" not in ids:
             raise syntax(hl, f"the {codes.LOOP_NAMES[level.loop]} has no UM segment", ik3="3")
-        if level.code in NAME_LOOP_CODES and not any(
-            p.loop.startswith("2010") for p in level.segments
-        ):
-            if direction == "request" or "AAA" not in ids:
-                raise syntax(
-                    hl, f"loop {level.loop} has no NM1 ({NAME_LOOP[level.loop]} name)", ik3="3"
-                )
+        named = any(p.loop.startswith("2010") for p in level.segments)
+        # A name loop may be missing only in a response that rejects the request (AAA).
+        rejected = direction == "response" and "AAA" in ids
+        if level.code in NAME_LOOP_CODES and not named and not rejected:
+            raise syntax(
+                hl, f"loop {level.loop} has no NM1 ({NAME_LOOP[level.loop]} name)", ik3="3"
+            )
 
 
 NAME_LOOP_CODES = frozenset({"20", "21", "22", "23"})
@@ -249,12 +309,20 @@ class Rule:
     parts: tuple[Rule, ...] = ()
 
 
-def R(mn: int, mx: int, kind: str = "AN", values: object = None, *, parts: tuple[Rule, ...] = ()) -> Rule:  # noqa: N802,E501
-    return Rule(True, mn, mx, kind, frozenset(values) if values else None, parts)  # type: ignore[arg-type]
+def R(  # noqa: N802 (R and S read like the guide's usage column: Required, Situational)
+    low: int, high: int, kind: str = "AN", values: Iterable[str] | None = None
+) -> Rule:
+    return Rule(True, low, high, kind, frozenset(values) if values else None)
 
 
-def S(mn: int, mx: int, kind: str = "AN", values: object = None, *, parts: tuple[Rule, ...] = ()) -> Rule:  # noqa: N802,E501
-    return Rule(False, mn, mx, kind, frozenset(values) if values else None, parts)  # type: ignore[arg-type]
+def S(  # noqa: N802
+    low: int, high: int, kind: str = "AN", values: Iterable[str] | None = None
+) -> Rule:
+    return Rule(False, low, high, kind, frozenset(values) if values else None)
+
+
+def composite(required: bool, high: int, *parts: Rule) -> Rule:
+    return Rule(required, 1, high, "C", None, parts)
 
 
 NOT_USED = Rule(False, 0, 0)
@@ -265,35 +333,96 @@ DIAGNOSIS_QUALIFIERS = {"ABK", "ABF", "ABJ", "APR", "BK", "BF", "BJ", "PR", "ABN
 DATE_QUALIFIERS = {"AAH", "435", "096", "472", "102", "007", "036", "439", "484", "ABC", "431"}
 
 ELEMENTS: dict[str, tuple[Rule, ...]] = {
-    "BHT": (R(4, 4, "ID", {"0007"}), R(2, 2, "ID", {"13", "11"}), R(1, 50), R(8, 8, "DT"),
-            R(4, 8, "TM"), S(2, 2, "ID", {"RU", "18"})),  # fmt: skip
+    "BHT": (
+        R(4, 4, "ID", {"0007"}),
+        R(2, 2, "ID", {"13", "11"}),
+        R(1, 50),
+        R(8, 8, "DT"),
+        R(4, 8, "TM"),
+        S(2, 2, "ID", {"RU", "18"}),
+    ),
     "HL": (R(1, 12), S(1, 12), R(1, 2, "ID", codes.HL_LOOPS), R(1, 1, "ID", {"0", "1"})),
-    "NM1": (R(2, 3, "ID", ENTITY_IDS), R(1, 1, "ID", {"1", "2"}), S(1, 60), S(1, 35),
-            S(1, 25), NOT_USED, S(1, 10), S(1, 2, "ID", ID_QUALIFIERS), S(2, 80)),  # fmt: skip
+    "NM1": (
+        R(2, 3, "ID", ENTITY_IDS),
+        R(1, 1, "ID", {"1", "2"}),
+        S(1, 60),
+        S(1, 35),
+        S(1, 25),
+        NOT_USED,
+        S(1, 10),
+        S(1, 2, "ID", ID_QUALIFIERS),
+        S(2, 80),
+    ),
     "N3": (R(1, 55), S(1, 55)),
     "N4": (R(2, 30), S(2, 2, "ID"), S(3, 15, "ID")),
-    "PER": (R(2, 2, "ID", {"IC"}), S(1, 60), S(2, 2, "ID", {"TE", "FX", "EM", "EX"}), S(1, 256),
-            S(2, 2, "ID", {"TE", "FX", "EM", "EX"}), S(1, 256)),  # fmt: skip
-    "PRV": (R(1, 3, "ID", {"AD", "AS", "AT", "CO", "CV", "H", "HH", "LA", "OR", "P1", "P2",
-                           "PC", "PE", "R", "RF", "SB", "SK", "SU"}),
-            R(2, 3, "ID", {"PXC"}), R(10, 10)),  # fmt: skip
+    "PER": (
+        R(2, 2, "ID", {"IC"}),
+        S(1, 60),
+        S(2, 2, "ID", {"TE", "FX", "EM", "EX"}),
+        S(1, 256),
+        S(2, 2, "ID", {"TE", "FX", "EM", "EX"}),
+        S(1, 256),
+    ),
+    "PRV": (
+        R(
+            1,
+            3,
+            "ID",
+            {
+                "AD",
+                "AS",
+                "AT",
+                "CO",
+                "CV",
+                "H",
+                "HH",
+                "LA",
+                "OR",
+                "P1",
+                "P2",
+                "PC",
+                "PE",
+                "R",
+                "RF",
+                "SB",
+                "SK",
+                "SU",
+            },
+        ),
+        R(2, 3, "ID", {"PXC"}),
+        R(10, 10),
+    ),
     "REF": (R(2, 3, "ID"), R(1, 50)),
     "DMG": (R(2, 3, "ID", {"D8"}), R(8, 8, "DT"), S(1, 1, "ID", {"F", "M", "U"})),
     "INS": (R(1, 1, "ID", {"Y", "N"}), R(2, 2, "ID", {*codes.DEPENDENT_RELATIONSHIPS, "18"})),
     "TRN": (R(1, 2, "ID", {"1", "2"}), R(1, 50), R(10, 10), S(1, 50)),
-    "UM": (R(1, 2, "ID", codes.REQUEST_CATEGORIES), R(1, 1, "ID", codes.CERTIFICATION_TYPES),
-           S(1, 2, "ID"), S(1, 6, "C", parts=(R(1, 2), R(1, 1, "ID", {"A", "B"}))),
-           NOT_USED, S(1, 3, "ID", codes.LEVELS_OF_SERVICE)),  # fmt: skip
+    "UM": (
+        R(1, 2, "ID", codes.REQUEST_CATEGORIES),
+        R(1, 1, "ID", codes.CERTIFICATION_TYPES),
+        S(1, 2, "ID"),
+        composite(False, 6, R(1, 2), R(1, 1, "ID", {"A", "B"})),
+        NOT_USED,
+        S(1, 3, "ID", codes.LEVELS_OF_SERVICE),
+    ),
     "DTP": (R(3, 3, "ID", DATE_QUALIFIERS), R(2, 3, "ID", {"D8", "RD8"}), R(1, 35)),
     "HSD": (S(2, 2, "ID", {"VS", "DY", "FL", "HS", "MN", "WK"}), S(1, 15, "R")),
     "MSG": (R(1, 264),),
     "HCR": (R(1, 2, "ID"), S(1, 50), S(1, 30), S(1, 1, "ID", {"Y", "N"})),
 }
 _PROCEDURE = (R(2, 2, "ID", PROCEDURE_QUALIFIERS), R(1, 48), S(2, 2), S(2, 2), S(2, 2), S(2, 2))
-ELEMENTS["SV1"] = (R(1, 60, "C", parts=_PROCEDURE), S(1, 18, "R"), S(2, 2, "ID", {"UN", "MJ"}),
-                   S(1, 15, "R"))  # fmt: skip
-ELEMENTS["SV2"] = (S(1, 48), R(1, 60, "C", parts=_PROCEDURE), S(1, 18, "R"),
-                   S(2, 2, "ID", {"UN", "DA"}), S(1, 15, "R"))  # fmt: skip
+ELEMENTS["SV1"] = (
+    composite(True, 60, *_PROCEDURE),
+    S(1, 18, "R"),
+    S(2, 2, "ID", {"UN", "MJ"}),
+    S(1, 15, "R"),
+)
+ELEMENTS["SV2"] = (
+    S(1, 48),
+    composite(True, 60, *_PROCEDURE),
+    S(1, 18, "R"),
+    S(2, 2, "ID", {"UN", "DA"}),
+    S(1, 15, "R"),
+)
 _DIAGNOSIS = Rule(False, 1, 40, "C", None, (R(2, 3, "ID", DIAGNOSIS_QUALIFIERS), R(1, 30)))
 ELEMENTS["HI"] = (Rule(True, 1, 40, "C", None, _DIAGNOSIS.parts), *([_DIAGNOSIS] * 11))
 
@@ -378,8 +507,9 @@ def check_elements(segment: Segment) -> None:
         if rule.kind == "C":
             _check_composite(segment, number, value, rule)
         elif rule is NOT_USED:
-            raise syntax(segment, f"{segment.name(number)} is not used in the 278", number,
-                         ik4="I10")  # fmt: skip
+            raise syntax(
+                segment, f"{segment.name(number)} is not used in the 278", number, ik4="I10"
+            )
         elif not _fits(value, rule):
             _check_value(segment, segment.name(number), number, value, rule)
     if segment.id == "DTP":
@@ -396,15 +526,15 @@ def check_elements(segment: Segment) -> None:
             raise syntax(segment, f"DTP03 '{value}' does not match its format {form}", 3, ik4="8")
     if segment.id == "NM1" and bool(segment.element(8)) != bool(segment.element(9)):
         missing = 9 if segment.element(8) else 8
-        raise syntax(segment, "NM108 and NM109 go together (qualifier and identifier)", missing,
-                     ik4="2")  # fmt: skip
+        raise syntax(
+            segment, "NM108 and NM109 go together (qualifier and identifier)", missing, ik4="2"
+        )
 
 
 def _check_composite(segment: Segment, number: int, value: str, rule: Rule) -> None:
     parts = value.split(segment.separators.component)
     if len(parts) > len(rule.parts):
-        raise syntax(segment, f"{segment.name(number)} has too many components", number,
-                     ik4="13")  # fmt: skip
+        raise syntax(segment, f"{segment.name(number)} has too many components", number, ik4="13")
     for index, part_rule in enumerate(rule.parts):
         part = parts[index] if index < len(parts) else ""
         if not part:

@@ -35,6 +35,9 @@ class Separators:
             raise X12SyntaxError(f"separators must differ from each other: {chosen}")
 
 
+DEFAULT_SEPARATORS = Separators()
+
+
 class Segment:
     """One segment: `elements[0]` is its id, so `element(1)` is the X12 element 01."""
 

@@ -30,12 +30,24 @@ def spine() -> PriorAuthRequest:
     """Three lines (imaging, surgery, therapy), the request multiple_lines.x12 answers."""
     data = knee_data()
     data["service_lines"] = [
-        {"sequence": 1, "code": "72148", "description": "MRI lumbar spine", "units": 1,
-         "start_date": "2026-04-01", "end_date": "2026-04-30"},
+        {
+            "sequence": 1,
+            "code": "72148",
+            "description": "MRI lumbar spine",
+            "units": 1,
+            "start_date": "2026-04-01",
+            "end_date": "2026-04-30",
+        },
         {"sequence": 2, "code": "63030", "description": "Lumbar laminotomy", "units": 1},
-        {"sequence": 3, "code": "97110", "description": "Therapeutic exercise", "units": 12,
-         "start_date": "2026-04-01", "end_date": "2026-06-30"},
-    ]  # fmt: skip
+        {
+            "sequence": 3,
+            "code": "97110",
+            "description": "Therapeutic exercise",
+            "units": 12,
+            "start_date": "2026-04-01",
+            "end_date": "2026-06-30",
+        },
+    ]
     data["diagnoses"] = [{"code": "M54.16", "primary": True}]
     return PriorAuthRequest.model_validate(data)
 

@@ -23,8 +23,10 @@ US = {"sender": Party("ACMECLEARING"), "receiver": Party("PRIORAUTH")}
 def test_an_accepted_999_is_not_an_error() -> None:
     ack = raise_for_rejection(parse_999(corpus("999_accepted.x12")))
     assert (ack.status, ack.acknowledged_control_number, ack.counts) == (
-        "A", "1", {"included": 1, "received": 1, "accepted": 1},
-    )  # fmt: skip
+        "A",
+        "1",
+        {"included": 1, "received": 1, "accepted": 1},
+    )
     assert ack.transactions[0].control_number == "0001" and not ack.all_problems()
 
 
@@ -32,8 +34,11 @@ def test_accepted_with_errors_keeps_the_errors_without_failing() -> None:
     ack = raise_for_rejection(parse_999(corpus("999_accepted_with_errors.x12")))
     (problem,) = ack.all_problems()
     assert (problem.segment, problem.element, problem.loop, problem.code) == (
-        "PER", "PER04", "2010B", "5",
-    )  # fmt: skip
+        "PER",
+        "PER04",
+        "2010B",
+        "5",
+    )
 
 
 def test_a_rejected_999_names_segment_and_element() -> None:
@@ -70,8 +75,11 @@ def test_our_999_rejects_a_bad_278_naming_segment_and_element() -> None:
     assert ack.rejected
     (problem,) = ack.transactions[0].problems[:1]
     assert (problem.segment, problem.position, problem.element, problem.code) == (
-        "NM1", 6, "NM101", "7",
-    )  # fmt: skip
+        "NM1",
+        6,
+        "NM101",
+        "7",
+    )
 
 
 def test_our_ta1_acknowledges_the_interchange() -> None:

@@ -16,8 +16,20 @@ runner = CliRunner()
 
 
 def test_request_prints_a_valid_278() -> None:
-    result = runner.invoke(app, ["x12", "request", str(KNEE), "--trace", "CASE0001",
-                                 "--sender", "CLINIC01", "--receiver", "ACMECLEARING"])  # fmt: skip
+    result = runner.invoke(
+        app,
+        [
+            "x12",
+            "request",
+            str(KNEE),
+            "--trace",
+            "CASE0001",
+            "--sender",
+            "CLINIC01",
+            "--receiver",
+            "ACMECLEARING",
+        ],
+    )
     assert result.exit_code == 0, result.output
     interchange = read_interchange(result.stdout)
     assert interchange.sender.id == "CLINIC01" and interchange.receiver.id == "ACMECLEARING"

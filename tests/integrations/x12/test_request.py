@@ -68,8 +68,13 @@ def test_a_dependent_patient_is_reported_under_the_subscriber() -> None:
     text = build(knee(), subscriber=subscriber)
     levels = walk_278(read_interchange(text).transactions()[0].body, "request")
     assert [(level.code, level.parent_id) for level in levels] == [
-        ("20", ""), ("21", "1"), ("22", "2"), ("23", "3"), ("EV", "4"), ("SS", "5"),
-    ]  # fmt: skip
+        ("20", ""),
+        ("21", "1"),
+        ("22", "2"),
+        ("23", "3"),
+        ("EV", "4"),
+        ("SS", "5"),
+    ]
     found = _segments(text)
     subscriber_nm1, dependent_nm1 = (s for s in found["NM1"] if s[1] in ("IL", "QC"))
     assert subscriber_nm1[3:5] == ["Sample", "John"] and subscriber_nm1[9] == "GRP88812345"
@@ -98,8 +103,14 @@ def test_several_lines_expedited_and_institutional() -> None:
 
 def test_a_service_type_line_is_the_patient_event_service_type() -> None:
     data = knee_data()
-    data["service_lines"] = [{"sequence": 1, "code_system": "x12_service_type", "code": "12",
-                              "description": "Durable medical equipment"}]  # fmt: skip
+    data["service_lines"] = [
+        {
+            "sequence": 1,
+            "code_system": "x12_service_type",
+            "code": "12",
+            "description": "Durable medical equipment",
+        }
+    ]
     found = _segments(build(PriorAuthRequest.model_validate(data)))
     assert found["UM"] == [["UM", "HS", "I", "12"]]
     assert "SV1" not in found and [h[3] for h in found["HL"]] == ["20", "21", "22", "EV"]
@@ -164,10 +175,15 @@ def test_two_service_types_cannot_share_one_278() -> None:
         ({"certification_type": "Z"}, "certification_type", "UM02"),
         ({"sender": Party("A" * 16)}, "sender", "ISA06"),
         ({"controls": ControlNumbers(0, 1)}, "controls.interchange", "ISA13"),
-        ({"subscriber": Subscriber("M1", "A", "B", relationship="99")},
-         "subscriber.relationship", "INS02"),
-    ],  # fmt: skip
+        (
+            {"subscriber": Subscriber("M1", "A", "B", relationship="99")},
+            "subscriber.relationship",
+            "INS02",
+        ),
+    ],
 )
-def test_bad_options_name_their_element(options: dict[str, object], field: str, element: str) -> None:
+def test_bad_options_name_their_element(
+    options: dict[str, object], field: str, element: str
+) -> None:
     error = _problem(knee(), **options)
     assert (error.field, error.element) == (field, element)

@@ -24,13 +24,11 @@ EXPECTED = {
         (1, "A1", A.APPROVED, "AUTH55501", 1, date(2026, 12, 1), date(2027, 2, 28), None)
     ],
     "partial_a2.x12": [
-        (1, "A2", A.PARTIALLY_APPROVED, "PT20260306A", 6, date(2026, 3, 10), date(2026, 6, 9),
-         "0U")
-    ],  # fmt: skip
+        (1, "A2", A.PARTIALLY_APPROVED, "PT20260306A", 6, date(2026, 3, 10), date(2026, 6, 9), "0U")
+    ],
     "modified_a6.x12": [
-        (1, "A6", A.APPROVED_MODIFIED, "MOD4400912", 1, date(2026, 4, 1), date(2026, 9, 30),
-         None)
-    ],  # fmt: skip
+        (1, "A6", A.APPROVED_MODIFIED, "MOD4400912", 1, date(2026, 4, 1), date(2026, 9, 30), None)
+    ],
     "denial_a3.x12": [(1, "A3", A.DENIED, None, None, None, None, "0V")],
     "denial_without_reason.x12": [(1, "A3", A.NEEDS_HUMAN_REVIEW, None, None, None, None, None)],
     "pend_a4.x12": [(1, "A4", A.PENDED, None, None, None, None, None)],
@@ -63,10 +61,18 @@ def test_each_response_reads_as_a_person_would_state_it(name: str) -> None:
     decision = parse_278_response(corpus(name)).decision
     assert decision.source == DecisionSource.X12_278
     got = [
-        (i.sequence, i.review_action_code, i.outcome, i.authorization_number, i.approved_units,
-         i.authorized_start, i.authorized_end, i.reason_code)
+        (
+            i.sequence,
+            i.review_action_code,
+            i.outcome,
+            i.authorization_number,
+            i.approved_units,
+            i.authorized_start,
+            i.authorized_end,
+            i.reason_code,
+        )
         for i in decision.items
-    ]  # fmt: skip
+    ]
     assert got == EXPECTED[name]
 
 
@@ -125,8 +131,10 @@ def test_decided_at_is_bht_in_the_payers_zone() -> None:
 def test_service_levels_match_the_case_lines_by_trace() -> None:
     decision = parse_278_response(corpus("multiple_lines.x12"), request=spine()).decision
     assert [(i.sequence, i.review_action_code) for i in decision.items] == [
-        (1, "A1"), (2, "A3"), (3, "A4"),
-    ]  # fmt: skip
+        (1, "A1"),
+        (2, "A3"),
+        (3, "A4"),
+    ]
 
 
 def test_lines_without_a_service_level_take_the_patient_event_answer() -> None:
@@ -134,8 +142,10 @@ def test_lines_without_a_service_level_take_the_patient_event_answer() -> None:
     request = type(spine()).model_validate(data)
     decision = parse_278_response(corpus("pend_a4.x12"), request=request).decision
     assert [(i.sequence, i.outcome) for i in decision.items] == [
-        (1, A.PENDED), (2, A.PENDED), (3, A.PENDED),
-    ]  # fmt: skip
+        (1, A.PENDED),
+        (2, A.PENDED),
+        (3, A.PENDED),
+    ]
 
 
 def test_a_response_for_another_trace_is_refused() -> None:
@@ -160,8 +170,10 @@ def test_aaa_rejections_name_loop_reason_and_follow_up(
         parse_278_response(corpus(name))
     (rejection,) = caught.value.rejections
     assert (rejection.loop, rejection.reject_reason_code, rejection.follow_up_action_code) == (
-        loop, reason, follow_up,
-    )  # fmt: skip
+        loop,
+        reason,
+        follow_up,
+    )
     message = str(caught.value)
     assert f"loop {loop}" in message and rejection.reject_reason in message
     assert rejection.follow_up_action is not None and rejection.follow_up_action in message
@@ -224,3 +236,9 @@ def test_a_cut_short_file_names_the_missing_trailer() -> None:
     with pytest.raises(X12SyntaxError) as caught:
         parse_278_response(text[: text.index("GE*")])
     assert caught.value.segment == "IEA"
+
+
+def test_a_byte_order_mark_blank_lines_and_a_4010_isa11_are_tolerated() -> None:
+    text = corpus("approval_a1.x12").replace("*^*00501*", "*U*00501*", 1)
+    decision = parse_278_response("\ufeff\n  " + text.replace("~\n", "~\n\n")).decision
+    assert decision.items[0].authorization_number == "AUTH55501"
