@@ -80,7 +80,7 @@ class Segment:
 def find_separators(text: str) -> tuple[Separators, int]:
     """The separators an interchange declares, and where ISA ends (after its terminator)."""
     if not text.startswith("ISA"):
-        found = text[:3] or "nothing"
+        found = text[:3].strip() or "nothing"
         raise X12SyntaxError(
             f"an X12 interchange starts with ISA, this starts with '{found}'",
             segment="ISA",
