@@ -47,6 +47,7 @@ with workflow.unsafe.imports_passed_through():
         PayerExtensionInput,
         PeerToPeerInput,
         SupplyInformationInput,
+        UnitsUsedInput,
         WithdrawInput,
     )
     from domain.case.prior_auth import INQUIRY_ACTOR
@@ -537,6 +538,16 @@ class PriorAuthCase:
     @record_contact.validator
     def _validate_contact(self, input: ContactInput) -> None:
         _check(rules.contact_problem(self._st, input, workflow.now()))
+
+    @workflow.update(name=CaseUpdate.RECORD_UNITS_USED)
+    async def record_units_used(self, input: UnitsUsedInput) -> CaseView:
+        async with self._lock:
+            await self._apply(*case.on_units_used(self._st, input, self._stamp()))
+            return self._view()
+
+    @record_units_used.validator
+    def _validate_units_used(self, input: UnitsUsedInput) -> None:
+        _check(rules.units_used_problem(self._st, input, workflow.now()))
 
     # ================================================================ queries
 

@@ -25,6 +25,7 @@ from domain.case.messages import (
     NoteInput,
     PeerToPeerInput,
     SupplyInformationInput,
+    UnitsUsedInput,
     WithdrawInput,
 )
 from domain.case.prior_auth_rules import (
@@ -319,6 +320,58 @@ def on_note(state: CaseState, message: NoteInput, stamp: Stamp) -> Step:
         state=state,
         actor=message.actor,
         details={"text": message.text},
+    )
+
+
+def on_units_used(state: CaseState, message: UnitsUsedInput, stamp: Stamp) -> Step:
+    """Units delivered against an authorized item. When the approved units are used up (or
+    overrun), a task says so: renew, or ask the payer for more units."""
+    items = []
+    item: ItemState | None = None
+    for current in state.items:
+        if current.sequence == message.sequence:
+            current = current.model_copy(update={"units_used": current.units_used + message.units})
+            item = current
+        items.append(current)
+    if item is None:
+        return state, None
+    state = state.model_copy(update={"items": items})
+    approved = item.approved_units
+    left = "" if approved is None else f": {item.units_used} of {approved} approved units used"
+    tasks = []
+    if approved is not None and item.units_used > approved:
+        tasks.append(
+            stamp.task(
+                TaskKind.UNITS_EXHAUSTED,
+                f"Item {item.sequence} ({item.code}): {item.units_used} units used, "
+                f"{approved} authorized: ask the payer to extend the authorization",
+                priority=Priority.URGENT,
+            )
+        )
+    elif approved is not None and item.units_used == approved:
+        tasks.append(
+            stamp.task(
+                TaskKind.UNITS_EXHAUSTED,
+                f"Item {item.sequence} ({item.code}): all {approved} authorized units used: "
+                "renew the authorization if care continues",
+                priority=Priority.HIGH,
+            )
+        )
+    return state, stamp.transition(
+        CaseEvent.UNITS_USED,
+        f"{message.units} unit(s) of item {item.sequence} ({item.code}) used on "
+        f"{message.used_on.isoformat()}{left}",
+        state=state,
+        actor=message.actor,
+        tasks=tasks,
+        details={
+            "sequence": str(item.sequence),
+            "units": str(message.units),
+            "used_on": message.used_on.isoformat(),
+            "units_used": str(item.units_used),
+            **({"approved_units": str(approved)} if approved is not None else {}),
+            **({"note": message.note} if message.note else {}),
+        },
     )
 
 

@@ -187,3 +187,46 @@ async def test_a_payer_with_a_peer_to_peer_window_in_the_directory_gives_the_cas
     detail = await stack.eventually(
         lambda: stack.case(case_id), lambda d: (clock(d) or {}).get("met_at") is not None
     )
+
+
+async def test_units_used_are_counted_against_the_approved_units(stack: Stack) -> None:
+    case_id = await opened_case(stack)
+    today = datetime.now(UTC).date()
+    approval = {
+        "decision_id": "A-1",
+        "decided_at": datetime.now(UTC).isoformat(),
+        "items": [
+            {
+                "sequence": 1,
+                "review_action_code": "A1",
+                "authorization_number": "AUTH-77",
+                "approved_units": 3,
+                "authorized_start": (today - timedelta(days=1)).isoformat(),
+                "authorized_end": (today + timedelta(days=90)).isoformat(),
+            }
+        ],
+    }
+    decided = await action(stack, case_id, "decisions", {"decision": approval}, "integration")
+    assert decided.status_code == 200, decided.text
+    assert decided.json()["view"]["phase"] == "authorized"
+
+    used = {"sequence": 1, "units": 2, "used_on": today.isoformat()}
+    first = await action(stack, case_id, "units-used", used)
+    assert first.status_code == 200, first.text
+    assert first.json()["view"]["items"][0]["units_used"] == 2
+    second = await action(stack, case_id, "units-used", {**used, "units": 1})
+    assert second.json()["view"]["items"][0]["units_used"] == 3
+
+    future = {**used, "used_on": (today + timedelta(days=3)).isoformat()}
+    refused = await action(stack, case_id, "units-used", future)
+    assert refused.status_code == 422
+    assert refused.json()["errors"][0]["field"] == "used_on"
+    unknown = await action(stack, case_id, "units-used", {**used, "sequence": 9})
+    assert unknown.status_code == 409 and "no item 9" in unknown.json()["detail"]
+
+    detail = await stack.eventually(
+        lambda: stack.case(case_id),
+        lambda d: any(t["kind"] == "units_exhausted" for t in d["tasks"]),
+    )
+    (task,) = [t for t in detail["tasks"] if t["kind"] == "units_exhausted"]
+    assert "all 3 authorized units used" in task["title"]

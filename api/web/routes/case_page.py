@@ -54,6 +54,7 @@ TITLES = {
     "withdraw": "Withdraw the case",
     "sign_off_appeal": "Sign the appeal letter off",
     "record_appeal_decision": "Record the payer's answer to the appeal",
+    "record_units_used": "Record units used against the authorization",
 }
 
 
@@ -140,6 +141,11 @@ async def _page(
         forms=forms,
         notice=notice,
         case_zone=detail.request.coverage.payer.timezone,
+        units_used={
+            item.sequence: (item.units_used, item.approved_units)
+            for item in (detail.live.items if detail.live is not None else [])
+            if item.units_used or item.approved_units is not None
+        },
     )
 
 
