@@ -127,7 +127,8 @@ def group_rows(rows: Iterable[EscalationRow], now: datetime) -> list[Group]:
     the rows' order (by due moment, as the store lists them). Empty groups are left out."""
     groups = {PAST_DUE: Group(PAST_DUE, "Past due")}
     for name, rung in STAGES.items():
-        groups[name] = Group(name, describe_rung(rung).capitalize())
+        label = describe_rung(rung)
+        groups[name] = Group(name, label[:1].upper() + label[1:])
     groups[OTHER] = Group(OTHER, "Other escalation tasks")
     for row in rows:
         groups[group_key(row.task, now)].rows.append(row)
