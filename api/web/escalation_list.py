@@ -42,8 +42,8 @@ from store.records import (
 from store.scope import CaseScope
 from store.work_rows import work_row_facts
 
-PAGE_SIZE = 100
-MOST_IN_ONE_GO = PAGE_SIZE
+PAGE_SIZE = 50  # as My work: the most urgent first, a page a person reads
+MOST_IN_ONE_GO = 100
 PAST_DUE = "past_due"
 OTHER = "other"
 ESCALATION_KIND = "escalation_"
