@@ -274,3 +274,22 @@ def describe(placed: ScheduledRung, deadline: CaseDeadline) -> str:
         f"{actions}: {whose} deadline '{deadline.label}' {when} "
         f"(due {deadline.due_at.isoformat()}; {deadline.rule})"
     )
+
+
+def describe_rung(rung: Rung) -> str:
+    """A rung in words, for a heading: when it fires and what it does."""
+    actions = ", ".join(_ACTION_TEXT[a] for a in rung.actions)
+    if rung.elapsed_fraction is not None:
+        when = (
+            "payer's deadline passed"
+            if rung.elapsed_fraction >= 1
+            else f"{rung.elapsed_fraction:.0%} of the payer's window gone"
+        )
+    else:
+        days = -(rung.offset or timedelta(0)).days
+        when = (
+            f"{days} day{'s' if days != 1 else ''} before the deadline"
+            if days > 0
+            else "deadline reached"
+        )
+    return f"{when}: {actions}"
