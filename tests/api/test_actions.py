@@ -6,12 +6,14 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import httpx
 import pytest
 
 from store import payer_directory as directory
 from store.database import transaction
 from tests.api.conftest import DENIAL_REASON, PAYER_ID, Stack, denial, request_body
 from tests.domain.payer_entries import entry
+from tests.web.conftest import Browser, add_person
 
 pytestmark = [pytest.mark.temporal, pytest.mark.postgres]
 
@@ -230,3 +232,61 @@ async def test_units_used_are_counted_against_the_approved_units(stack: Stack) -
     )
     (task,) = [t for t in detail["tasks"] if t["kind"] == "units_exhausted"]
     assert "all 3 authorized units used" in task["title"]
+
+
+async def test_renewing_an_authorization_opens_one_linked_concurrent_review_case(
+    stack: Stack,
+) -> None:
+    case_id = await opened_case(stack)
+    refused = await stack.post(f"/api/v1/cases/{case_id}/renew", {})
+    assert refused.status_code == 409 and "no authorized item" in refused.json()["detail"]
+
+    end = datetime.now(UTC).date() + timedelta(days=30)
+    approval = {
+        "decision_id": "A-1",
+        "decided_at": datetime.now(UTC).isoformat(),
+        "items": [
+            {
+                "sequence": 1,
+                "review_action_code": "A1",
+                "authorization_number": "AUTH-5",
+                "authorized_end": end.isoformat(),
+            }
+        ],
+    }
+    decided = await action(stack, case_id, "decisions", {"decision": approval}, "integration")
+    assert decided.status_code == 200, decided.text
+
+    renewed = await stack.post(f"/api/v1/cases/{case_id}/renew", {})
+    assert renewed.status_code == 201, renewed.text
+    renewal_id = renewed.json()["case_id"]
+    assert renewal_id != case_id
+    again = await stack.post(f"/api/v1/cases/{case_id}/renew", {})
+    assert again.status_code == 200 and again.json()["case_id"] == renewal_id
+
+    renewal = await stack.case(renewal_id)
+    assert renewal["request"]["service_timing"] == "concurrent"
+    line = renewal["request"]["service_lines"][0]
+    assert line["start_date"] == (end + timedelta(days=1)).isoformat()
+    original_number = (await stack.case(case_id))["summary"]["case_number"]
+    assert renewal["request"]["external_reference"] == (
+        f"Renewal of {original_number} (authorization AUTH-5)"
+    )
+    events = (await stack.get(f"/api/v1/cases/{case_id}/timeline")).json()["events"]
+    (link,) = [e for e in events if e["action"] == "renewal_opened"]
+    assert link["details"]["renewal_case_id"] == renewal_id
+    opened = (await stack.get(f"/api/v1/cases/{renewal_id}/timeline")).json()["events"][0]
+    assert opened["details"]["channel"] == "renewal"
+    assert original_number in opened["summary"]
+
+    # The case page offers the same renewal to a case manager, and goes to it.
+    add_person(stack.engine, "casey", "case_manager", ("default",))
+    transport = httpx.ASGITransport(app=stack.app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://priorauth") as http:
+        person = Browser(http)
+        assert (await person.sign_in("casey")).status_code == 303
+        page = await person.get(f"/cases/{case_id}")
+        assert 'id="renew-form"' in page.text
+        answer = await person.post(f"/cases/{case_id}/renew")
+        assert answer.status_code == 303
+        assert answer.headers["location"] == f"/cases/{renewal_id}"
