@@ -16,7 +16,7 @@ from typing import Annotated, Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from domain.deadline_keys import PEER_TO_PEER_WINDOW
+from domain.deadline_keys import CONTINUITY_OF_CARE, PEER_TO_PEER_WINDOW
 from domain.models import CaseDeadline, Obligor
 
 
@@ -134,6 +134,20 @@ def _expiry_default() -> tuple[Rung, ...]:
 AUTHORIZATION_EXPIRY_KEY = "authorization_expiry"
 
 
+def _continuity_default() -> tuple[Rung, ...]:
+    """The end of a continuity-of-care transition is no payer decision: reminders to have the
+    new plan's own authorization in place, 14 and 3 days before."""
+    return tuple(
+        Rung(
+            name=f"transition_d{days}",
+            offset=timedelta(days=-days),
+            actions=(EscalationAction.RENEWAL_REMINDER,),
+            priority=Priority.HIGH if days <= 3 else Priority.NORMAL,
+        )
+        for days in (14, 3)
+    )
+
+
 def _peer_to_peer_default() -> tuple[Rung, ...]:
     """The payer's peer-to-peer window is short (often days): a reminder the day before and
     four hours before; no supervisor at its end, since the written appeal remains."""
@@ -164,6 +178,7 @@ class EscalationLadder(BaseModel):
         default_factory=lambda: {
             AUTHORIZATION_EXPIRY_KEY: _expiry_default(),
             PEER_TO_PEER_WINDOW: _peer_to_peer_default(),
+            CONTINUITY_OF_CARE: _continuity_default(),
         }
     )
 

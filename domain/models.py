@@ -119,6 +119,9 @@ class Coverage(DomainModel):
     rating_period_start: date | None = None
     # ERISA group plans may have one or two mandatory internal appeal levels.
     appeal_levels: Annotated[int, Field(ge=1, le=2)] = 1
+    # Medicare Advantage continuity of care (42 CFR 422.112(b)(8)): the first day of coverage
+    # under this plan for an enrollee who joined in an active course of treatment.
+    continuity_of_care_from: date | None = None
 
     @model_validator(mode="after")
     def _regime_needs(self) -> Self:
@@ -129,6 +132,11 @@ class Coverage(DomainModel):
             raise ValueError("state is required for state-regulated insured coverage")
         if self.appeal_levels == 2 and self.regime != Regime.ERISA_GROUP:
             raise ValueError("only ERISA group plans may have two internal appeal levels")
+        if self.continuity_of_care_from is not None and self.regime != Regime.MEDICARE_ADVANTAGE:
+            raise ValueError(
+                "continuity_of_care_from applies to Medicare Advantage coverage only "
+                "(42 CFR 422.112(b)(8))"
+            )
         return self
 
 

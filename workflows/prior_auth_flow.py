@@ -225,6 +225,10 @@ class PriorAuthCase:
     async def _open(self) -> None:
         async with self._lock:
             found = await self._ask(case.opening_query(self._st, self._facts))
+            continuity = None
+            question = case.continuity_query(self._facts)
+            if question is not None:  # no rule (a change of plan before 2024): nothing to hold
+                continuity = await calls.compute_deadline(question)
             await self._apply(
                 *case.on_opened(
                     self._st,
@@ -232,6 +236,7 @@ class PriorAuthCase:
                     self._stamp(),
                     found,
                     submit_to_payer=self._options.submit_to_payer,
+                    continuity=continuity,
                 )
             )
 

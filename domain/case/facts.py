@@ -46,6 +46,7 @@ class CaseFacts(Model):
     hospitalized: bool = False
     care_category: CareCategory | None = None
     subject_to_prior_authorization: bool = True
+    continuity_of_care_from: date | None = None
     # The payer's peer-to-peer policy for this line of business (payer directory), if known.
     peer_to_peer_window: PeerToPeerWindow | None = None
     assignee: Actor | None = None
@@ -79,6 +80,7 @@ class CaseFacts(Model):
             appeal_levels=coverage.appeal_levels,
             hospitalized=request.hospitalized,
             care_category=request.care_category,
+            continuity_of_care_from=coverage.continuity_of_care_from,
             subject_to_prior_authorization=request.subject_to_prior_authorization,
             assignee=assignee,
         )

@@ -45,6 +45,7 @@ from domain.case.step import (
 )
 from domain.case.transition import TaskClosure, TaskSpec, Transition
 from domain.case.vocabulary import CaseEvent, CaseStatus, Phase, SubmissionKind, TaskKind
+from domain.deadline_keys import CONTINUITY_OF_CARE
 from domain.deadlines import DeadlineEvent, DeadlineQuery, DeadlineResult
 from domain.escalation import AUTHORIZATION_EXPIRY_KEY, Priority, TaskQueue
 from domain.models import CaseDeadline, Obligor
@@ -95,6 +96,17 @@ def opening_query(state: CaseState, facts: CaseFacts) -> DeadlineQuery:
     return query(state, facts, DeadlineEvent.INITIAL_REQUEST_DECISION)
 
 
+def continuity_query(facts: CaseFacts) -> DeadlineQuery | None:
+    """The engine's question for the continuity-of-care transition of a member who joined the
+    plan in an active course of treatment (None: the case says nothing of it)."""
+    if facts.continuity_of_care_from is None:
+        return None
+    return facts.deadline_query(
+        DeadlineEvent.CONTINUITY_OF_CARE_TRANSITION_END,
+        enrollment_date=facts.continuity_of_care_from,
+    )
+
+
 def on_opened(
     state: CaseState,
     facts: CaseFacts,
@@ -102,8 +114,20 @@ def on_opened(
     found: DeadlineResult | None,
     *,
     submit_to_payer: bool = True,
+    continuity: DeadlineResult | None = None,
 ) -> Step:
+    """`continuity`: the engine's answer to `continuity_query`, if the case asked it."""
     changed = []
+    if continuity is not None:
+        changed.append(
+            to_case_deadline(
+                CONTINUITY_OF_CARE,
+                "Continuity of care: the prior course of treatment is honored through",
+                Obligor.PAYER,
+                continuity,
+                None,
+            )
+        )
     if found is not None:
         changed.append(
             to_case_deadline(
