@@ -62,6 +62,7 @@ bench: install
 	$(BIN)/python bench/web.py
 	$(BIN)/python bench/payer_stats.py
 	$(BIN)/python bench/cli.py
+	$(BIN)/python bench/x12.py
 
 ## API fuzz, the long run (schemathesis, every route and role); FUZZ_ARGS="--examples 50 --seed 1".
 fuzz: install

@@ -19,6 +19,7 @@ from commands.payer import payer_app
 from commands.queue import queue_app
 from commands.sandbox_payer import sandbox_payer
 from commands.user import user_app
+from commands.x12 import x12_app
 
 app = typer.Typer(
     name="priorauth",
@@ -59,6 +60,7 @@ app.add_typer(audit_app, name="audit", help="Inspect the tamper-evident audit tr
 app.add_typer(payer_app, name="payer", help="The payer directory: payers, channels, PA rules.")
 app.add_typer(user_app, name="user", help="Manage web workspace users (sign-in, roles, teams).")
 app.add_typer(db_app, name="db", help="Migrate the case store; grant the runtime role.")
+app.add_typer(x12_app, name="x12", help="X12 278 requests and responses, 999 and TA1.")
 app.command("dev", help="Run the whole local stack (Temporal, worker, API, sandbox payer).")(dev)
 app.command("worker", help="Run a Temporal worker for priorauth cases.")(worker)
 app.command("api", help="Run the HTTP API.")(api)

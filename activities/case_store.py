@@ -16,8 +16,9 @@ from temporalio.exceptions import ApplicationError
 
 from activities import errors
 from activities.models import EscalationInput, LetterRef, TransitionResult
+from domain.case.read_model import Appeal, Case
 from domain.case.transition import Transition
-from domain.models import Appeal, Case, CaseDeadline, PriorAuthRequest
+from domain.models import CaseDeadline, PriorAuthRequest
 
 log = structlog.stdlib.get_logger("priorauth.activities")
 

@@ -26,7 +26,8 @@ from activities.case_store import (
     store_rejected,
 )
 from activities.models import LetterInput, LetterRef
-from domain.models import Appeal, Case, CaseDeadline
+from domain.case.read_model import Appeal, Case
+from domain.models import CaseDeadline
 
 log = structlog.stdlib.get_logger("priorauth.activities")
 

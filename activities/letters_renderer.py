@@ -14,8 +14,9 @@ from activities.letters import LetterFacts, LetterUnavailableError, RenderedDocu
 from activities.models import LetterInput
 from config.settings import Organization, Settings
 from domain.appeals import AppealLevel
+from domain.case.read_model import Appeal, Case
 from domain.deadline_keys import appeal_decision_key
-from domain.models import Appeal, Case, CaseDeadline
+from domain.models import CaseDeadline
 from letters import (
     ArgumentInput,
     ExhibitInput,
@@ -42,15 +43,17 @@ def letter_details(case: Case, letter: LetterInput) -> LetterDetails:
     """What the worker knows beyond the case: the case manager's arguments, the exhibits.
 
     The arguments filed with the appeal (`FileAppealInput.arguments`) are the rebuttal; the
-    request's attachments are the numbered enclosures (none is allowed: the letter then says
-    so). The arguments cite no exhibit numbers, since nothing ties a sentence to a document.
+    request's attachments, then the documents filed with the appeal (`FileAppealInput.exhibits`),
+    are the numbered enclosures (none is allowed: the letter then says so). The arguments cite
+    no exhibit numbers, since nothing ties a sentence to a document.
     """
     return LetterDetails(
         arguments=[ArgumentInput(criterion=text) for text in letter.arguments if text.strip()],
         exhibits=[
             ExhibitInput(title=attachment.title, reference=attachment.reference)
             for attachment in case.request.attachments
-        ],
+        ]
+        + [ExhibitInput(title=title) for title in letter.exhibits if title.strip()],
     )
 
 

@@ -65,6 +65,8 @@ class LetterInput(Payload):
     appeal_number: int | None = None
     sequences: list[int] = Field(default_factory=list)
     arguments: list[str] = Field(default_factory=list)
+    # Titles of the documents enclosed with an appeal beyond the request's attachments.
+    exhibits: list[str] = Field(default_factory=list)
     deadline: CaseDeadline | None = None
     requested_by: str = "system"
 

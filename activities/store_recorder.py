@@ -14,8 +14,9 @@ from sqlalchemy.exc import DataError, IntegrityError
 
 from activities.case_store import CaseNotFoundError, StoreRejectedError
 from activities.models import EscalationInput, LetterRef
+from domain.case.read_model import Appeal, Case
 from domain.case.transition import Transition
-from domain.models import Appeal, Case, CaseDeadline, PriorAuthRequest
+from domain.models import CaseDeadline, PriorAuthRequest
 from store import appeals, cases, deadlines, letters, payer_directory
 from store.database import read_session, transaction
 from store.errors import ConflictError, NotFoundError

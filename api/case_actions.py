@@ -194,6 +194,7 @@ BINDINGS: dict[str, Binding] = {
     "add_note": Binding(update=PriorAuthWorkflow.add_note),
     "record_contact": Binding(update=PriorAuthWorkflow.record_contact),
     "accept_denial": Binding(update=PriorAuthWorkflow.accept_denial),
+    "record_units_used": Binding(update=PriorAuthWorkflow.record_units_used),
 }
 
 

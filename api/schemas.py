@@ -16,9 +16,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from domain import limits
 from domain.case.messages import PayerExtensionBody
+from domain.case.read_model import Appeal
 from domain.case.views import CaseView
 from domain.models import (
-    Appeal,
     CaseDeadline,
     ContactLogEntry,
     PayerDecision,

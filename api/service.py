@@ -47,6 +47,7 @@ from store import cases as store_cases
 from store import contacts as store_contacts
 from store import deadlines as store_deadlines
 from store import letters as store_letters
+from store import payer_directory as directory
 from store import phi_reads as store_phi_reads
 from store import tasks as store_tasks
 from store.database import read_session, transaction
@@ -192,6 +193,7 @@ async def open_case(
     if (summary.received_at, summary.assignee) != (received_at, assignee):
         # A replay of a stored case: its workflow starts from what was stored.
         facts = workflow_facts(case_id, request, summary.received_at, summary.assignee)
+    facts = await with_directory(engine, facts)
     try:
         await start_case(
             client,
@@ -218,6 +220,15 @@ async def open_case(
         status=summary.status.value,
         created=created,
     )
+
+
+async def with_directory(engine: Engine, facts: CaseFacts) -> CaseFacts:
+    """The facts with what the payer directory says of the case's payer (its peer-to-peer
+    window), so the workflow keeps the payer's policy from the start."""
+    window = await read(
+        engine, lambda s: directory.peer_to_peer_window(s, facts.payer_id, facts.regime)
+    )
+    return facts.model_copy(update={"peer_to_peer_window": window})
 
 
 def workflow_facts(

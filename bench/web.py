@@ -5,7 +5,8 @@
 The store is filled like `bench/api.py` does (cases over four years, the newest open, tasks in
 the escalation queues), plus the running deadline of every open case (what each row's clock
 shows). Each page is then requested in process (httpx ASGITransport, no network) by a signed-in
-person: case manager `cm-7` (two of the four teams) and a UR staff member who sees every case.
+person: case manager `cm-7` (two of the four teams), a UR staff member who sees every case
+(My work) or their team's escalations, and a supervisor (admin) who sees every escalation.
 Server time is the wall clock of one request, session check, queries, rendering and the PHI
 read record included. Goal (issue 13): p99 < 100 ms at 10,000 cases; pages under 200 KB.
 """
@@ -41,6 +42,7 @@ PASSWORD = "bench password, long enough"
 PEOPLE = {
     "cm": ("cm-7", "case_manager", ["team-1", "team-3"]),
     "ur": ("bench-ur", "ur_staff", ["team-0"]),
+    "sup": ("bench-supervisor", "admin", ["team-0"]),
 }
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 DEADLINE_COLUMNS = [
@@ -68,6 +70,9 @@ def pages() -> list[Page]:
         Page("My work, due within 3 days", "cm", "POST", "/", {"show": "team", "due_within": "3"}),
         Page("My work, patient name search", "cm", "POST", "/", {"q": "Anber"}),
         Page("My work (UR staff, every case)", "ur", "POST", "/", {"show": "team"}),
+        Page("Escalations (UR staff, open to me)", "ur", "GET", "/escalations"),
+        Page("Escalations (UR staff, my team's)", "ur", "GET", "/escalations?show=everyone"),
+        Page("Escalations (supervisor, every case)", "sup", "GET", "/escalations"),
     ]
 
 

@@ -183,6 +183,18 @@ def open_case(
     )
 
 
+@case_app.command("renew")
+def renew(case_id: CaseIdArg, as_json: JsonFlag = False) -> None:
+    """Renew the case's authorization: open the linked concurrent-review case (once per case;
+    again prints the same renewal)."""
+    opened = call(lambda c: c.post(f"/api/v1/cases/{case_id}/renew", {}))
+    emit(
+        opened,
+        as_json,
+        lambda o: typer.echo(f"renewal {o['case_number']}  case id {o['case_id']}"),
+    )
+
+
 @case_app.command("list")
 def list_cases(
     status: Annotated[list[CaseStatus] | None, typer.Option(help="Repeatable.")] = None,

@@ -11,8 +11,8 @@ A field of plain values (text, numbers, dates, a choice, a list of those) is an 
 fields come from `--body`, a JSON object the options are laid over. The body is checked against
 the action's model before anything is sent (exit 2 naming each field). `commands.case` lists
 these commands only when asked for its commands (`priorauth --help` does without the models).
-tests/test_cli_case_actions.py checks that every action has its command and that each sends a
-body its model accepts.
+tests/commands/test_cli_case_actions.py checks that every action has its command and that each
+sends a body its model accepts.
 """
 
 from __future__ import annotations

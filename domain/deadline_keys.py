@@ -15,6 +15,12 @@ INFORMATION_RESPONSE = "information_response"
 APPEAL_WINDOW = "appeal_filing_window"
 # The window to ask for the level an appeal decision offered next.
 NEXT_LEVEL_WINDOW = "next_level_filing_window"
+# The payer's own window to ask for a peer-to-peer conversation after a denial (its directory
+# entry's policy, not a regulation).
+PEER_TO_PEER_WINDOW = "peer_to_peer_window"
+# Medicare Advantage continuity of care: the end of the transition period during which the new
+# plan honors the active course of treatment the member came with (42 CFR 422.112(b)(8)).
+CONTINUITY_OF_CARE = "continuity_of_care"
 
 
 def appeal_filing_window_key(level_number: int) -> str:

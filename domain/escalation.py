@@ -16,6 +16,7 @@ from typing import Annotated, Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from domain.deadline_keys import CONTINUITY_OF_CARE, PEER_TO_PEER_WINDOW
 from domain.models import CaseDeadline, Obligor
 
 
@@ -133,6 +134,39 @@ def _expiry_default() -> tuple[Rung, ...]:
 AUTHORIZATION_EXPIRY_KEY = "authorization_expiry"
 
 
+def _continuity_default() -> tuple[Rung, ...]:
+    """The end of a continuity-of-care transition is no payer decision: reminders to have the
+    new plan's own authorization in place, 14 and 3 days before."""
+    return tuple(
+        Rung(
+            name=f"transition_d{days}",
+            offset=timedelta(days=-days),
+            actions=(EscalationAction.RENEWAL_REMINDER,),
+            priority=Priority.HIGH if days <= 3 else Priority.NORMAL,
+        )
+        for days in (14, 3)
+    )
+
+
+def _peer_to_peer_default() -> tuple[Rung, ...]:
+    """The payer's peer-to-peer window is short (often days): a reminder the day before and
+    four hours before; no supervisor at its end, since the written appeal remains."""
+    return (
+        Rung(
+            name="p2p_d1",
+            offset=timedelta(days=-1),
+            actions=(EscalationAction.REMIND_ASSIGNEE,),
+            priority=Priority.HIGH,
+        ),
+        Rung(
+            name="p2p_h4",
+            offset=timedelta(hours=-4),
+            actions=(EscalationAction.REMIND_ASSIGNEE,),
+            priority=Priority.URGENT,
+        ),
+    )
+
+
 class EscalationLadder(BaseModel):
     """The rungs per kind of clock; `by_key` overrides them for one deadline key."""
 
@@ -141,7 +175,11 @@ class EscalationLadder(BaseModel):
     payer: tuple[Rung, ...] = Field(default_factory=_payer_default)
     provider: tuple[Rung, ...] = Field(default_factory=_provider_default)
     by_key: dict[str, tuple[Rung, ...]] = Field(
-        default_factory=lambda: {AUTHORIZATION_EXPIRY_KEY: _expiry_default()}
+        default_factory=lambda: {
+            AUTHORIZATION_EXPIRY_KEY: _expiry_default(),
+            PEER_TO_PEER_WINDOW: _peer_to_peer_default(),
+            CONTINUITY_OF_CARE: _continuity_default(),
+        }
     )
 
     def rungs_for(self, deadline: CaseDeadline) -> tuple[Rung, ...]:
@@ -251,3 +289,22 @@ def describe(placed: ScheduledRung, deadline: CaseDeadline) -> str:
         f"{actions}: {whose} deadline '{deadline.label}' {when} "
         f"(due {deadline.due_at.isoformat()}; {deadline.rule})"
     )
+
+
+def describe_rung(rung: Rung) -> str:
+    """A rung in words, for a heading: when it fires and what it does."""
+    actions = ", ".join(_ACTION_TEXT[a] for a in rung.actions)
+    if rung.elapsed_fraction is not None:
+        when = (
+            "payer's deadline passed"
+            if rung.elapsed_fraction >= 1
+            else f"{rung.elapsed_fraction:.0%} of the payer's window gone"
+        )
+    else:
+        days = -(rung.offset or timedelta(0)).days
+        when = (
+            f"{days} day{'s' if days != 1 else ''} before the deadline"
+            if days > 0
+            else "deadline reached"
+        )
+    return f"{when}: {actions}"

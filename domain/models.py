@@ -23,8 +23,6 @@ from pydantic import (
 )
 
 from domain import limits
-from domain.appeals import AppealLevel
-from domain.case.vocabulary import AppealStatus, CaseStatus
 from domain.codes import (
     normalize_icd10cm,
     normalize_npi,
@@ -32,6 +30,7 @@ from domain.codes import (
     normalize_state,
     normalize_timezone,
 )
+from domain.deadlines.query import CareCategory
 from domain.enums import (
     ADVERSE_OUTCOMES,
     ContactChannel,
@@ -120,6 +119,9 @@ class Coverage(DomainModel):
     rating_period_start: date | None = None
     # ERISA group plans may have one or two mandatory internal appeal levels.
     appeal_levels: Annotated[int, Field(ge=1, le=2)] = 1
+    # Medicare Advantage continuity of care (42 CFR 422.112(b)(8)): the first day of coverage
+    # under this plan for an enrollee who joined in an active course of treatment.
+    continuity_of_care_from: date | None = None
 
     @model_validator(mode="after")
     def _regime_needs(self) -> Self:
@@ -130,6 +132,11 @@ class Coverage(DomainModel):
             raise ValueError("state is required for state-regulated insured coverage")
         if self.appeal_levels == 2 and self.regime != Regime.ERISA_GROUP:
             raise ValueError("only ERISA group plans may have two internal appeal levels")
+        if self.continuity_of_care_from is not None and self.regime != Regime.MEDICARE_ADVANTAGE:
+            raise ValueError(
+                "continuity_of_care_from applies to Medicare Advantage coverage only "
+                "(42 CFR 422.112(b)(8))"
+            )
         return self
 
 
@@ -234,6 +241,9 @@ class PriorAuthRequest(DomainModel):
     item_type: ItemType = ItemType.SERVICE
     request_type: RequestType = RequestType.BENEFIT
     hospitalized: bool = False
+    # What the request is for where a state clock depends on it (Texas: one hour for
+    # post-stabilization or life-threatening care, 72 hours for discharge services).
+    care_category: CareCategory | None = None
     subject_to_prior_authorization: bool = True
     attachments: list[Attachment] = Field(default_factory=list)
     clinical_summary: str | None = Field(default=None, max_length=20_000)
@@ -361,34 +371,6 @@ class ContactLogEntry(DomainModel):
         return self
 
 
-class Case(DomainModel):
-    """The read model of one case: request plus everything that happened to it."""
-
-    case_id: Annotated[str, Field(pattern=CASE_ID_PATTERN)]
-    case_number: Annotated[str, Field(min_length=1, max_length=limits.CASE_NUMBER)]
-    request: PriorAuthRequest
-    status: CaseStatus = CaseStatus.OPENED
-    assignee: limits.ActorName | None = None
-    received_at: AwareDatetime
-    decisions: list[PayerDecision] = Field(default_factory=list)
-    contacts: list[ContactLogEntry] = Field(default_factory=list)
-
-    @property
-    def workflow_id(self) -> str:
-        return f"case-{self.case_id}"
-
-    def latest_item_decisions(self) -> dict[int, ItemDecision]:
-        latest: dict[int, ItemDecision] = {}
-        for decision in sorted(self.decisions, key=lambda d: d.decided_at):
-            for item in decision.items:
-                latest[item.sequence] = item
-        return latest
-
-    @property
-    def timezone(self) -> str:
-        return self.request.coverage.payer.timezone
-
-
 def utc_iso(moment: datetime) -> str:
     """An aware datetime as ISO 8601 in UTC (how the store keeps every instant)."""
     if moment.tzinfo is None:
@@ -417,18 +399,3 @@ class CaseDeadline(DomainModel):
     starts_at: AwareDatetime | None = None
     met_at: AwareDatetime | None = None
     superseded: bool = False
-
-
-class Appeal(DomainModel):
-    """One appeal level of a case (a child workflow in the engine)."""
-
-    level: AppealLevel
-    number: Annotated[int, Field(ge=1, le=5)]
-    expedited: bool = False
-    status: AppealStatus = AppealStatus.DRAFTING
-    sequences: Annotated[list[int], Field(min_length=1)]
-    filed_at: AwareDatetime | None = None
-    decided_at: AwareDatetime | None = None
-    arguments: list[str] = Field(default_factory=list)
-    requested_peer_to_peer: bool = False
-    outcome_note: str | None = None

@@ -44,6 +44,7 @@ from domain.case.vocabulary import AppealStatus
 from domain.codes import normalize_procedure_code
 from domain.enums import ItemOutcome, Regime
 from domain.models import Address, Payer, StateCode, TimeZoneName
+from domain.peer_to_peer import PeerToPeerWindow
 
 PAYER_ID_PATTERN = rf"^[A-Za-z0-9][A-Za-z0-9._-]{{0,{limits.SHORT_TEXT - 1}}}$"
 DirectoryPayerId = Annotated[
@@ -124,37 +125,6 @@ Channel = Annotated[
 
 
 # ---------------------------------------------------------------- peer to peer
-
-
-class WindowUnit(StrEnum):
-    HOURS = "hours"
-    CALENDAR_DAYS = "calendar_days"
-    BUSINESS_DAYS = "business_days"
-
-
-class WindowStart(StrEnum):
-    """The event a payer counts its peer-to-peer window from."""
-
-    DENIAL_DECISION = "denial_decision"  # when the payer decided (the decision's decided_at)
-    DENIAL_NOTICE = "denial_notice"  # the date of the denial notice
-
-
-class PeerToPeerWindow(DirectoryModel):
-    """How long after a denial the payer still grants a peer-to-peer conversation (e.g.
-    "within 14 calendar days of the denial decision")."""
-
-    amount: Annotated[int, Field(ge=1, le=365)]
-    unit: WindowUnit = WindowUnit.CALENDAR_DAYS
-    counted_from: WindowStart = WindowStart.DENIAL_DECISION
-    note: Note | None = None
-
-    @property
-    def description(self) -> str:
-        unit = self.unit.value.replace("_", " ")
-        if self.amount == 1:
-            unit = unit.removesuffix("s")
-        start = self.counted_from.value.replace("_", " ")
-        return f"within {self.amount} {unit} of the {start}"
 
 
 # ---------------------------------------------------------------- lines of business

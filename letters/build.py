@@ -14,11 +14,11 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from domain.appeals import AppealLevelSpec, appeal_ladder
+from domain.case.read_model import Appeal, Case
+from domain.deadline_keys import CONTINUITY_OF_CARE
 from domain.deadlines import compute_deadline
 from domain.models import (
     Address,
-    Appeal,
-    Case,
     CaseDeadline,
     CodeSystem,
     ItemDecision,
@@ -241,6 +241,9 @@ def build_letter_context(
         filing_deadline=cited.filing,
         missed_deadline=missed,
         missed_stage=missed_stage,
+        continuity_of_care=clocks.recorded(
+            CONTINUITY_OF_CARE, "Continuity-of-care transition ends"
+        ),
         missed_deemed_authorized=bool(
             missed is not None
             and missed_stage == "initial"

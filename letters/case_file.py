@@ -12,8 +12,9 @@ from typing import Literal, Self
 
 from pydantic import Field, model_validator
 
+from domain.case.read_model import Appeal, Case
 from domain.deadlines import compute_deadline
-from domain.models import Appeal, Case, CaseDeadline, PayerDecision
+from domain.models import CaseDeadline, PayerDecision
 from letters.build import build_letter_context
 from letters.clocks import DeadlineEngine
 from letters.context import LetterContext

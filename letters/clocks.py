@@ -31,6 +31,7 @@ from typing import Any
 
 from pydantic import AwareDatetime, Field
 
+from domain.case.read_model import Appeal, Case
 from domain.deadline_keys import (
     INITIAL_DECISION,
     NEXT_LEVEL_WINDOW,
@@ -40,7 +41,7 @@ from domain.deadline_keys import (
 )
 from domain.deadlines import DeadlineError, DeadlineEvent, DeadlineQuery, DeadlineResult
 from domain.enums import Regime, Urgency
-from domain.models import Appeal, Case, CaseDeadline
+from domain.models import CaseDeadline
 from letters.errors import LetterInputError
 from letters.formatting import moment
 from letters.kinds import LetterKind

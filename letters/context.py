@@ -197,6 +197,8 @@ class LetterContext(LetterModel):
     filing_deadline: DeadlineFact | None = None
     missed_deadline: DeadlineFact | None = None
     missed_stage: str | None = None
+    # Medicare Advantage: the case's continuity-of-care transition (42 CFR 422.112(b)(8)).
+    continuity_of_care: DeadlineFact | None = None
     missed_deemed_authorized: bool = False
     deadline_notes: list[str] = Field(default_factory=list)
     # What the signer must check or complete before sending (facts the case does not have).

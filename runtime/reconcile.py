@@ -34,11 +34,12 @@ from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError
 
-from domain.case.facts import CaseOptions
+from domain.case.facts import CaseFacts, CaseOptions
 from domain.case.vocabulary import CaseStatus, TaskKind
 from domain.errors import field_problems
 from domain.escalation import TaskQueue
 from domain.models import PriorAuthRequest
+from store import payer_directory as directory
 from store.database import connection_transaction, read_session
 from store.errors import NotFoundError
 from store.transitions import TransitionWrites
@@ -121,6 +122,13 @@ def _read_page(
         )
 
 
+def _with_directory(engine: Engine, facts: CaseFacts) -> CaseFacts:
+    """As the API starts a case: with the payer's peer-to-peer window from the directory."""
+    with read_session(engine) as session:
+        window = directory.peer_to_peer_window(session, facts.payer_id, facts.regime)
+    return facts.model_copy(update={"peer_to_peer_window": window})
+
+
 def _mark(engine: Engine, case_ids: list[str]) -> None:
     if case_ids:
         with connection_transaction(engine) as connection:
@@ -146,6 +154,7 @@ async def _reconcile(
         log.warning("case_unstartable", case_id=case.case_id, fields=fields)
         await asyncio.to_thread(_unstartable_task, engine, case.case_id, fields)
         return ""
+    facts = await asyncio.to_thread(_with_directory, engine, facts)
     async with gate:
         try:
             await start_case(

@@ -6,8 +6,8 @@ from __future__ import annotations
 from sqlmodel import Session, col, select
 
 from domain.appeals import AppealLevel
+from domain.case.read_model import Appeal
 from domain.case.vocabulary import AppealStatus
-from domain.models import Appeal
 from store.errors import NotFoundError
 from store.tables import AppealRow
 

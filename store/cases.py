@@ -17,9 +17,10 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, SQLModel, col, select
 
 from domain import limits
+from domain.case.read_model import Case
 from domain.case.vocabulary import CaseStatus
 from domain.enums import Regime, Urgency
-from domain.models import Case, PriorAuthRequest
+from domain.models import PriorAuthRequest
 from store._base import insert_once, require_case
 from store.contacts import list_contacts
 from store.decisions import list_decisions

@@ -23,10 +23,10 @@ from sqlalchemy import delete, func
 from sqlalchemy import select as core_select
 from sqlmodel import Session, col, select
 
+from domain.case.read_model import Case
 from domain.case.vocabulary import AppealStatus
 from domain.codes import normalize_npi, normalize_procedure_code, normalize_state
 from domain.enums import ItemOutcome, Regime
-from domain.models import Case
 from domain.payer_directory import (
     GOLD_CARD_REGIMES,
     GOLD_CARD_STATE,
@@ -45,6 +45,7 @@ from domain.payer_directory import (
     gold_card_status,
     with_directory_contacts,
 )
+from domain.peer_to_peer import PeerToPeerWindow
 from store.errors import NotFoundError
 from store.tables import (
     AppealRow,
@@ -182,6 +183,12 @@ def line_of_business(session: Session, payer_id: str, regime: Regime) -> LineOfB
         )
     ).first()
     return None if row is None else LineOfBusiness.model_validate(_line(row))
+
+
+def peer_to_peer_window(session: Session, payer_id: str, regime: Regime) -> PeerToPeerWindow | None:
+    """The payer's peer-to-peer window on `regime` (what a new case of that payer carries)."""
+    line = line_of_business(session, payer_id, regime)
+    return None if line is None else line.peer_to_peer_window
 
 
 def requires_pa(

@@ -12,7 +12,8 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from domain.models import Appeal, CaseDeadline, ContactLogEntry, ItemDecision, PayerDecision
+from domain.case.read_model import Appeal
+from domain.models import CaseDeadline, ContactLogEntry, ItemDecision, PayerDecision
 from store._json import json_dict
 from store.audit import event_hash
 from store.records import TaskStatus

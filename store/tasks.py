@@ -11,7 +11,7 @@ from collections.abc import Collection
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import literal_column, text
+from sqlalchemy import literal_column, or_, text
 from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import Select
 
@@ -53,11 +53,13 @@ def ur_queue(
     queues: Collection[str] | None = None,
     cursor: str | None = None,
     count_cap: int | None = COUNT_CAP,
+    open_to: str | None = None,
 ) -> TaskPage:
     """Open tasks, most urgent first (by due moment; tasks without one last), of the cases
     within `scope` only; `queues` keeps the tasks of any of those queues (paged in the
     database, like `queue`). Pages by `cursor` (the previous page's `next_cursor`) or a small
-    `offset`, not both; the count stops at `count_cap` (None: counts all). Reads the partial
+    `offset`, not both; the count stops at `count_cap` (None: counts all). `open_to` keeps
+    the tasks assigned to that person or to nobody. Reads the partial
     indexes over open tasks (`ix_tasks_open_*`) in their order."""
     check_page(limit, offset)
     if cursor is not None and offset:
@@ -69,6 +71,7 @@ def ur_queue(
             "queues": sorted(queues) if queues is not None else None,
             "assignee": assignee,
             "due_before": due_before,
+            **({"open_to": open_to} if open_to is not None else {}),
         },
     )
     after = None if cursor is None else cursors.decode(cursor, listing, (datetime, int))
@@ -79,6 +82,10 @@ def ur_queue(
         task_conditions.append(col(TaskRow.queue).in_(sorted(queues)))
     if assignee is not None:
         task_conditions.append(TaskRow.assignee == assignee)
+    if open_to is not None:
+        task_conditions.append(
+            or_(col(TaskRow.assignee) == open_to, col(TaskRow.assignee).is_(None))
+        )
     if due_before is not None:
         task_conditions.append(col(TaskRow.due_at) < require_aware(due_before, "due_before"))
     scope_conditions = scope.conditions()

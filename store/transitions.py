@@ -38,10 +38,11 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Dialect
 from sqlmodel import SQLModel
 
+from domain.case.read_model import Appeal
 from domain.case.transition import TaskSpec, Transition
 from domain.case.vocabulary import CaseEvent, CaseStatus
 from domain.escalation import TaskQueue
-from domain.models import Appeal, CaseDeadline, ContactLogEntry, PayerDecision
+from domain.models import CaseDeadline, ContactLogEntry, PayerDecision
 from store.audit import HEAD_ID, SYSTEM_ACTOR
 from store.cases import CLOSED_STATUSES
 from store.errors import IdempotencyConflictError, InvalidTransitionError, NotFoundError

@@ -63,6 +63,7 @@ def appeal_setup(input: AppealInput) -> AppealSetup:
         expedited=input.expedited,
         auto_forwarded=input.auto_forwarded,
         arguments=list(input.arguments),
+        exhibits=list(input.exhibits),
         requested_by=input.requested_by,
         requested_peer_to_peer=input.requested_peer_to_peer,
     )
@@ -180,6 +181,7 @@ class AppealCase:
                 appeal_number=setup.number,
                 sequences=setup.sequences,
                 arguments=setup.arguments,
+                exhibits=setup.exhibits,
                 deadline=self._deadline(setup.filing_key),
                 requested_by=setup.requested_by,
             )

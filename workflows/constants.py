@@ -59,6 +59,7 @@ class CaseUpdate:
     ASSIGN = "assign"
     ADD_NOTE = "add_note"
     RECORD_CONTACT = "record_contact"
+    RECORD_UNITS_USED = "record_units_used"
 
 
 class CaseQuery:

@@ -52,6 +52,7 @@ class AppealInput(Model):
     expedited: bool = False
     auto_forwarded: bool = False
     arguments: list[str] = Field(default_factory=list)
+    exhibits: list[str] = Field(default_factory=list)
     requested_by: str = "system"
     requested_peer_to_peer: bool = False
     ladder: EscalationLadder = Field(default_factory=EscalationLadder)

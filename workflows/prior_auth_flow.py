@@ -47,6 +47,7 @@ with workflow.unsafe.imports_passed_through():
         PayerExtensionInput,
         PeerToPeerInput,
         SupplyInformationInput,
+        UnitsUsedInput,
         WithdrawInput,
     )
     from domain.case.prior_auth import INQUIRY_ACTOR
@@ -224,6 +225,10 @@ class PriorAuthCase:
     async def _open(self) -> None:
         async with self._lock:
             found = await self._ask(case.opening_query(self._st, self._facts))
+            continuity = None
+            question = case.continuity_query(self._facts)
+            if question is not None:  # no rule (a change of plan before 2024): nothing to hold
+                continuity = await calls.compute_deadline(question)
             await self._apply(
                 *case.on_opened(
                     self._st,
@@ -231,6 +236,7 @@ class PriorAuthCase:
                     self._stamp(),
                     found,
                     submit_to_payer=self._options.submit_to_payer,
+                    continuity=continuity,
                 )
             )
 
@@ -306,6 +312,7 @@ class PriorAuthCase:
                     expedited=filing.expedited,
                     auto_forwarded=auto,
                     arguments=request.arguments,
+                    exhibits=request.exhibits,
                     requested_by=request.actor,
                     requested_peer_to_peer=self._st.peer_to_peer_requested,
                     ladder=self._clocks.ladder,
@@ -536,6 +543,16 @@ class PriorAuthCase:
     @record_contact.validator
     def _validate_contact(self, input: ContactInput) -> None:
         _check(rules.contact_problem(self._st, input, workflow.now()))
+
+    @workflow.update(name=CaseUpdate.RECORD_UNITS_USED)
+    async def record_units_used(self, input: UnitsUsedInput) -> CaseView:
+        async with self._lock:
+            await self._apply(*case.on_units_used(self._st, input, self._stamp()))
+            return self._view()
+
+    @record_units_used.validator
+    def _validate_units_used(self, input: UnitsUsedInput) -> None:
+        _check(rules.units_used_problem(self._st, input, workflow.now()))
 
     # ================================================================ queries
 

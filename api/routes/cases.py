@@ -7,7 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Header, Query, Request, Response, status
 
-from api import service
+from api import renewals, service
 from api.deps import EngineDep, SettingsDep, TemporalDep
 from api.errors import (
     ERRORS_AUTH,
@@ -19,7 +19,7 @@ from api.errors import (
 )
 from api.paging import Cursor, Limit, Offset
 from api.schemas import CaseDetail, CaseOpened, CaseSearch, Timeline
-from api.security import AnyRole, AnyRoleCase, StaffOrIntegration
+from api.security import AnyRole, AnyRoleCase, StaffCase, StaffOrIntegration
 from config.settings import TEAM_PATTERN
 from domain.case.vocabulary import CaseStatus
 from domain.enums import Regime
@@ -226,3 +226,32 @@ def _aware(moment: datetime | None, field: str) -> datetime | None:
             [FieldError(field=field, message="give a time zone (e.g. 2026-12-01T00:00:00Z)")],
         )
     return moment
+
+
+@router.post(
+    "/cases/{case_id}/renew",
+    status_code=status.HTTP_201_CREATED,
+    response_model=CaseOpened,
+    responses={
+        **ERRORS_AUTH,
+        **ERRORS_NOT_FOUND,
+        **ERRORS_CONFLICT,
+        **ERRORS_UNAVAILABLE,
+        200: {"model": CaseOpened, "description": "The case was renewed already: that renewal"},
+    },
+)
+async def renew_case(
+    access: StaffCase,
+    response: Response,
+    engine: EngineDep,
+    client: TemporalDep,
+    settings: SettingsDep,
+) -> CaseOpened:
+    """Renew the authorization: open the linked concurrent-review case that asks again for the
+    granted items from the day after the authorization ends (same coverage, providers,
+    diagnoses and evidence). Once per case: asking again returns that renewal (200). 409 when
+    nothing was authorized."""
+    opened = await renewals.renew(engine=engine, client=client, settings=settings, access=access)
+    if not opened.created:
+        response.status_code = status.HTTP_200_OK
+    return opened

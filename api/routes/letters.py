@@ -12,7 +12,8 @@ from api.deps import EngineDep, SettingsDep
 from api.errors import ERRORS_AUTH, ERRORS_NOT_FOUND, ErrorBody, FieldError
 from api.schemas import LetterPreviewBody, LetterSummary
 from api.security import AnyRoleCase, StaffCase
-from domain.models import Case, CaseDeadline
+from domain.case.read_model import Case
+from domain.models import CaseDeadline
 from letters import (
     LetterInputError,
     LetterTemplateError,

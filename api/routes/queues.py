@@ -1,7 +1,8 @@
 """Work queues (my cases, escalations, overdue) and task completion / reassignment.
 
 Escalation tasks (the UR and supervisor queues the escalation ladder fills) are completed only
-by UR staff and admins; a case manager completes the reminders on their own queue.
+by UR staff and admins; a case manager completes the reminders on their own queue (the rules
+live in `api.tasks`, shared with the web workspace).
 """
 
 from __future__ import annotations
@@ -11,29 +12,19 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query
 from sqlmodel import Session
 
-from api import service
+from api import service, tasks
 from api.deps import EngineDep
 from api.errors import ERRORS_AUTH, ERRORS_CONFLICT, ERRORS_NOT_FOUND, ERRORS_VALIDATION
 from api.paging import Cursor, Limit, Offset
 from api.schemas import ReassignBody
-from api.security import Actor, Staff
-from config.settings import Role
+from api.security import Staff
+from api.tasks import ESCALATION_QUEUES
 from domain.escalation import TaskQueue
 from store import tasks as store_tasks
-from store.errors import InvalidTransitionError, NotFoundError
 from store.queries import list_cases
-from store.records import CaseFilter, CasePage, CaseState, TaskPage, TaskRecord, TaskStatus
-from store.scope import require_case_in_scope
-from store.transitions import TransitionWrites
-from store.types import utcnow
+from store.records import CaseFilter, CasePage, CaseState, TaskPage, TaskRecord
 
 router = APIRouter(prefix="/api/v1", tags=["queues"])
-
-ESCALATION_QUEUES = frozenset({TaskQueue.UR.value, TaskQueue.SUPERVISOR.value})
-
-
-def is_escalation(task: TaskRecord) -> bool:
-    return task.queue in ESCALATION_QUEUES
 
 
 @router.get("/queues/mine", response_model=CasePage, responses=ERRORS_AUTH)
@@ -129,28 +120,7 @@ async def complete_task(task_id: TaskId, engine: EngineDep, actor: Staff) -> Tas
     """Mark a task done (completing it again changes nothing).
 
     Escalation tasks (UR / supervisor queues): UR staff and admins only."""
-
-    def complete(session: Session) -> TaskRecord:
-        task = _task_in_scope(session, actor, task_id)
-        _may_complete(actor, task)
-        with TransitionWrites(session.connection()) as writes:
-            writes.append_event_once(
-                idempotency_key=f"task-{task_id}:completed",
-                action="task_completed",
-                actor=actor.audit_name,
-                summary=f"Task completed: {task.title}",
-                case_id=task.case_id,
-                details={"task_id": task_id, "kind": task.kind},
-            )
-            try:
-                writes.close_task(
-                    task_id=task_id, status=TaskStatus.DONE, by=actor.audit_name, at=utcnow()
-                )
-            except InvalidTransitionError as exc:
-                raise service.ServiceError(409, str(exc)) from None
-        return _reread(session, task_id)
-
-    return await service.write(engine, complete)
+    return await service.write(engine, lambda s: tasks.complete(s, actor, task_id))
 
 
 @router.post("/tasks/{task_id}/reassign", response_model=TaskRecord, responses=TASK_RESPONSES)
@@ -158,55 +128,7 @@ async def reassign_task(
     task_id: TaskId, body: ReassignBody, engine: EngineDep, actor: Staff
 ) -> TaskRecord:
     """Give an open task to someone else (or back to its queue)."""
-
-    def reassign(session: Session) -> TaskRecord:
-        task = _task_in_scope(session, actor, task_id)
-        _may_complete(actor, task)
-        at = utcnow()
-        with TransitionWrites(session.connection()) as writes:
-            writes.append_event_once(
-                idempotency_key=f"task-{task_id}:reassigned:{at.isoformat()}",
-                action="task_reassigned",
-                actor=actor.audit_name,
-                summary=f"Task reassigned to {body.assignee or 'its queue'}: {task.title}",
-                case_id=task.case_id,
-                details={
-                    "task_id": task_id,
-                    "assignee": body.assignee,
-                    "queue": task.queue if body.queue is None else body.queue,
-                },
-            )
-            try:
-                writes.reassign_task(
-                    task_id=task_id, assignee=body.assignee, queue=body.queue, at=at
-                )
-            except InvalidTransitionError as exc:
-                raise service.ServiceError(409, str(exc)) from None
-        return _reread(session, task_id)
-
-    return await service.write(engine, reassign)
-
-
-def _reread(session: Session, task_id: int) -> TaskRecord:
-    """The task as just written (the writer bypasses the session, whose copy is stale)."""
-    session.expire_all()
-    return store_tasks.get_task(session=session, task_id=task_id)
-
-
-def _task_in_scope(session: Session, actor: Actor, task_id: int) -> TaskRecord:
-    """The task, if its case lies within the caller's scope; else "task not found" (404)."""
-    task = store_tasks.get_task(session=session, task_id=task_id)
-    try:
-        require_case_in_scope(session, task.case_id, actor.scope)
-    except NotFoundError:
-        raise NotFoundError("task", task_id) from None
-    return task
-
-
-def _may_complete(actor: Actor, task: TaskRecord) -> None:
-    if is_escalation(task) and actor.role not in (Role.UR_STAFF, Role.ADMIN):
-        raise service.ServiceError(
-            403,
-            f"task {task.task_id} is an escalation ({task.queue} queue): only ur_staff and "
-            "admin keys may complete or reassign it",
-        )
+    return await service.write(
+        engine,
+        lambda s: tasks.reassign(s, actor, task_id, assignee=body.assignee, queue=body.queue),
+    )

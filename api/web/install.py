@@ -8,14 +8,22 @@ from fastapi import FastAPI, Request
 from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
-from api.web.routes import case_page, new_case, payer_performance, sign_in, work
+from api.web.routes import (
+    case_page,
+    deadline_tool,
+    escalations,
+    new_case,
+    payer_performance,
+    sign_in,
+    work,
+)
 from api.web.sessions import SignInNeededError
 from api.web.templating import STATIC_DIR, templates
 from config.settings import Settings
 
 STATIC_PATH = "/static/web"
 # /cases/new before /cases/{case_id}: registration order is matching order.
-PAGES = (sign_in, work, new_case, case_page, payer_performance)
+PAGES = (sign_in, work, new_case, case_page, escalations, deadline_tool, payer_performance)
 
 
 def install_web(app: FastAPI, settings: Settings) -> None:

@@ -80,20 +80,28 @@ def _kind(name: str, annotation: Any, metadata: list[Any]) -> str | None:
 
 
 def form_fields(
-    model: type[BaseModel], *, rows: int = 1, prefix: str = "", needed: bool = True
+    model: type[BaseModel],
+    *,
+    rows: int = 1,
+    prefix: str = "",
+    needed: bool = True,
+    skipped: frozenset[str] = SKIPPED,
 ) -> list[FormField]:
     """The inputs of `model`, nested models flattened; a list of models gets `rows` rows.
-    An input is marked required only when it and every model around it are (`needed`)."""
+    An input is marked required only when it and every model around it are (`needed`).
+    `skipped` names the fields left out (by default the channel's bookkeeping)."""
     found: list[FormField] = []
     for name, info in model.model_fields.items():
-        if name in SKIPPED:
+        if name in skipped:
             continue
         path = f"{prefix}{name}"
         annotation, optional = _unwrap(info.annotation)
         label = info.title or name.replace("_", " ").capitalize()
         here = needed and info.is_required() and not optional
         if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-            found += form_fields(annotation, rows=rows, prefix=f"{path}.", needed=here)
+            found += form_fields(
+                annotation, rows=rows, prefix=f"{path}.", needed=here, skipped=skipped
+            )
             continue
         if get_origin(annotation) is list:
             inner, _ = _unwrap(get_args(annotation)[0])
@@ -101,7 +109,11 @@ def form_fields(
                 for row in range(rows):
                     row_needed = here and row == 0
                     found += form_fields(
-                        inner, rows=rows, prefix=f"{path}.{row}.", needed=row_needed
+                        inner,
+                        rows=rows,
+                        prefix=f"{path}.{row}.",
+                        needed=row_needed,
+                        skipped=skipped,
                     )
                 continue
         kind = _kind(name, annotation, list(info.metadata))

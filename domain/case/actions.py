@@ -47,8 +47,11 @@ from domain.case.messages import (
     SignOffInput,
     SupplyInformationBody,
     SupplyInformationInput,
+    UnitsUsedBody,
+    UnitsUsedInput,
     WithdrawInput,
     contact_problems,
+    units_used_problems,
 )
 from domain.case.vocabulary import CaseEvent
 from domain.models import ContactLogEntry
@@ -296,6 +299,20 @@ ACTIONS: tuple[CaseAction[Any, Any], ...] = (
         performers=Performers.STAFF,
         event=CaseEvent.DENIAL_ACCEPTED,
         cli="accept-denial",
+    ),
+    CaseAction(
+        name="record_units_used",
+        doc="Record units of an authorized item delivered (date of service); the case keeps "
+        "the count against the approved units and opens a task when they run out.",
+        body=UnitsUsedBody,
+        message=UnitsUsedInput,
+        build=with_actor(UnitsUsedInput),
+        path="/units-used",
+        performers=Performers.STAFF_AND_INTEGRATIONS,
+        event=CaseEvent.UNITS_USED,
+        cli="units-used",
+        idempotency_key=True,
+        check=units_used_problems,
     ),
 )
 

@@ -18,9 +18,10 @@ from domain.appeals import AppealLevel, AppealLevelSpec, appeal_ladder, next_lev
 from domain.case.base import Model
 from domain.case.facts import CaseFacts
 from domain.case.messages import AppealDecisionInput
+from domain.case.read_model import Appeal
 from domain.case.step import find_deadline, is_active
 from domain.case.vocabulary import AppealStatus
-from domain.models import Appeal, CaseDeadline
+from domain.models import CaseDeadline
 
 OPEN_STATUSES = frozenset(
     {AppealStatus.DRAFTING, AppealStatus.AWAITING_SIGNOFF, AppealStatus.SUBMITTED}
@@ -48,6 +49,7 @@ class AppealSetup(Model):
     expedited: bool = False
     auto_forwarded: bool = False
     arguments: list[str] = Field(default_factory=list)
+    exhibits: list[str] = Field(default_factory=list)
     requested_by: str = "system"
     requested_peer_to_peer: bool = False
 

@@ -16,6 +16,8 @@ Actor = limits.ActorName
 
 
 Text = Annotated[str, Field(min_length=1, max_length=5_000)]
+# An enclosure named by its title (the document itself lives in the record or the EHR).
+ExhibitTitle = Annotated[str, Field(min_length=1, max_length=500)]
 
 
 class Model(BaseModel):

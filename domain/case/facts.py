@@ -13,10 +13,11 @@ from pydantic import AwareDatetime, Field
 
 from domain import limits
 from domain.case.base import Actor, CaseId, Model
-from domain.deadlines import DeadlineEvent, DeadlineQuery
+from domain.deadlines import CareCategory, DeadlineEvent, DeadlineQuery
 from domain.enums import ItemType, Regime, RequestType, ServiceTiming, Urgency
 from domain.escalation import EscalationLadder
 from domain.models import PriorAuthRequest
+from domain.peer_to_peer import PeerToPeerWindow
 from domain.polling import PollSchedule
 
 
@@ -43,7 +44,11 @@ class CaseFacts(Model):
     rating_period_start: date | None = None
     appeal_levels: Annotated[int, Field(ge=1, le=2)] = 1
     hospitalized: bool = False
+    care_category: CareCategory | None = None
     subject_to_prior_authorization: bool = True
+    continuity_of_care_from: date | None = None
+    # The payer's peer-to-peer policy for this line of business (payer directory), if known.
+    peer_to_peer_window: PeerToPeerWindow | None = None
     assignee: Actor | None = None
 
     @classmethod
@@ -74,6 +79,8 @@ class CaseFacts(Model):
             rating_period_start=coverage.rating_period_start,
             appeal_levels=coverage.appeal_levels,
             hospitalized=request.hospitalized,
+            care_category=request.care_category,
+            continuity_of_care_from=coverage.continuity_of_care_from,
             subject_to_prior_authorization=request.subject_to_prior_authorization,
             assignee=assignee,
         )
@@ -93,6 +100,7 @@ class CaseFacts(Model):
             "rating_period_start": self.rating_period_start,
             "appeal_levels": self.appeal_levels,
             "hospitalized": self.hospitalized,
+            "care_category": self.care_category,
             "subject_to_prior_authorization": self.subject_to_prior_authorization,
         }
         fields.update(changes)

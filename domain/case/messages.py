@@ -13,13 +13,13 @@ gateway), so Temporal drops a second delivery.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Annotated, Protocol, runtime_checkable
 
 from pydantic import AwareDatetime, Field
 
 from domain import limits
-from domain.case.base import Actor, Model, Text
+from domain.case.base import Actor, ExhibitTitle, Model, Text
 from domain.case.vocabulary import AppealOutcome
 from domain.enums import ContactChannel, ContactDirection
 from domain.models import (
@@ -44,6 +44,13 @@ def contact_problems(contact: ContactLogEntry, now: datetime) -> dict[str, str]:
     with these before sending, the workflow's validator refuses the Update with them."""
     problem = future_problem(contact.occurred_at, now)
     return {"occurred_at": problem} if problem else {}
+
+
+def units_used_problems(body: UnitsUsedBody, now: datetime) -> dict[str, str]:
+    """A date of service cannot be in the future (a local date: at most 14 hours ahead of UTC)."""
+    if body.used_on > (now + timedelta(hours=14)).date():
+        return {"used_on": "is in the future: record units once they are delivered"}
+    return {}
 
 
 @runtime_checkable
@@ -132,6 +139,12 @@ class FileAppealBody(Model):
     )
     expedited: bool = False
     arguments: list[Text] = Field(default_factory=list, max_length=20)
+    exhibits: list[ExhibitTitle] = Field(
+        default_factory=list,
+        max_length=30,
+        description="Documents enclosed with the appeal, one title each (after the request's "
+        "own attachments in the letter's numbered enclosures)",
+    )
 
 
 class FileAppealInput(FileAppealBody):
@@ -185,6 +198,20 @@ class NoteBody(Model):
 
 
 class NoteInput(NoteBody):
+    actor: Actor
+
+
+class UnitsUsedBody(Model):
+    """Units of an authorized item delivered (a visit, a session, a supply): recorded against
+    the authorization so the case knows what is left."""
+
+    sequence: Annotated[int, Field(ge=1, description="The authorized item (service line)")]
+    units: Annotated[int, Field(ge=1, le=limits.STORED_INT, description="Units delivered")]
+    used_on: date = Field(description="The date of service")
+    note: str | None = Field(default=None, max_length=2_000)
+
+
+class UnitsUsedInput(UnitsUsedBody):
     actor: Actor
 
 

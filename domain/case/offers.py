@@ -34,6 +34,8 @@ def offered(view: CaseView, appeals: dict[int, AppealStatus] | None = None) -> l
         names += ["record_payer_decision", "record_payer_extension"]
     if view.phase == Phase.PENDED or (view.phase in AWAITING and view.information_request):
         names.append("supply_information")
+    if view.phase == Phase.AUTHORIZED:
+        names.append("record_units_used")
     if view.phase in APPEALABLE:
         names += ["file_appeal", "request_peer_to_peer", "record_peer_to_peer", "accept_denial"]
     offers = [Offer(name) for name in [*names, *ALWAYS_WHILE_OPEN]]

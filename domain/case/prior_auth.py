@@ -25,6 +25,7 @@ from domain.case.messages import (
     NoteInput,
     PeerToPeerInput,
     SupplyInformationInput,
+    UnitsUsedInput,
     WithdrawInput,
 )
 from domain.case.prior_auth_rules import (
@@ -32,6 +33,7 @@ from domain.case.prior_auth_rules import (
     AWAITING,
     INFORMATION_RESPONSE,
     INITIAL_DECISION,
+    PEER_TO_PEER_WINDOW,
 )
 from domain.case.state import CaseState, ItemState
 from domain.case.step import (
@@ -43,6 +45,7 @@ from domain.case.step import (
 )
 from domain.case.transition import TaskClosure, TaskSpec, Transition
 from domain.case.vocabulary import CaseEvent, CaseStatus, Phase, SubmissionKind, TaskKind
+from domain.deadline_keys import CONTINUITY_OF_CARE
 from domain.deadlines import DeadlineEvent, DeadlineQuery, DeadlineResult
 from domain.escalation import AUTHORIZATION_EXPIRY_KEY, Priority, TaskQueue
 from domain.models import CaseDeadline, Obligor
@@ -93,6 +96,17 @@ def opening_query(state: CaseState, facts: CaseFacts) -> DeadlineQuery:
     return query(state, facts, DeadlineEvent.INITIAL_REQUEST_DECISION)
 
 
+def continuity_query(facts: CaseFacts) -> DeadlineQuery | None:
+    """The engine's question for the continuity-of-care transition of a member who joined the
+    plan in an active course of treatment (None: the case says nothing of it)."""
+    if facts.continuity_of_care_from is None:
+        return None
+    return facts.deadline_query(
+        DeadlineEvent.CONTINUITY_OF_CARE_TRANSITION_END,
+        enrollment_date=facts.continuity_of_care_from,
+    )
+
+
 def on_opened(
     state: CaseState,
     facts: CaseFacts,
@@ -100,8 +114,20 @@ def on_opened(
     found: DeadlineResult | None,
     *,
     submit_to_payer: bool = True,
+    continuity: DeadlineResult | None = None,
 ) -> Step:
+    """`continuity`: the engine's answer to `continuity_query`, if the case asked it."""
     changed = []
+    if continuity is not None:
+        changed.append(
+            to_case_deadline(
+                CONTINUITY_OF_CARE,
+                "Continuity of care: the prior course of treatment is honored through",
+                Obligor.PAYER,
+                continuity,
+                None,
+            )
+        )
     if found is not None:
         changed.append(
             to_case_deadline(
@@ -278,7 +304,8 @@ def on_information_supplied(
 
 
 def on_peer_to_peer_requested(state: CaseState, message: PeerToPeerInput, stamp: Stamp) -> Step:
-    state = state.model_copy(update={"peer_to_peer_requested": True})
+    met = closing(state, (PEER_TO_PEER_WINDOW,), stamp.now, met=True)
+    state = with_deadlines(state, met).model_copy(update={"peer_to_peer_requested": True})
     return state, stamp.transition(
         CaseEvent.PEER_TO_PEER_REQUESTED,
         "Peer-to-peer review requested with a physician reviewer",
@@ -294,6 +321,7 @@ def on_peer_to_peer_requested(state: CaseState, message: PeerToPeerInput, stamp:
                 due_at=stamp.now + timedelta(days=2),
             )
         ],
+        deadlines=met,
         details={"windows": "; ".join(message.preferred_windows)},
     )
 
@@ -316,6 +344,58 @@ def on_note(state: CaseState, message: NoteInput, stamp: Stamp) -> Step:
         state=state,
         actor=message.actor,
         details={"text": message.text},
+    )
+
+
+def on_units_used(state: CaseState, message: UnitsUsedInput, stamp: Stamp) -> Step:
+    """Units delivered against an authorized item. When the approved units are used up (or
+    overrun), a task says so: renew, or ask the payer for more units."""
+    items = []
+    item: ItemState | None = None
+    for current in state.items:
+        if current.sequence == message.sequence:
+            current = current.model_copy(update={"units_used": current.units_used + message.units})
+            item = current
+        items.append(current)
+    if item is None:
+        return state, None
+    state = state.model_copy(update={"items": items})
+    approved = item.approved_units
+    left = "" if approved is None else f": {item.units_used} of {approved} approved units used"
+    tasks = []
+    if approved is not None and item.units_used > approved:
+        tasks.append(
+            stamp.task(
+                TaskKind.UNITS_EXHAUSTED,
+                f"Item {item.sequence} ({item.code}): {item.units_used} units used, "
+                f"{approved} authorized: ask the payer to extend the authorization",
+                priority=Priority.URGENT,
+            )
+        )
+    elif approved is not None and item.units_used == approved:
+        tasks.append(
+            stamp.task(
+                TaskKind.UNITS_EXHAUSTED,
+                f"Item {item.sequence} ({item.code}): all {approved} authorized units used: "
+                "renew the authorization if care continues",
+                priority=Priority.HIGH,
+            )
+        )
+    return state, stamp.transition(
+        CaseEvent.UNITS_USED,
+        f"{message.units} unit(s) of item {item.sequence} ({item.code}) used on "
+        f"{message.used_on.isoformat()}{left}",
+        state=state,
+        actor=message.actor,
+        tasks=tasks,
+        details={
+            "sequence": str(item.sequence),
+            "units": str(message.units),
+            "used_on": message.used_on.isoformat(),
+            "units_used": str(item.units_used),
+            **({"approved_units": str(approved)} if approved is not None else {}),
+            **({"note": message.note} if message.note else {}),
+        },
     )
 
 

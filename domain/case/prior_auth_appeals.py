@@ -22,6 +22,7 @@ from domain.case.prior_auth_rules import (
     adverse_sequences,
     summarize,
 )
+from domain.case.read_model import Appeal
 from domain.case.state import AppealSummary, CaseState, NextLevelOffer
 from domain.case.step import Stamp, find_deadline, is_active, to_case_deadline, without_deadline
 from domain.case.transition import TaskClosure
@@ -29,7 +30,7 @@ from domain.case.vocabulary import AppealStatus, CaseEvent, CaseStatus, Phase, T
 from domain.deadlines import DeadlineEvent, DeadlineQuery, DeadlineResult, calendars
 from domain.enums import ADVERSE_OUTCOMES, ItemOutcome, Urgency
 from domain.escalation import Priority
-from domain.models import Appeal, CaseDeadline, Obligor
+from domain.models import CaseDeadline, Obligor
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,7 @@ from domain.case.prior_auth_rules import (
     INFORMATION_RESPONSE,
     INITIAL_DECISION,
     NEXT_LEVEL_WINDOW,
+    PEER_TO_PEER_WINDOW,
     summarize,
 )
 from domain.case.state import CaseState, ItemState
@@ -32,6 +33,7 @@ from domain.deadlines import DeadlineEvent, DeadlineQuery, DeadlineResult, calen
 from domain.enums import ItemOutcome
 from domain.escalation import AUTHORIZATION_EXPIRY_KEY, Priority, TaskQueue
 from domain.models import CaseDeadline, ItemDecision, Obligor, PayerDecision
+from domain.peer_to_peer import PeerToPeerWindow, window_due
 
 
 def _fresh(state: CaseState, decision: PayerDecision) -> dict[int, ItemDecision]:
@@ -95,7 +97,9 @@ def _decide(
     phase = summarize(state.items)[1]
     closed: list[CaseDeadline] = []
     if phase not in APPEALABLE:
-        closed += closing(state, (APPEAL_WINDOW, NEXT_LEVEL_WINDOW), now, met=False)
+        closed += closing(
+            state, (APPEAL_WINDOW, NEXT_LEVEL_WINDOW, PEER_TO_PEER_WINDOW), now, met=False
+        )
     if phase != Phase.AWAIT_DECISION:
         closed += closing(state, (INITIAL_DECISION,), now, met=True)
         closed += closing(state, (INFORMATION_RESPONSE,), now, met=False)
@@ -190,6 +194,8 @@ def on_payer_decision(
                     APPEAL_WINDOW, "File the appeal", Obligor.PROVIDER, window, decision.decided_at
                 )
             )
+        if facts.peer_to_peer_window is not None and not state.peer_to_peer_requested:
+            changed.append(peer_to_peer_deadline(facts, facts.peer_to_peer_window, decision))
         tasks.append(
             stamp.task(
                 TaskKind.ADVERSE_DECISION,
@@ -217,6 +223,30 @@ def on_payer_decision(
         deadlines=changed,
         tasks=tasks,
         close_tasks=[TaskClosure(kind=kind) for kind in DECISION_TASKS],
+    )
+
+
+def peer_to_peer_deadline(
+    facts: CaseFacts, window: PeerToPeerWindow, decision: PayerDecision
+) -> CaseDeadline:
+    """The last moment to ask this payer for a peer-to-peer conversation about the denial."""
+    due_at = window_due(
+        window,
+        decided_at=decision.decided_at,
+        notice_date=decision.notice_date,
+        timezone=facts.payer_timezone,
+    )
+    return CaseDeadline(
+        key=PEER_TO_PEER_WINDOW,
+        label="Ask for a peer-to-peer review",
+        obligor=Obligor.PROVIDER,
+        due_at=due_at,
+        rule=f"Payer policy (payer directory): peer-to-peer {window.description}",
+        rule_id="payer-peer-to-peer-window",
+        convention="payer_policy",
+        explanation=f"Payer {facts.payer_id} grants a peer-to-peer conversation only "
+        f"{window.description}; after that only the written appeal remains.",
+        starts_at=decision.decided_at,
     )
 
 

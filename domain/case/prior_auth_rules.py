@@ -16,7 +16,9 @@ from domain.case.messages import (
     PayerDecisionInput,
     PayerExtensionInput,
     SupplyInformationInput,
+    UnitsUsedInput,
     contact_problems,
+    units_used_problems,
 )
 from domain.case.state import CaseState, ItemState
 from domain.case.vocabulary import CaseStatus, Phase, TaskKind
@@ -26,6 +28,7 @@ INITIAL_DECISION = deadline_keys.INITIAL_DECISION
 INFORMATION_RESPONSE = deadline_keys.INFORMATION_RESPONSE
 APPEAL_WINDOW = deadline_keys.APPEAL_WINDOW
 NEXT_LEVEL_WINDOW = deadline_keys.NEXT_LEVEL_WINDOW
+PEER_TO_PEER_WINDOW = deadline_keys.PEER_TO_PEER_WINDOW
 
 GRANTED = frozenset(
     {ItemOutcome.APPROVED, ItemOutcome.PARTIALLY_APPROVED, ItemOutcome.APPROVED_MODIFIED}
@@ -146,6 +149,25 @@ def open_problem(state: CaseState) -> str | None:
     """Assign, note and contact work in every state but closed."""
     if state.phase == Phase.DONE:
         return "the case is closed"
+    return None
+
+
+def units_used_problem(state: CaseState, message: UnitsUsedInput, now: datetime) -> str | None:
+    """Units are recorded against a granted item of an authorized case, within its dates."""
+    for field, found in units_used_problems(message, now).items():
+        return f"{field} {found}"
+    if state.phase != Phase.AUTHORIZED:
+        return "units are recorded against an authorization: the case has none in force"
+    item = next((i for i in state.items if i.sequence == message.sequence), None)
+    if item is None:
+        return f"the case has no item {message.sequence}"
+    if item.outcome not in GRANTED:
+        return f"item {message.sequence} is not authorized"
+    start, end = item.authorized_start, item.authorized_end
+    if start is not None and message.used_on < start:
+        return f"item {message.sequence} is authorized from {start.isoformat()}"
+    if end is not None and message.used_on > end:
+        return f"item {message.sequence}'s authorization ended on {end.isoformat()}: renew it"
     return None
 
 

@@ -32,6 +32,8 @@ class ItemState(Model):
     reason_text: str | None = None
     policy_cited: str | None = None
     modification: str | None = None
+    # Units delivered against the authorization (`record_units_used`).
+    units_used: int = 0
     # When the payer made the decision now applied: an older one arriving later is stale.
     decided_at: datetime | None = None
 

@@ -12,12 +12,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from domain.case.read_model import Appeal
 from domain.case.state import CaseState
 from domain.case.transition import TaskClosure, TaskSpec, Transition
 from domain.case.vocabulary import CaseEvent, CaseStatus, SubmissionKind, TaskKind
 from domain.deadlines import DeadlineQuery, DeadlineResult
 from domain.escalation import Priority, TaskQueue
-from domain.models import Appeal, CaseDeadline, ContactLogEntry, Obligor, PayerDecision
+from domain.models import CaseDeadline, ContactLogEntry, Obligor, PayerDecision
 
 
 @dataclass(frozen=True)

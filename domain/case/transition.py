@@ -14,9 +14,10 @@ from typing import Annotated, Literal
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from domain import limits
+from domain.case.read_model import Appeal
 from domain.case.vocabulary import CaseStatus
 from domain.escalation import Priority, TaskQueue
-from domain.models import Appeal, CaseDeadline, ContactLogEntry, PayerDecision
+from domain.models import CaseDeadline, ContactLogEntry, PayerDecision
 
 IdempotencyKey = Annotated[str, Field(min_length=3, max_length=limits.IDEMPOTENCY_KEY)]
 ActorName = limits.ActorName

@@ -166,3 +166,12 @@ def test_approved_units_past_an_integer_column_are_refused_naming_the_field() ->
     with pytest.raises(ValidationError) as refused:
         ItemDecision(sequence=1, approved_units=STORED_INT + 1)
     assert refused.value.errors()[0]["loc"] == ("approved_units",)
+
+
+def test_continuity_of_care_belongs_to_medicare_advantage() -> None:
+    data = request_data()
+    data["coverage"] = {**data["coverage"], "continuity_of_care_from": "2026-11-01"}
+    assert PriorAuthRequest.model_validate(data).coverage.continuity_of_care_from is not None
+    data["coverage"] = {**data["coverage"], "regime": "erisa_group"}
+    with pytest.raises(ValidationError, match="continuity_of_care_from applies to Medicare"):
+        PriorAuthRequest.model_validate(data)

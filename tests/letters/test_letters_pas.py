@@ -17,8 +17,9 @@ from activities.letters_renderer import LettersPackageRenderer, letter_details
 from activities.models import LetterInput
 from config.settings import Organization
 from domain.appeals import AppealLevel
+from domain.case.read_model import Case
 from domain.enums import Regime
-from domain.models import Attachment, Case, PayerDecision
+from domain.models import Attachment, PayerDecision
 from integrations.pas.intake import parse_pas_request_bundle
 from integrations.pas.intake_models import PlanMapping
 from letters import (
@@ -277,6 +278,11 @@ def test_worker_renderer_passes_arguments_and_attachments() -> None:
     assert [a.criterion for a in details.arguments] == [ARGUMENT]
     text = Reader(LettersPackageRenderer().render(LetterFacts(case=attached), letter).content).text
     assert "Enclosures (1)" in text and "1.\tHome sleep study" in text
+
+    # Documents filed with the appeal follow the request's attachments.
+    filed = letter.model_copy(update={"exhibits": ["Letter of medical necessity, Dr. Lee"]})
+    text = Reader(LettersPackageRenderer().render(LetterFacts(case=attached), filed).content).text
+    assert "Enclosures (2)" in text and "2.\tLetter of medical necessity, Dr. Lee" in text
 
 
 def test_pas_example_case_file_renders() -> None:

@@ -17,15 +17,22 @@ from activities.models import LetterInput
 from activities.store_recorder import StoreRecorder
 from domain.appeals import AppealLevel
 from domain.case.facts import CaseFacts
+from domain.case.read_model import Appeal
 from domain.case.transition import Transition
 from domain.case.vocabulary import AppealStatus
-from domain.deadline_keys import APPEAL_WINDOW, INITIAL_DECISION, appeal_decision_key
+from domain.deadline_keys import (
+    APPEAL_WINDOW,
+    CONTINUITY_OF_CARE,
+    INITIAL_DECISION,
+    appeal_decision_key,
+)
 from domain.deadlines import DeadlineEvent, DeadlineResult, compute_deadline
-from domain.models import Appeal, CaseDeadline, Obligor, PayerDecision
+from domain.models import CaseDeadline, Obligor, PayerDecision
 from letters import LetterContext
 from store import cases
 from store import letters as store_letters
 from store.database import read_session, transaction
+from tests.letters.helpers import Reader
 from tests.workflows.conftest import deny, request
 
 pytestmark = pytest.mark.postgres
@@ -183,3 +190,38 @@ def test_a_missed_appeal_clock_is_quoted_with_the_appeal_it_belongs_to(engine: E
     assert missed is not None and context.missed_stage == "appeal"
     assert (missed.due_at, missed.rule, missed.source) == (clock.due_at, clock.rule, "recorded")
     assert context.appeal is not None
+
+
+def test_an_appeal_letter_cites_the_continuity_of_care_transition(engine: Engine) -> None:
+    recorder, facts = open_case(engine)
+    joined = (T0 - timedelta(days=10)).date()
+    transition = recorded(
+        CONTINUITY_OF_CARE,
+        Obligor.PAYER,
+        compute_deadline(
+            facts.deadline_query(
+                DeadlineEvent.CONTINUITY_OF_CARE_TRANSITION_END, enrollment_date=joined
+            )
+        ),
+    )
+    denial = PayerDecision(decision_id="d-deny", decided_at=T0 + timedelta(days=3), items=[deny()])
+    assert recorder.record_transition(step(1, [transition], denial))
+    letter = LetterInput(
+        case_id=CASE,
+        key=f"{CASE}:appeal-1:letter",
+        kind="appeal",
+        appeal_level=AppealLevel.PLAN_RECONSIDERATION,
+        appeal_number=1,
+        sequences=[1],
+    )
+    context = letter_context(engine, recorder, letter)
+    cited = context.continuity_of_care
+    assert cited is not None
+    assert (cited.due_at, cited.rule) == (transition.due_at, transition.rule)
+    assert "422.112(b)(8)" in cited.rule
+    with read_session(engine) as session:
+        (stored,) = store_letters.list_letters(session=session, case_id=CASE)
+        content = store_letters.get_letter_content(session=session, letter_id=stored.letter_id)
+    words = Reader(content).text
+    assert "joined this plan during an active course of treatment" in words
+    assert cited.due_display in words

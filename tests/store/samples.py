@@ -7,15 +7,9 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from domain.appeals import AppealLevel
+from domain.case.read_model import Appeal
 from domain.enums import ContactChannel
-from domain.models import (
-    Appeal,
-    CaseDeadline,
-    ContactLogEntry,
-    Obligor,
-    PayerDecision,
-    PriorAuthRequest,
-)
+from domain.models import CaseDeadline, ContactLogEntry, Obligor, PayerDecision, PriorAuthRequest
 
 CHICAGO = ZoneInfo("America/Chicago")
 RECEIVED = datetime(2026, 3, 2, 9, 15, tzinfo=CHICAGO)

@@ -22,6 +22,7 @@ from config.settings import Role
 from domain.appeals import AppealLevel
 from domain.case.facts import CaseFacts, LineFacts
 from domain.case.messages import AssignBody, AssignInput, SignOffInput
+from domain.case.read_model import Case
 from domain.case.transition import TaskClosure, TaskSpec, Transition
 from domain.case.vocabulary import AppealStatus, CaseStatus
 from domain.enums import (
@@ -34,7 +35,6 @@ from domain.enums import (
 )
 from domain.escalation import TaskQueue
 from domain.models import (
-    Case,
     CaseDeadline,
     CodeSystem,
     ContactLogEntry,

@@ -7,9 +7,8 @@ from pydantic import BaseModel
 from sqlalchemy import Engine
 from sqlmodel import SQLModel
 
+from domain.case.read_model import Appeal, Case
 from domain.models import (
-    Appeal,
-    Case,
     CaseDeadline,
     CodeSystem,
     ContactLogEntry,

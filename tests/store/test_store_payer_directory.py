@@ -12,9 +12,10 @@ from sqlalchemy import Engine
 
 from activities.store_recorder import StoreRecorder
 from domain.appeals import AppealLevel
+from domain.case.read_model import Appeal
 from domain.case.vocabulary import AppealStatus
 from domain.enums import Regime
-from domain.models import Appeal, PayerDecision, PriorAuthRequest
+from domain.models import PayerDecision, PriorAuthRequest
 from domain.payer_directory import PaAnswer
 from store import cases as store_cases
 from store import payer_directory as directory

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import AsyncIterator, Iterator
-from datetime import datetime
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+import httpx
 import pytest
 from docx import Document
 from playwright.async_api import Page, expect
@@ -20,10 +21,11 @@ from sqlalchemy import Engine
 from store.database import make_engine
 from store.migrate import upgrade
 from tests.conftest import backends, empty_database
-from tests.drills.stack import Stack
+from tests.drills.stack import Stack, eventually
 from tests.web.browser import Chromium, look, screenshot
 from tests.web.conftest import PASSWORD, add_person
-from tests.workflows.conftest import TEST_CODEC_KEYS
+from tests.web.escalation_seed import audit_actions, escalate, reread
+from tests.workflows.conftest import TEST_CODEC_KEYS, request
 
 pytestmark = [pytest.mark.temporal]
 
@@ -35,6 +37,7 @@ SANDBOX_SCRIPT = {
             "reason": "Not medically necessary per policy MP-123",
         },
         {"code_prefix": "2744", "behaviour": "approve"},
+        {"code_prefix": "70551", "behaviour": "never_answer"},
     ],
     "pend_seconds": 1.0,
 }
@@ -53,6 +56,7 @@ def store(journey_database: str) -> Iterator[Engine]:
     engine = make_engine(journey_database)
     add_person(engine, "casey", "case_manager", ("default",))
     add_person(engine, "uri", "ur_staff")
+    add_person(engine, "ursula", "ur_staff")
     add_person(engine, "olga", "case_manager", ("cardio",))
     try:
         yield engine
@@ -184,6 +188,7 @@ async def test_denied_case_appealed_signed_off_and_overturned(
     await page.get_by_label("Arguments").fill(
         "CPAP is medically necessary: AHI 32 on the sleep study."
     )
+    await page.get_by_label("Exhibits").fill("Polysomnography report, 2026-11-20")
     await page.locator("#action-file_appeal").get_by_role("button", name="File an appeal").click()
     await expect(page.locator("#case-notice")).to_contain_text("File an appeal: done")
     await text_appears(page, "awaiting sign-off")
@@ -194,6 +199,7 @@ async def test_denied_case_appealed_signed_off_and_overturned(
     words = "\n".join(p.text for p in letter.paragraphs)
     assert "reconsideration" in words.lower()
     assert "AHI 32" in words
+    assert "1.\tPolysomnography report, 2026-11-20" in words  # the exhibit, enclosed
 
     await page.locator("#action-sign_off_appeal summary").click()
     await page.locator("#action-sign_off_appeal").get_by_role("button").click()
@@ -228,3 +234,61 @@ async def test_denied_case_appealed_signed_off_and_overturned(
     await expect(other.get_by_role("heading", name="Case not found")).to_be_visible()
     assert "Patientson" not in await other.content()
     await look(other, folder, "10-other-team-not-found")
+
+
+async def test_ur_staff_find_an_escalated_case_assign_it_and_complete_its_task(
+    stack: Stack, store: Engine, chromium: Chromium, folder: str
+) -> None:
+    # A real case the payer never answers; the ladder's 80 % rung is written as the workflow
+    # writes it (the ladder's firing itself is proven on the time-skipping server).
+    payload = request(member_id="W555000111").model_dump(mode="json")
+    payload["member"]["last_name"] = "Escalante"
+    payload["service_lines"][0]["code"] = "70551"
+    async with httpx.AsyncClient(timeout=30) as http:
+        case_id = await stack.open_case(http, payload)
+
+        async def pended() -> bool | None:
+            reply = await http.get(
+                f"{stack.api_url}/api/v1/cases/{case_id}",
+                headers={"X-API-Key": stack.case_manager_key},
+            )
+            return True if reply.json()["summary"]["status"] == "pended" else None
+
+        # Once the payer pended it, the workflow waits (its earlier steps close stale tasks).
+        await eventually(pended, seconds=30, what="the payer pends the case")
+    task = escalate(store, case_id, rung="eighty", due_in=timedelta(hours=5))
+
+    page = await chromium.new_page()
+    await sign_in(page, stack, "uri")
+    await page.get_by_role("link", name="Escalations").click()
+    row = page.locator(f'tr[data-task-id="{task.task_id}"]')
+    await expect(row).to_contain_text("Escalante")
+    await look(page, folder, "11-escalations")
+
+    await page.get_by_label(f"Select task {task.case_number}").check()
+    await page.locator("#bulk-person").select_option("ursula")
+    await page.locator("#bulk-assign").click()
+    await expect(page.locator("#bulk-result")).to_contain_text("assigned to Ursula")
+    assert reread(store, task).assignee == "ursula"
+
+    # Taken off Uri's list (it is Ursula's now); Ursula finds it on hers and completes it.
+    await expect(page.locator(f'tr[data-task-id="{task.task_id}"]')).to_have_count(0)
+    page = await chromium.new_page()
+    await sign_in(page, stack, "ursula")
+    await page.get_by_role("link", name="Escalations").click()
+    await page.get_by_label(f"Select task {task.case_number}").check()
+    await page.locator("#bulk-note").fill("Called the payer: decision expected today")
+    await page.locator("#bulk-complete").click()
+    await expect(page.locator("#bulk-result")).to_contain_text("completed")
+    await look(page, folder, "12-escalation-completed")
+    done = reread(store, task)
+    assert done.status == "done" and done.completed_by == "ur_staff:ursula"
+    assert "task_completed" in audit_actions(store, case_id)
+
+    # The case page no longer lists the task among the open ones.
+    await page.goto(f"{stack.api_url}/cases/{case_id}")
+    await expect(page.locator("#case-status")).to_be_visible()
+    tasks = page.locator("section[aria-labelledby=tasks-heading]")
+    await expect(tasks).to_be_visible()
+    assert "eighty: payer deadline approaching" not in await tasks.inner_text()
+    await look(page, folder, "13-case-after-escalation")

@@ -15,8 +15,11 @@ from pydantic import BaseModel
 from sqlalchemy import Engine
 
 from domain.models import PriorAuthRequest
-from store.database import read_session
+from store import payer_directory as directory
+from store.database import read_session, transaction
 from store.queries import list_cases
+from store.types import utcnow
+from tests.domain.payer_entries import entry as payer_entry
 from tests.integrations.pas_helpers import FIXTURES
 from tests.web.conftest import Browser, add_person
 
@@ -361,3 +364,47 @@ async def test_without_the_case_engine_nothing_is_stored(browser: Browser, engin
     assert "Temporal is unreachable" in soup.text("error-summary")
     assert soup.value_of("member.member_id") == VALID["member.member_id"]
     assert stored_cases(engine) == 0
+
+
+async def test_the_form_asks_the_payer_directory_whether_pa_is_needed(
+    browser: Browser, engine: Engine
+) -> None:
+    with transaction(engine) as session:
+        directory.put_payer(session, payer_entry("BBH"), actor="admin:ada", now=utcnow())
+    await signed_in(browser, engine)
+    await browser.get("/cases/new")
+    form = {
+        **VALID,
+        "coverage.payer.payer_id": "BBH",
+        "coverage.regime": "medicaid_managed_care",
+        "coverage.state": "TX",
+        "service_lines.0.code": "70552",
+        "service_lines.1.code": "J1100",
+        "service_lines.1.units": "1",
+    }
+    response = await browser.post("/cases/new/requires-pa", form)
+    assert response.status_code == 200
+    soup = Page(response)
+    answers = [" ".join(li.text_content().split()) for li in soup.all('//*[@id="pa-answers"]//li')]
+    # The Texas Medicaid rule is more specific than the payer-wide MRI rule; J1100 is exempt
+    # from the J-code rule.
+    assert answers[0].startswith("70552: No prior authorization needed.")
+    assert "vendor" in answers[0]
+    assert answers[1].startswith("J1100: No prior authorization needed.")
+    assert soup.value_of("service_lines.0.code") == "70552"  # the form comes back as typed
+    assert stored_cases(engine) == 0  # nothing stored
+
+    form["coverage.regime"] = "state_insured"
+    answers = [
+        " ".join(li.text_content().split())
+        for li in Page(await browser.post("/cases/new/requires-pa", form)).all(
+            '//*[@id="pa-answers"]//li'
+        )
+    ]
+    assert answers[0].startswith("70552: Prior authorization required.")
+
+    form["coverage.payer.payer_id"] = "NOPE1"
+    text = (await browser.post("/cases/new/requires-pa", form)).text
+    assert "Payer NOPE1 is not in the payer directory: ask the payer." in text
+    missing_token = await browser.http.post("/cases/new/requires-pa", data=form)
+    assert missing_token.status_code == 403

@@ -69,6 +69,7 @@ TWO_LINES = {
     "attachments.0.content_type": "application/pdf",
     "attachments.0.loinc_code": "11488-4",
     "hospitalized": "true",
+    "care_category": "discharge_services",
     "team": "spine",
     "assignee": "nico",
     "idempotency_key": "new-case-two-lines",
@@ -97,6 +98,7 @@ async def test_a_valid_form_opens_the_case_and_goes_to_it(casey: Browser, stack:
         ("Orthopedic consult note", "11488-4")
     ]
     assert request.hospitalized and request.member.last_name == "Patientson"
+    assert request.care_category == "discharge_services"
     opened = events[0]
     assert (opened.action, opened.actor) == ("case_created", "case_manager:casey")
     assert opened.details["channel"] == "web"

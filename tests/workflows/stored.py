@@ -19,7 +19,8 @@ from sqlmodel import col, select
 
 from activities.models import EscalationInput
 from activities.store_recorder import StoreRecorder
-from domain.models import Appeal, CaseDeadline, PriorAuthRequest
+from domain.case.read_model import Appeal
+from domain.models import CaseDeadline, PriorAuthRequest
 from store import appeals, cases, tasks
 from store.database import make_engine, read_session, transaction
 from store.migrate import upgrade_engine

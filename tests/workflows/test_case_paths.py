@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 from temporalio.client import WorkflowUpdateFailedError, WorkflowUpdateStage
@@ -12,6 +12,7 @@ from temporalio.service import RPCError
 from domain.case.messages import SupplyInformationInput
 from domain.case.vocabulary import AppealStatus, CaseStatus, Phase, SubmissionKind
 from domain.enums import ItemOutcome
+from domain.escalation import EscalationLadder
 from domain.models import Attachment
 from tests.workflows.conftest import Harness, approve, decision, deny, pend, request, rfi
 from tests.workflows.helpers import appeal_awaiting_signoff, wait_phase
@@ -366,3 +367,20 @@ async def test_withdrawal_in_each_state(harness: Harness, state: str) -> None:
         await handle.execute_update(
             PriorAuthWorkflow.withdraw, WithdrawInput(actor="cm-ann", reason="again")
         )
+
+
+async def test_a_member_in_a_course_of_treatment_keeps_it_through_the_transition(
+    harness: Harness,
+) -> None:
+    # Joined the plan on 1 November 2026 mid-treatment: 90 days with 1 November as day 1.
+    base = request()
+    coverage = base.coverage.model_copy(update={"continuity_of_care_from": date(2026, 11, 1)})
+    handle = await harness.start(base.model_copy(update={"coverage": coverage}))
+    await wait_phase(handle, Phase.AWAIT_DECISION)
+    deadlines = await handle.query(PriorAuthWorkflow.deadlines)
+    (transition,) = [d for d in deadlines.deadlines if d.key == "continuity_of_care"]
+    assert transition.due_at.date() == date(2027, 1, 29)
+    assert "422.112(b)(8)" in transition.rule
+    # Its reminders are the transition's own, not a payer clock's escalation.
+    rungs = [rung.name for rung in EscalationLadder().rungs_for(transition)]
+    assert rungs == ["transition_d14", "transition_d3"]

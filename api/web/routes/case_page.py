@@ -18,12 +18,12 @@ from fastapi.responses import RedirectResponse, Response
 from pydantic import ValidationError
 from sqlmodel import Session
 
-from api import service
+from api import renewals, service
 from api.case_actions import ROLES, ActionCall, take
 from api.deps import EngineDep
 from api.routes import queues
 from api.schemas import CaseDetail, ReassignBody
-from api.security import CaseAccess
+from api.security import STAFF, CaseAccess
 from api.web import letter_preview
 from api.web.model_forms import FormField, errors_by_field, field_errors, form_fields, form_values
 from api.web.sessions import Checked, SignedIn, WebUser
@@ -31,6 +31,7 @@ from api.web.templating import render
 from config.settings import Role
 from domain.case.actions import ACTIONS, CaseAction, Target
 from domain.case.offers import Offer, offered
+from domain.case.vocabulary import Phase
 from store import audit as store_audit
 from store import letters as store_letters
 from store.cases import case_summary
@@ -54,6 +55,7 @@ TITLES = {
     "withdraw": "Withdraw the case",
     "sign_off_appeal": "Sign the appeal letter off",
     "record_appeal_decision": "Record the payer's answer to the appeal",
+    "record_units_used": "Record units used against the authorization",
 }
 
 
@@ -138,8 +140,16 @@ async def _page(
         detail=detail,
         events=events,
         forms=forms,
+        renewable=user.role in STAFF
+        and detail.live is not None
+        and detail.live.phase == Phase.AUTHORIZED,
         notice=notice,
         case_zone=detail.request.coverage.payer.timezone,
+        units_used={
+            item.sequence: (item.units_used, item.approved_units)
+            for item in (detail.live.items if detail.live is not None else [])
+            if item.units_used or item.approved_units is not None
+        },
     )
 
 
@@ -212,6 +222,34 @@ async def _again(
     return await _page(
         request, engine, user, case_id, failed=(offer, values, errors), status_code=status_code
     )
+
+
+@router.post("/cases/{case_id}/renew")
+async def renew_authorization(
+    request: Request, case_id: CaseId, engine: EngineDep, user: Checked
+) -> Response:
+    """Open the renewal (a linked concurrent-review case) and go to it."""
+    access = await _access(engine, user, case_id)
+    if user.role not in STAFF:
+        return await _page(
+            request,
+            engine,
+            user,
+            case_id,
+            notice="Only staff renew authorizations.",
+            status_code=403,
+        )
+    try:
+        opened = await renewals.renew(
+            engine=engine,
+            client=request.app.state.temporal,
+            settings=request.app.state.settings,
+            access=access,
+        )
+    except service.ServiceError as exc:
+        notice = f"Not renewed: {exc.detail}"
+        return await _page(request, engine, user, case_id, notice=notice, status_code=exc.status)
+    return RedirectResponse(f"/cases/{opened.case_id}", status_code=303)
 
 
 @router.post("/cases/{case_id}/tasks/{task_id}/complete")

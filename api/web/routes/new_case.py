@@ -33,9 +33,11 @@ from api.web.case_request_form import (
     error_label,
     errors_by_input,
 )
+from api.web.pa_check import check_form
 from api.web.sessions import Checked, SignedIn, WebUser
 from api.web.templating import render
 from config.settings import Role
+from domain.deadlines import CareCategory
 from domain.enums import ItemType, Regime, RequestType, ServiceTiming, Urgency
 from domain.models import CodeSystem, PriorAuthRequest
 from store import cases as store_cases
@@ -77,6 +79,11 @@ CHOICES: dict[str, list[tuple[str, str]]] = {
         (RequestType.BENEFIT.value, "Coverage of a benefit"),
         (RequestType.PAYMENT.value, "Payment"),
         (RequestType.EXCEPTION.value, "Exception (Medicare Part D)"),
+    ],
+    "care_category": [
+        (CareCategory.POST_STABILIZATION.value, "Post-stabilization care"),
+        (CareCategory.LIFE_THREATENING.value, "A life-threatening condition"),
+        (CareCategory.DISCHARGE_SERVICES.value, "Services or equipment needed for discharge"),
     ],
     "code_system": [
         (CodeSystem.CPT_HCPCS.value, "CPT / HCPCS"),
@@ -195,6 +202,7 @@ def _context(
         "errors_under": lambda *prefixes: any_error_under(errors, *prefixes),
         "pas_errors": pas_errors or [],
         "pas_team": pas_team or user.actor.teams[0],
+        "pa_checks": None,
     }
 
 
@@ -315,6 +323,18 @@ def pas_problems(outcome: dict[str, Any]) -> list[PasProblem]:
             )
         )
     return problems
+
+
+@router.post("/cases/new/requires-pa")
+async def check_prior_authorization(request: Request, engine: EngineDep, user: Checked) -> Response:
+    """The form back as typed, with the payer directory's answer for each service line."""
+    _require_opener(user)
+    form = CaseRequestForm.parse(await request.form())
+    people = await _load_people(engine, user.actor)
+    checks = await service.read(engine, lambda session: check_form(session, form))
+    form.pad()
+    context = _context(user, form, {}, people) | {"pa_checks": checks}
+    return render(request, "new_case.html", user, **context)
 
 
 @router.post("/cases/new/pas")

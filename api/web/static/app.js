@@ -76,4 +76,15 @@
   // A form that came back with errors: its summary takes focus, so it is read out first.
   var summary = document.querySelector("[data-error-summary]");
   if (summary) summary.focus();
+  // Escalations: a "select all" box (input[data-select-all="<name>"], hidden without
+  // JavaScript) ticks or clears every checkbox of that name in its form.
+  Array.prototype.forEach.call(document.querySelectorAll("[data-select-all]"), function (all) {
+    var label = document.querySelector('label[for="' + all.id + '"]');
+    all.hidden = false;
+    if (label) label.hidden = false;
+    var boxes = all.form ? all.form.querySelectorAll('input[type=checkbox][name="' + all.getAttribute("data-select-all") + '"]') : [];
+    all.addEventListener("change", function () {
+      Array.prototype.forEach.call(boxes, function (box) { box.checked = all.checked; });
+    });
+  });
 })();

@@ -10,26 +10,30 @@ from domain.appeals import AppealLevel
 from domain.case import prior_auth as case
 from domain.case import prior_auth_payer as payer
 from domain.case.appeal_result import AppealResult
-from domain.case.messages import ContactInput, PayerExtensionInput
+from domain.case.messages import ContactInput, PayerExtensionInput, UnitsUsedInput
 from domain.case.prior_auth_rules import (
     APPEAL_WINDOW,
     INFORMATION_RESPONSE,
     INITIAL_DECISION,
+    PEER_TO_PEER_WINDOW,
     contact_problem,
     decision_problem,
     extension_problem,
     summarize,
+    units_used_problem,
 )
 from domain.case.step import find_deadline, is_active, payer_rejected
 from domain.case.vocabulary import AppealStatus, CaseEvent, CaseStatus, Phase, TaskKind
 from domain.enums import ContactChannel, ItemOutcome
 from domain.escalation import AUTHORIZATION_EXPIRY_KEY
-from domain.models import ContactLogEntry
+from domain.models import ContactLogEntry, Obligor
+from domain.peer_to_peer import PeerToPeerWindow
 from tests.domain.case.prior_auth_factories import (
     CASE,
     T0,
     Driver,
     decision,
+    facts,
     item,
     rfi,
     supply,
@@ -285,3 +289,91 @@ def test_summarize(outcomes: list[ItemOutcome | None], expected: tuple[CaseStatu
         for n, o in enumerate(outcomes, start=1)
     ]
     assert summarize(items) == expected
+
+
+def with_window() -> Driver:
+    window = PeerToPeerWindow(amount=2, unit="business_days")
+    driver = Driver(facts=facts().model_copy(update={"peer_to_peer_window": window}))
+    driver.open()
+    return driver
+
+
+def test_a_denial_at_a_payer_with_a_peer_to_peer_window_opens_its_clock() -> None:
+    driver = with_window()
+    driver.decide(decision("d-1", item(1, DENIED), item(2, DENIED)))  # Fri 4 Dec, 15:00 UTC
+    clock = find_deadline(driver.state.deadlines, PEER_TO_PEER_WINDOW)
+    assert clock is not None and is_active(clock)
+    assert clock.obligor == Obligor.PROVIDER
+    # Two business days after Friday 4 December: Tuesday 8 December, end of day in New York.
+    assert clock.due_at.isoformat() == "2026-12-08T23:59:59-05:00"
+    assert "within 2 business days of the denial decision" in clock.rule
+    # Asking for the peer-to-peer meets it.
+    assert driver.peer_to_peer() is None
+    met = find_deadline(driver.state.deadlines, PEER_TO_PEER_WINDOW)
+    assert met is not None and met.met_at == driver.now
+    assert met in driver.transitions[-1].deadlines
+
+
+def test_an_approval_after_the_denial_retires_the_peer_to_peer_clock() -> None:
+    driver = with_window()
+    driver.decide(decision("d-1", item(1, DENIED), item(2, DENIED)))
+    later = T0 + timedelta(days=4)
+    driver.decide(decision("d-2", item(1, APPROVED), item(2, APPROVED), at=later))
+    clock = find_deadline(driver.state.deadlines, PEER_TO_PEER_WINDOW)
+    assert clock is not None and clock.superseded and clock.met_at is None
+
+
+def test_without_a_window_a_denial_opens_no_peer_to_peer_clock() -> None:
+    driver = denied()
+    assert find_deadline(driver.state.deadlines, PEER_TO_PEER_WINDOW) is None
+
+
+def authorized(units: int = 12) -> Driver:
+    driver = opened()
+    start, end = T0.date(), (T0 + timedelta(days=60)).date()
+    granted = item(1, APPROVED, approved_units=units, authorized_start=start, authorized_end=end)
+    driver.decide(decision("d-1", granted, item(2, APPROVED)))
+    assert driver.state.phase == Phase.AUTHORIZED
+    return driver
+
+
+def use(driver: Driver, units: int, days: int = 5, sequence: int = 1) -> str | None:
+    message = UnitsUsedInput(
+        actor="cm-ann",
+        sequence=sequence,
+        units=units,
+        used_on=(T0 + timedelta(days=days)).date(),
+    )
+    problem = units_used_problem(driver.state, message, T0 + timedelta(days=90))
+    if problem is None:
+        driver.apply(case.on_units_used(driver.state, message, driver.stamp()))
+    return problem
+
+
+def test_units_used_count_against_the_authorization_and_a_task_says_when_they_run_out() -> None:
+    driver = authorized(units=12)
+    assert use(driver, 10) is None
+    step = driver.transitions[-1]
+    assert step.event == CaseEvent.UNITS_USED and step.tasks == []
+    assert step.details["units_used"] == "10" and step.details["approved_units"] == "12"
+    assert driver.state.items[0].units_used == 10
+    assert use(driver, 2, days=6) is None
+    (used_up,) = driver.transitions[-1].tasks
+    assert used_up.kind == TaskKind.UNITS_EXHAUSTED and "all 12 authorized units" in used_up.title
+    assert use(driver, 1, days=7) is None
+    (over,) = driver.transitions[-1].tasks
+    assert "13 units used, 12 authorized" in over.title and over.priority == "urgent"
+
+
+def test_units_are_refused_outside_the_authorization() -> None:
+    driver = authorized()
+    assert use(driver, 1, days=61) == "item 1's authorization ended on 2027-01-30: renew it"
+    assert use(driver, 1, days=-1) == "item 1 is authorized from 2026-12-01"
+    assert use(driver, 1, sequence=9) == "the case has no item 9"
+    assert use(driver, 1, days=95) == (
+        "used_on is in the future: record units once they are delivered"
+    )
+    assert use(denied(), 1) == (
+        "units are recorded against an authorization: the case has none in force"
+    )
+    assert driver.state.items[0].units_used == 0

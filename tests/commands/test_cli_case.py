@@ -108,3 +108,20 @@ def test_open_names_the_team_and_the_idempotency_key(
     assert seen[0].url.params["team"] == "ortho"
     assert "assignee" not in seen[0].url.params
     assert seen[0].headers["Idempotency-Key"] == "k-1"
+
+
+def test_renew_posts_to_the_case_and_prints_the_renewal(monkeypatch: pytest.MonkeyPatch) -> None:
+    seen = _serve(
+        monkeypatch,
+        httpx.Response(201, json={"case_id": "c-2", "case_number": "PA-2026-000043"}),
+    )
+    result = runner.invoke(app, ["case", "renew", "c-1"])
+    assert result.exit_code == 0, result.output
+    assert "renewal PA-2026-000043  case id c-2" in result.output
+    assert (seen[0].method, seen[0].url.path) == ("POST", "/api/v1/cases/c-1/renew")
+    _serve(
+        monkeypatch,
+        httpx.Response(409, json={"detail": "case PA-1 has no authorized item to renew"}),
+    )
+    refused = runner.invoke(app, ["case", "renew", "c-1"])
+    assert refused.exit_code == 2 and "no authorized item" in refused.output

@@ -12,7 +12,7 @@ from typing import Any
 
 import letters
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 # Loaded only by the commands that need them (store, servers, Temporal, letters, API client).
 HEAVY = (

@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 
 from commands.deadline import deadline
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 app = typer.Typer()
 app.command("deadline")(deadline)

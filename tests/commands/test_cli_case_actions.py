@@ -45,6 +45,7 @@ BODIES: dict[str, dict[str, Any]] = {
     "peer-to-peer-outcome": {"occurred_at": NOW, "summary": "Upheld"},
     "appeal-decision": {"decision_id": "AD-1", "outcome": "upheld", "decided_at": NOW},
     "accept-denial": {"reason": "Patient chose PT"},
+    "units-used": {"sequence": 1, "units": 2, "used_on": "2026-12-01"},
 }
 
 

@@ -9,10 +9,11 @@ from sqlalchemy import Engine
 
 from activities.store_recorder import StoreRecorder
 from domain.appeals import AppealLevel
+from domain.case.read_model import Appeal
 from domain.case.transition import TaskClosure, TaskSpec, Transition
 from domain.case.vocabulary import AppealStatus
 from domain.escalation import TaskQueue
-from domain.models import Appeal, CaseDeadline, Obligor
+from domain.models import CaseDeadline, Obligor
 from store import appeals, cases, deadlines, tasks
 from store.database import read_session, transaction
 from store.records import TaskStatus

@@ -1,0 +1,281 @@
+"""Code values the 278, 999 and TA1 use, with the words a person reads.
+
+From the published 5010 implementation guides' code lists (X12 elements 306, 901, 889, 1525,
+1322, 1338, 1270 qualifiers, 620, 621, 717, 715, 716, 718, 719 and the TA1 note codes). The
+HCR03 decision reason codes (code source 886) are an external list X12 maintains; they are kept
+as sent, with the payer's MSG text.
+"""
+
+from __future__ import annotations
+
+HCR_ACTIONS = {
+    "A1": "Certified in total",
+    "A2": "Certified - partial",
+    "A3": "Not certified",
+    "A4": "Pended",
+    "A6": "Modified",
+    "C": "Cancelled",
+    "CT": "Contact payer",
+    "NA": "No action required",
+}
+
+# Element 901, the AAA reject reasons the 278 uses.
+REJECT_REASONS = {
+    "04": "Authorized quantity exceeded",
+    "15": "Required application data missing",
+    "33": "Input errors",
+    "35": "Out of network",
+    "41": "Authorization/access restrictions",
+    "42": "Unable to respond at current time",
+    "43": "Invalid/missing provider identification",
+    "44": "Invalid/missing provider name",
+    "45": "Invalid/missing provider specialty",
+    "46": "Invalid/missing provider phone number",
+    "47": "Invalid/missing provider state",
+    "49": "Provider is not primary care physician",
+    "51": "Provider not on file",
+    "52": "Service dates not within provider plan enrollment",
+    "53": "Inquired benefit inconsistent with provider type",
+    "56": "Inappropriate date",
+    "57": "Invalid/missing date(s) of service",
+    "58": "Invalid/missing date-of-birth",
+    "60": "Date of birth follows date(s) of service",
+    "61": "Date of death precedes date(s) of service",
+    "62": "Date of service not within allowable inquiry period",
+    "64": "Invalid/missing patient ID",
+    "65": "Invalid/missing patient name",
+    "66": "Invalid/missing patient gender code",
+    "67": "Patient not found",
+    "68": "Duplicate patient ID number",
+    "71": "Patient birth date does not match that for the patient on the database",
+    "72": "Invalid/missing subscriber/insured ID",
+    "73": "Invalid/missing subscriber/insured name",
+    "75": "Subscriber/insured not found",
+    "76": "Duplicate subscriber/insured ID number",
+    "77": "Subscriber found, patient not found",
+    "78": "Subscriber/insured not in group/plan identified",
+    "79": "Invalid participant identification",
+    "95": "Patient not eligible",
+    "97": "Invalid or missing provider address",
+    "AA": "Authorization number not found",
+    "AD": "Invalid/missing certification type",
+    "AE": "Requires primary care physician authorization",
+    "AF": "Invalid/missing diagnosis code(s)",
+    "AG": "Invalid/missing procedure code(s)",
+    "AO": "Additional patient condition information required",
+    "CI": "Certification information does not match patient",
+    "E8": "Requires medical review",
+    "IA": "Invalid authorization number format",
+    "MA": "Missing authorization number",
+    "T5": "Certification information missing",
+}
+
+# Element 889, AAA04.
+FOLLOW_UP_ACTIONS = {
+    "C": "Please correct and resubmit",
+    "N": "Resubmission not allowed",
+    "P": "Please resubmit original transaction",
+    "R": "Resubmission allowed",
+    "S": "Do not resubmit; inquiry initiated to a third party",
+    "W": "Please wait 30 days and resubmit",
+    "X": "Please wait 10 days and resubmit",
+    "Y": "Do not resubmit; we will hand over your request to a third party",
+}
+
+LOOP_NAMES = {
+    "2000A": "UMO level",
+    "2010A": "UMO name",
+    "2000B": "requester level",
+    "2010B": "requester name",
+    "2000C": "subscriber level",
+    "2010C": "subscriber name",
+    "2000D": "dependent level",
+    "2010D": "dependent name",
+    "2000E": "patient event level",
+    "2010E": "patient event provider",
+    "2000F": "service level",
+    "2010F": "service provider",
+}
+
+# HL03: hierarchical level codes of the 278, with the loop each opens.
+HL_LOOPS = {
+    "20": "2000A",
+    "21": "2000B",
+    "22": "2000C",
+    "23": "2000D",
+    "EV": "2000E",
+    "SS": "2000F",
+}
+
+REQUEST_CATEGORIES = {
+    "AR": "Admission review",
+    "HS": "Health services review",
+    "SC": "Specialty care review",
+}
+CERTIFICATION_TYPES = {
+    "I": "Initial",
+    "R": "Renewal",
+    "S": "Revised",
+    "E": "Medicare initial",
+    "3": "Cancel",
+    "4": "Extension",
+    "1": "Appeal - immediate",
+    "2": "Appeal - standard",
+}
+LEVELS_OF_SERVICE = {"03": "Emergency", "E": "Elective", "U": "Urgent"}
+DEPENDENT_RELATIONSHIPS = {
+    "01": "Spouse",
+    "19": "Child",
+    "20": "Employee",
+    "21": "Unknown",
+    "39": "Organ donor",
+    "40": "Cadaver donor",
+    "53": "Life partner",
+    "G8": "Other relationship",
+}
+
+# 999 (005010X231A1).
+IK3_ERRORS = {
+    "1": "Unrecognized segment ID",
+    "2": "Unexpected segment",
+    "3": "Required segment missing",
+    "4": "Loop occurs over maximum times",
+    "5": "Segment exceeds maximum use",
+    "6": "Segment not in defined transaction set",
+    "7": "Segment not in proper sequence",
+    "8": "Segment has data element errors",
+    "I4": "Implementation 'not used' segment present",
+    "I6": "Implementation dependent segment missing",
+    "I7": "Implementation loop occurs under minimum times",
+    "I8": "Implementation segment below minimum use",
+    "I9": "Implementation dependent 'not used' segment present",
+}
+IK4_ERRORS = {
+    "1": "Required data element missing",
+    "2": "Conditional required data element missing",
+    "3": "Too many data elements",
+    "4": "Data element too short",
+    "5": "Data element too long",
+    "6": "Invalid character in data element",
+    "7": "Invalid code value",
+    "8": "Invalid date",
+    "9": "Invalid time",
+    "10": "Exclusion condition violated",
+    "12": "Too many repetitions",
+    "13": "Too many components",
+    "I6": "Code value not used in implementation",
+    "I9": "Implementation dependent data element missing",
+    "I10": "Implementation 'not used' data element present",
+    "I11": "Implementation too few repetitions",
+    "I12": "Implementation pattern match failure",
+    "I13": "Implementation dependent 'not used' data element present",
+}
+IK5_ERRORS = {
+    "1": "Transaction set not supported",
+    "2": "Transaction set trailer missing",
+    "3": "Transaction set control number in header and trailer do not match",
+    "4": "Number of included segments does not match actual count",
+    "5": "One or more segments in error",
+    "6": "Missing or invalid transaction set identifier",
+    "7": "Missing or invalid transaction set control number",
+    "18": "Transaction set not in functional group",
+    "19": "Invalid transaction set implementation convention reference",
+    "23": "Transaction set control number not unique within the functional group",
+    "I5": "Implementation one or more segments in error",
+    "I6": "Implementation convention not supported",
+}
+AK9_ERRORS = {
+    "1": "Functional group not supported",
+    "2": "Functional group version not supported",
+    "3": "Functional group trailer missing",
+    "4": "Group control number in the functional group header and trailer do not agree",
+    "5": "Number of included transaction sets does not match actual count",
+    "6": "Group control number violates syntax",
+    "10": "Authentication key name unknown",
+    "11": "Encryption key name unknown",
+    "12": "Requested service (authentication or encryption) not available",
+    "13": "Unknown security recipient",
+    "14": "Unknown security originator",
+    "15": "Syntax error in decrypted text",
+    "16": "Security not supported",
+    "17": "Incorrect message length (encryption only)",
+    "18": "Message authentication code failed",
+    "19": "Functional group control number not unique within interchange",
+    "23": "S3E security end segment missing for S3S security start segment",
+    "24": "S3S security start segment missing for S3E end segment",
+    "25": "S4E security end segment missing for S4S security start segment",
+    "26": "S4S security start segment missing for S4E security end segment",
+}
+ACK_STATUSES = {
+    "A": "Accepted",
+    "E": "Accepted but errors were noted",
+    "M": "Rejected, message authentication code (MAC) failed",
+    "P": "Partially accepted, at least one transaction set was rejected",
+    "R": "Rejected",
+    "W": "Rejected, assurance failed validity tests",
+    "X": "Rejected, content after decryption could not be analyzed",
+}
+TA1_NOTES = {
+    "000": "No error",
+    "001": "The interchange control number in the header and trailer do not match",
+    "002": "This standard as noted in the control standards identifier is not supported",
+    "003": "This version of the controls is not supported",
+    "004": "The segment terminator is invalid",
+    "005": "Invalid interchange ID qualifier for sender",
+    "006": "Invalid interchange sender ID",
+    "007": "Invalid interchange ID qualifier for receiver",
+    "008": "Invalid interchange receiver ID",
+    "009": "Unknown interchange receiver ID",
+    "010": "Invalid authorization information qualifier value",
+    "011": "Invalid authorization information value",
+    "012": "Invalid security information qualifier value",
+    "013": "Invalid security information value",
+    "014": "Invalid interchange date value",
+    "015": "Invalid interchange time value",
+    "016": "Invalid interchange standards identifier value",
+    "017": "Invalid interchange version ID value",
+    "018": "Invalid interchange control number value",
+    "019": "Invalid acknowledgment requested value",
+    "020": "Invalid test indicator value",
+    "021": "Invalid number of included groups value",
+    "022": "Invalid control structure",
+    "023": "Improper (premature) end-of-file (transmission)",
+    "024": "Invalid interchange content (e.g., invalid GS segment)",
+    "025": "Duplicate interchange control number",
+    "026": "Invalid data element separator",
+    "027": "Invalid component element separator",
+    "028": "Invalid delivery date in deferred delivery request",
+    "029": "Invalid delivery time in deferred delivery request",
+    "030": "Invalid delivery time code in deferred delivery request",
+    "031": "Invalid grade of service code",
+}
+# The ISA element a TA1 note code points at, so the error can name it.
+TA1_NOTE_ELEMENTS = {
+    "001": "IEA02",
+    "002": "ISA11",
+    "003": "ISA12",
+    "005": "ISA05",
+    "006": "ISA06",
+    "007": "ISA07",
+    "008": "ISA08",
+    "009": "ISA08",
+    "010": "ISA01",
+    "011": "ISA02",
+    "012": "ISA03",
+    "013": "ISA04",
+    "014": "ISA09",
+    "015": "ISA10",
+    "016": "ISA11",
+    "017": "ISA12",
+    "018": "ISA13",
+    "019": "ISA14",
+    "020": "ISA15",
+    "021": "IEA01",
+    "025": "ISA13",
+    "026": "ISA",
+    "027": "ISA16",
+}
+
+
+def describe(table: dict[str, str], code: str, kind: str) -> str:
+    return table.get(code, f"{kind} code {code} (not in the published list)")
