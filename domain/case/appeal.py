@@ -24,11 +24,9 @@ from domain.case.appeal_state import (
     AppealSetup,
     AppealState,
     appeal_row,
-    close_deadline,
-    with_deadlines,
 )
 from domain.case.messages import AppealDecisionInput, AppealWithdrawInput, SignOffInput
-from domain.case.step import find_deadline, is_active
+from domain.case.step import closed_deadline, find_deadline, is_active, merged
 from domain.case.transition import TaskClosure, TaskSpec, Transition
 from domain.case.vocabulary import (
     AppealOutcome,
@@ -194,7 +192,7 @@ def on_submitted(
     if state.status != AppealStatus.AWAITING_SIGNOFF or state.signed_by is None:
         return state, None
     state = state.model_copy(update={"filed_at": now, "status": AppealStatus.SUBMITTED})
-    met = close_deadline(deadlines, setup.filing_key, now)
+    met = closed_deadline(deadlines, setup.filing_key, now)
     signer = state.signed_by or "system"
     return state, _transition(
         setup,
@@ -254,7 +252,7 @@ def on_expired(
         or state.withdrawn is not None
     ):
         return state, None
-    missed = close_deadline(deadlines, setup.filing_key, now, "closed")
+    missed = closed_deadline(deadlines, setup.filing_key, now, met=False)
     return on_closed(
         setup,
         state,
@@ -355,7 +353,7 @@ def on_decided(
     decision = state.decision
     if decision is None or state.status != AppealStatus.SUBMITTED:
         return state, None
-    met = close_deadline(deadlines, setup.decision_key, now)
+    met = closed_deadline(deadlines, setup.decision_key, now)
     return on_closed(
         setup,
         state,
@@ -452,7 +450,7 @@ def on_closed(
         }
     )
     closing = list(changed)
-    for active in with_deadlines(deadlines, closing):
+    for active in merged(deadlines, closing):
         if is_active(active):
             closing.append(active.model_copy(update={"superseded": True}))
     return state, _transition(

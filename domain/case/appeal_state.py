@@ -8,9 +8,7 @@ a history if the appeal workflow ever continues as new).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import date, datetime
-from typing import Literal
 
 from pydantic import Field
 
@@ -19,7 +17,6 @@ from domain.case.base import Model
 from domain.case.facts import CaseFacts
 from domain.case.messages import AppealDecisionInput
 from domain.case.read_model import Appeal
-from domain.case.step import find_deadline, is_active
 from domain.case.vocabulary import AppealStatus
 from domain.models import CaseDeadline
 
@@ -142,24 +139,3 @@ def appeal_row(setup: AppealSetup, state: AppealState) -> Appeal:
         requested_peer_to_peer=setup.requested_peer_to_peer,
         outcome_note=state.outcome_note,
     )
-
-
-def close_deadline(
-    deadlines: Sequence[CaseDeadline],
-    key: str,
-    now: datetime,
-    how: Literal["met", "closed"] = "met",
-) -> CaseDeadline | None:
-    """The deadline `key` met at `now` or closed unmet; None if absent or no longer active."""
-    found = find_deadline(deadlines, key)
-    if found is None or not is_active(found):
-        return None
-    return found.model_copy(update={"met_at": now} if how == "met" else {"superseded": True})
-
-
-def with_deadlines(
-    deadlines: Sequence[CaseDeadline], changed: Sequence[CaseDeadline]
-) -> list[CaseDeadline]:
-    """`deadlines` with each of `changed` added or replacing the one of its key."""
-    keys = {d.key for d in changed}
-    return [d for d in deadlines if d.key not in keys] + list(changed)

@@ -40,7 +40,7 @@ from domain.case.step import (
     Stamp,
     active_deadlines,
     closed_deadline,
-    set_deadline,
+    merged,
     to_case_deadline,
 )
 from domain.case.transition import TaskClosure, TaskSpec, Transition
@@ -73,10 +73,7 @@ def query(
 
 
 def with_deadlines(state: CaseState, changed: list[CaseDeadline]) -> CaseState:
-    deadlines = state.deadlines
-    for deadline in changed:
-        deadlines = set_deadline(deadlines, deadline)
-    return state.model_copy(update={"deadlines": deadlines})
+    return state.model_copy(update={"deadlines": merged(state.deadlines, changed)})
 
 
 def closing(

@@ -191,9 +191,19 @@ def next_due_at(deadlines: list[CaseDeadline]) -> datetime | None:
     return min((d.due_at for d in active_deadlines(deadlines)), default=None)
 
 
-def set_deadline(deadlines: list[CaseDeadline], deadline: CaseDeadline) -> list[CaseDeadline]:
+def set_deadline(deadlines: Sequence[CaseDeadline], deadline: CaseDeadline) -> list[CaseDeadline]:
     """`deadlines` with `deadline` added, or replacing the one with its key (moved to the end)."""
     return [d for d in deadlines if d.key != deadline.key] + [deadline]
+
+
+def merged(
+    deadlines: Sequence[CaseDeadline], changed: Sequence[CaseDeadline]
+) -> list[CaseDeadline]:
+    """`deadlines` with each of `changed` set in turn (`set_deadline`)."""
+    result = list(deadlines)
+    for deadline in changed:
+        result = set_deadline(result, deadline)
+    return result
 
 
 def without_deadline(deadlines: list[CaseDeadline], key: str) -> list[CaseDeadline]:
@@ -201,7 +211,7 @@ def without_deadline(deadlines: list[CaseDeadline], key: str) -> list[CaseDeadli
 
 
 def closed_deadline(
-    deadlines: list[CaseDeadline], key: str, now: datetime, *, met: bool = True
+    deadlines: Sequence[CaseDeadline], key: str, now: datetime, *, met: bool = True
 ) -> CaseDeadline | None:
     """The deadline `key` closed (met at `now`, or superseded); None if it is not open."""
     found = find_deadline(deadlines, key)

@@ -8,14 +8,12 @@ from domain.appeals import AppealLevel
 from domain.case.appeal_state import (
     AppealSetup,
     AppealState,
-    find_deadline,
     handed_over_deadlines,
-    is_active,
     opening_state,
-    with_deadlines,
 )
 from domain.case.facts import CaseFacts, LineFacts
 from domain.case.messages import AppealDecisionInput
+from domain.case.step import find_deadline, is_active, merged
 from domain.case.transition import TaskSpec, Transition
 from domain.case.vocabulary import AppealOutcome
 from domain.deadlines import DeadlineEvent, DeadlineResult
@@ -131,7 +129,7 @@ class Ledger:
             return None
         assert transition.key == f"{CASE}:{self.setup.scope}:{self.next_seq:05d}"
         self.seq += 1
-        self.deadlines = with_deadlines(self.deadlines, transition.deadlines)
+        self.deadlines = merged(self.deadlines, transition.deadlines)
         for key, task in list(self.tasks.items()):
             if transition.closing(
                 kind=task.kind, key=key, deadline_key=task.deadline_key, due_at=task.due_at
