@@ -16,6 +16,7 @@ from sqlmodel import Session, col, select
 from store.cases import case_summary
 from store.records import CaseSummary, NextClock
 from store.tables import CaseRow, DeadlineRow
+from store.work_rows import next_clock
 
 
 def case_summaries(session: Session, case_ids: Collection[str]) -> dict[str, CaseSummary]:
@@ -45,14 +46,5 @@ def running_clocks(
         )
     ).all()
     return {
-        (row.case_id, row.key): NextClock(
-            key=row.key,
-            label=row.label,
-            obligor=row.obligor,
-            due_at=row.due_at,
-            starts_at=row.starts_at,
-            rule_id=row.rule_id,
-        )
-        for row in rows
-        if (row.case_id, row.key) in wanted
+        (row.case_id, row.key): next_clock(row) for row in rows if (row.case_id, row.key) in wanted
     }

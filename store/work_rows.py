@@ -47,17 +47,7 @@ def _next_clocks(session: Session, case_ids: list[str]) -> dict[str, NextClock]:
     ).all()
     found: dict[str, NextClock] = {}
     for row in rows:
-        found.setdefault(
-            row.case_id,
-            NextClock(
-                key=row.key,
-                label=row.label,
-                obligor=row.obligor,
-                due_at=row.due_at,
-                starts_at=row.starts_at,
-                rule_id=row.rule_id,
-            ),
-        )
+        found.setdefault(row.case_id, next_clock(row))
     return found
 
 
@@ -73,3 +63,15 @@ def _service(request: Mapping[str, Any]) -> str:
     first = lines[0]
     text = f"{first.get('code', '')} {first.get('description', '')}".strip()
     return f"{text} (+{len(lines) - 1} more)" if len(lines) > 1 else text
+
+
+def next_clock(row: DeadlineRow) -> NextClock:
+    """What a list row shows of a running deadline."""
+    return NextClock(
+        key=row.key,
+        label=row.label,
+        obligor=row.obligor,
+        due_at=row.due_at,
+        starts_at=row.starts_at,
+        rule_id=row.rule_id,
+    )

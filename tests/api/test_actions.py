@@ -191,23 +191,24 @@ async def test_a_payer_with_a_peer_to_peer_window_in_the_directory_gives_the_cas
     )
 
 
+def approved(**item: Any) -> dict[str, Any]:
+    """The payer's approval of item 1, with the authorization's facts in `item`."""
+    return {
+        "decision_id": "A-1",
+        "decided_at": datetime.now(UTC).isoformat(),
+        "items": [{"sequence": 1, "review_action_code": "A1", **item}],
+    }
+
+
 async def test_units_used_are_counted_against_the_approved_units(stack: Stack) -> None:
     case_id = await opened_case(stack)
     today = datetime.now(UTC).date()
-    approval = {
-        "decision_id": "A-1",
-        "decided_at": datetime.now(UTC).isoformat(),
-        "items": [
-            {
-                "sequence": 1,
-                "review_action_code": "A1",
-                "authorization_number": "AUTH-77",
-                "approved_units": 3,
-                "authorized_start": (today - timedelta(days=1)).isoformat(),
-                "authorized_end": (today + timedelta(days=90)).isoformat(),
-            }
-        ],
-    }
+    approval = approved(
+        authorization_number="AUTH-77",
+        approved_units=3,
+        authorized_start=(today - timedelta(days=1)).isoformat(),
+        authorized_end=(today + timedelta(days=90)).isoformat(),
+    )
     decided = await action(stack, case_id, "decisions", {"decision": approval}, "integration")
     assert decided.status_code == 200, decided.text
     assert decided.json()["view"]["phase"] == "authorized"
@@ -242,18 +243,7 @@ async def test_renewing_an_authorization_opens_one_linked_concurrent_review_case
     assert refused.status_code == 409 and "no authorized item" in refused.json()["detail"]
 
     end = datetime.now(UTC).date() + timedelta(days=30)
-    approval = {
-        "decision_id": "A-1",
-        "decided_at": datetime.now(UTC).isoformat(),
-        "items": [
-            {
-                "sequence": 1,
-                "review_action_code": "A1",
-                "authorization_number": "AUTH-5",
-                "authorized_end": end.isoformat(),
-            }
-        ],
-    }
+    approval = approved(authorization_number="AUTH-5", authorized_end=end.isoformat())
     decided = await action(stack, case_id, "decisions", {"decision": approval}, "integration")
     assert decided.status_code == 200, decided.text
 
