@@ -146,9 +146,11 @@ def activities_for(
 ) -> list[Callable[..., Any]]:
     store = CaseStoreActivities(recorder)
     payer = PayerActivities(gateway, recorder)
+    deadlines = DeadlineActivities(compute)
     return [
         store.record_transition,
-        DeadlineActivities(compute).compute_deadline,
+        deadlines.compute_deadline,
+        deadlines.peer_to_peer_window_due,
         payer.submit_to_payer,
         payer.inquire_payer,
         LetterActivities(renderer, recorder).render_letter,

@@ -11,6 +11,7 @@ runs on the worker's event loop instead of taking a thread from the activity exe
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 
 import structlog
 from temporalio import activity
@@ -18,6 +19,7 @@ from temporalio.exceptions import ApplicationError
 
 from activities import errors
 from domain.deadlines import DeadlineError, DeadlineQuery, DeadlineResult, compute_deadline
+from domain.peer_to_peer import WindowQuestion
 
 log = structlog.stdlib.get_logger("priorauth.activities")
 
@@ -44,3 +46,8 @@ class DeadlineActivities:
             rule_id=result.rule_id,
         )
         return result
+
+    @activity.defn(name="peer_to_peer_window_due")
+    async def peer_to_peer_window_due(self, question: WindowQuestion) -> datetime:
+        """When a payer's peer-to-peer window closes (its policy, from the payer directory)."""
+        return question.due()

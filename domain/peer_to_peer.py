@@ -1,6 +1,7 @@
 """The payer's peer-to-peer window: how long after a denial the payer still grants a physician
 to physician conversation, and the due moment it gives a case (a clock of ours, not a
-regulation's: the payer's own policy, from the payer directory).
+regulation's: the payer's own policy, from the payer directory). The case workflow asks the
+due moment of its deadline activity (`WindowQuestion`), like every clock.
 
 Kept apart from `domain.payer_directory` so the case (`domain.case`) can carry a window without
 depending on the directory.
@@ -12,7 +13,7 @@ from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from domain import limits
 from domain.deadlines import calendars
@@ -71,3 +72,23 @@ def window_due(
     else:
         last = start + timedelta(days=window.amount)
     return calendars.end_of_day(last, tz)
+
+
+class WindowQuestion(BaseModel):
+    """When does this payer's window close for this denial? Asked of the worker's deadline
+    activity (`window_due` reads the holiday calendar: the answer is fixed in history)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    window: PeerToPeerWindow
+    decided_at: AwareDatetime
+    notice_date: date | None = None
+    timezone: str
+
+    def due(self) -> datetime:
+        return window_due(
+            self.window,
+            decided_at=self.decided_at,
+            notice_date=self.notice_date,
+            timezone=self.timezone,
+        )

@@ -6,7 +6,7 @@ the workflow handles itself; anything else propagates and fails the workflow tas
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
@@ -30,6 +30,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.case.transition import Transition
     from domain.deadlines import DeadlineQuery, DeadlineResult
     from domain.models import PayerDecision
+    from domain.peer_to_peer import WindowQuestion
 
 STORE_TIMEOUT = timedelta(seconds=30)
 PAYER_TIMEOUT = timedelta(seconds=60)
@@ -87,6 +88,16 @@ async def compute_deadline(query: DeadlineQuery) -> DeadlineResult | None:
         if business_error_type(exc) != errors.NO_DEADLINE_RULE:
             raise
     return None
+
+
+async def peer_to_peer_due(question: WindowQuestion) -> datetime:
+    """When the payer's peer-to-peer window closes (a local activity, like every clock)."""
+    return await workflow.execute_local_activity_method(
+        DeadlineActivities.peer_to_peer_window_due,
+        question,
+        start_to_close_timeout=DEADLINE_TIMEOUT,
+        retry_policy=RETRY,
+    )
 
 
 async def submit(submission: SubmitInput) -> SubmitResult | str:

@@ -33,7 +33,7 @@ from domain.deadlines import DeadlineEvent, DeadlineQuery, DeadlineResult, calen
 from domain.enums import ItemOutcome
 from domain.escalation import AUTHORIZATION_EXPIRY_KEY, Priority, TaskQueue
 from domain.models import CaseDeadline, ItemDecision, Obligor, PayerDecision
-from domain.peer_to_peer import PeerToPeerWindow, window_due
+from domain.peer_to_peer import PeerToPeerWindow, WindowQuestion
 
 
 def _fresh(state: CaseState, decision: PayerDecision) -> dict[int, ItemDecision]:
@@ -122,10 +122,12 @@ def on_payer_decision(
     stamp: Stamp,
     window: DeadlineResult | None = None,
     actor: str | None = None,
+    peer_to_peer_due: datetime | None = None,
 ) -> Step:
     """Apply one payer response. `now`: when the step began (deadlines met then); `window`:
     the engine's answer to `appeal_window_query`; `actor` (the credential that delivered it)
-    defaults to the decision's channel (`payer:<source>`).
+    defaults to the decision's channel (`payer:<source>`); `peer_to_peer_due`: the answer to
+    `peer_to_peer_question`.
 
     A duplicate, or one reaching a closed case, changes nothing. Payer messages can arrive out
     of order (a synchronous "pended" answer delivered after the final decision's notification):
@@ -194,8 +196,10 @@ def on_payer_decision(
                     APPEAL_WINDOW, "File the appeal", Obligor.PROVIDER, window, decision.decided_at
                 )
             )
-        if facts.peer_to_peer_window is not None and not state.peer_to_peer_requested:
-            changed.append(peer_to_peer_deadline(facts, facts.peer_to_peer_window, decision))
+        if facts.peer_to_peer_window is not None and peer_to_peer_due is not None:
+            changed.append(
+                peer_to_peer_deadline(facts, facts.peer_to_peer_window, decision, peer_to_peer_due)
+            )
         tasks.append(
             stamp.task(
                 TaskKind.ADVERSE_DECISION,
@@ -226,16 +230,29 @@ def on_payer_decision(
     )
 
 
-def peer_to_peer_deadline(
-    facts: CaseFacts, window: PeerToPeerWindow, decision: PayerDecision
-) -> CaseDeadline:
-    """The last moment to ask this payer for a peer-to-peer conversation about the denial."""
-    due_at = window_due(
-        window,
+def peer_to_peer_question(
+    state: CaseState, facts: CaseFacts, message: PayerDecisionInput
+) -> WindowQuestion | None:
+    """When the decision is a denial at a payer with a peer-to-peer window (and none was asked
+    for yet): the question of the window's end, for the deadline activity."""
+    window = facts.peer_to_peer_window
+    if window is None or state.peer_to_peer_requested:
+        return None
+    if appeal_window_query(state, facts, message) is None:  # the decision is no denial
+        return None
+    decision = message.decision
+    return WindowQuestion(
+        window=window,
         decided_at=decision.decided_at,
         notice_date=decision.notice_date,
         timezone=facts.payer_timezone,
     )
+
+
+def peer_to_peer_deadline(
+    facts: CaseFacts, window: PeerToPeerWindow, decision: PayerDecision, due_at: datetime
+) -> CaseDeadline:
+    """The last moment to ask this payer for a peer-to-peer conversation about the denial."""
     return CaseDeadline(
         key=PEER_TO_PEER_WINDOW,
         label="Ask for a peer-to-peer review",

@@ -159,7 +159,8 @@ async def test_bodies_are_validated_field_by_field(stack: Stack) -> None:
 async def test_a_payer_with_a_peer_to_peer_window_in_the_directory_gives_the_case_its_clock(
     stack: Stack,
 ) -> None:
-    window = {"amount": 3, "unit": "calendar_days", "counted_from": "denial_decision"}
+    # Business days: the holiday calendar is read by the deadline activity, not the workflow.
+    window = {"amount": 3, "unit": "business_days", "counted_from": "denial_decision"}
     line = {"regime": "medicare_advantage", "channel": {"kind": "fax", "fax": "(555) 010-0199"}}
     with transaction(stack.engine) as session:
         directory.put_payer(
@@ -179,7 +180,7 @@ async def test_a_payer_with_a_peer_to_peer_window_in_the_directory_gives_the_cas
     detail = await stack.eventually(lambda: stack.case(case_id), lambda d: clock(d) is not None)
     opened = clock(detail)
     assert opened is not None and opened["obligor"] == "provider" and opened["met_at"] is None
-    assert "within 3 calendar days of the denial decision" in opened["rule"]
+    assert "within 3 business days of the denial decision" in opened["rule"]
     zone = ZoneInfo(request_body()["coverage"]["payer"]["timezone"])
     due = datetime.fromisoformat(opened["due_at"]).astimezone(zone)
     assert due.time().isoformat() == "23:59:59"  # the end of a day in the payer's zone

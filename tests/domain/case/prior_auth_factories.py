@@ -153,6 +153,7 @@ class Driver:
         if problem is not None:
             return problem
         window = self.ask(payer.appeal_window_query(self.state, self.facts, message))
+        peer_to_peer = payer.peer_to_peer_question(self.state, self.facts, message)
         self.apply(
             payer.on_payer_decision(
                 self.state,
@@ -161,6 +162,7 @@ class Driver:
                 now=self.now,
                 stamp=self.stamp(),
                 window=window,
+                peer_to_peer_due=peer_to_peer.due() if peer_to_peer else None,
             )
         )
         if self.state.phase == Phase.DONE and self.state.closed_reason is None:
