@@ -199,32 +199,47 @@ def make_worker(
     )
 
 
-def gateway_for(settings: Settings, sink: TemporalDecisionSink) -> PayerGateway:
+def gateway_for(
+    settings: Settings, sink: TemporalDecisionSink, engine: Engine | None = None
+) -> PayerGateway:
     """The payer channel from settings (`PRIORAUTH_PAYER_CHANNEL`, config.payer_channel).
 
     `pas` and `sandbox` send requests by Da Vinci PAS (to the payer, or to the sandbox payer of
-    `priorauth dev`) and appeals by letter; `simulated` answers everything in process. The
-    channels that reach no payer are refused outside dev and test.
+    `priorauth dev`), `clearinghouse` and `sandbox-clearinghouse` by X12 278 through a
+    clearinghouse (runtime.clearinghouse; its trace ledger needs `engine`), and appeals by
+    letter; `simulated` answers everything in process. With a clearinghouse configured beside a
+    PAS channel, payers whose directory line says `clearinghouse` go to it
+    (PRIORAUTH_ROUTE_BY_DIRECTORY). The channels that reach no payer are refused outside dev
+    and test.
     """
     require_production_ready(settings, ServerRole.WORKER)
     channel = settings.effective_payer_channel
     if channel is PayerChannel.SIMULATED:
         return SimulatedPayer(sink)
     from integrations.pas.gateway import PasGateway
-    from integrations.routing import ManualAppealChannel, RoutingGateway
+    from integrations.routing import DirectoryRoutingGateway, ManualAppealChannel, RoutingGateway
+    from runtime.clearinghouse import clearinghouse_gateway, directory_channel
 
-    if channel is PayerChannel.SANDBOX:
-        base_url = settings.sandbox_payer_url
-    elif channel is PayerChannel.PAS and settings.pas_base_url:
-        base_url = settings.pas_base_url
-    else:  # require_production_ready refused every other combination
-        raise AssertionError(f"no gateway for payer channel {channel}")
-    pas = PasGateway(base_url, submitter_id=settings.pas_submitter_id, sink=sink)
+    clearinghouse = clearinghouse_gateway(settings, sink, engine)
+    requests: PayerGateway
+    if channel is not None and channel.is_clearinghouse:
+        assert clearinghouse is not None  # require_production_ready checked the URL
+        requests = clearinghouse
+    else:
+        if channel is PayerChannel.SANDBOX:
+            base_url = settings.sandbox_payer_url
+        elif channel is PayerChannel.PAS and settings.pas_base_url:
+            base_url = settings.pas_base_url
+        else:  # require_production_ready refused every other combination
+            raise AssertionError(f"no gateway for payer channel {channel}")
+        requests = PasGateway(base_url, submitter_id=settings.pas_submitter_id, sink=sink)
+        if clearinghouse is not None and engine is not None:
+            requests = DirectoryRoutingGateway(requests, clearinghouse, directory_channel(engine))
     # In dev the simulated payer answers appeals, so the whole flow runs on one machine.
     appeals: PayerGateway = (
         SimulatedPayer(sink) if settings.environment == "dev" else ManualAppealChannel()
     )
-    return RoutingGateway(pas, appeals)
+    return RoutingGateway(requests, appeals)
 
 
 def start_reconciler(
@@ -273,11 +288,12 @@ async def run_worker(settings: Settings | None = None) -> None:
     )
     engine = make_engine(url)
     client = await connect(settings, data_converter(settings))
+    sink = TemporalDecisionSink(client)
     worker = make_worker(
         client,
         task_queue=settings.task_queue,
         engine=engine,
-        gateway=gateway_for(settings, TemporalDecisionSink(client)),
+        gateway=gateway_for(settings, sink, engine),
     )
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -288,10 +304,14 @@ async def run_worker(settings: Settings | None = None) -> None:
     )
     async with worker:
         reconciler = start_reconciler(settings, client, engine, stop)
+        from runtime.clearinghouse import start_inbound_poller
+
+        mailbox = start_inbound_poller(settings, sink, engine, stop)
         await stop.wait()
         log.info("worker_stopping")
-        if reconciler is not None:
-            await reconciler
+        for task in (reconciler, mailbox):
+            if task is not None:
+                await task
     engine.dispose()
     log.info("worker_stopped")
 

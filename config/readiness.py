@@ -63,7 +63,8 @@ def channel_problems(settings: Settings) -> list[str]:
             "PRIORAUTH_PAYER_CHANNEL=pas needs PRIORAUTH_PAS_BASE_URL (the payer's Da Vinci PAS "
             "endpoint)"
         ]
-    if channel is PayerChannel.CLEARINGHOUSE:
+    routed = channel is PayerChannel.PAS and settings.route_by_directory
+    if channel is PayerChannel.CLEARINGHOUSE or (routed and settings.clearinghouse_url):
         return clearinghouse_problems(settings)
     return []
 
