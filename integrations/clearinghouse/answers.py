@@ -50,7 +50,12 @@ def read_answer(
     if isinstance(parsed, Acknowledgment):
         return acknowledgment_answer(parsed)
     state = TraceState.PENDED if parsed.pended else TraceState.DECIDED
-    return Answer(state, "278", decision=parsed.decision, response=parsed)
+    decision = parsed.decision
+    if decision.decided_at > received_at:
+        # BHT04/05 carry no zone: read in the payer's, a time ahead of ours means the sender
+        # wrote another zone (or its clock is ahead). A decision is never dated in the future.
+        decision = decision.model_copy(update={"decided_at": received_at})
+    return Answer(state, "278", decision=decision, response=parsed)
 
 
 def acknowledgment_answer(ack: Acknowledgment) -> Answer:
