@@ -5,6 +5,10 @@
 `POST /api/v1/clearinghouse/unmatched/{id}/resolve` records that a person handled one. UR staff
 (and admins) only. Nothing here applies a message to a case: a person who finds the case
 records the decision through the case's own routes.
+
+`GET /api/v1/clearinghouse/cases/{case_id}/traces` shows staff what the ledger knows of a case's
+278s: trace number, state, the 999 status and the rejection naming segment and element (the
+case's timeline says only that the payer rejected the submission).
 """
 
 from __future__ import annotations
@@ -17,8 +21,8 @@ from pydantic import AwareDatetime, BaseModel
 from api import service
 from api.deps import EngineDep
 from api.errors import ERRORS_AUTH, ERRORS_NOT_FOUND, ERRORS_VALIDATION
-from api.security import UrStaff
-from domain.clearinghouse_ledger import UnmatchedMessage
+from api.security import StaffCase, UrStaff
+from domain.clearinghouse_ledger import TraceEntry, UnmatchedMessage
 from store import clearinghouse
 
 router = APIRouter(prefix="/api/v1/clearinghouse", tags=["clearinghouse"])
@@ -76,3 +80,28 @@ async def resolve_unmatched(
         ),
     )
     return _summary(resolved)
+
+
+class TraceSummary(BaseModel):
+    trace_number: str
+    control_number: int
+    kind: str
+    state: str
+    acknowledgment: str | None
+    attempts: int
+    sent_at: AwareDatetime | None
+    updated_at: AwareDatetime
+    error: str | None
+
+
+@router.get(
+    "/cases/{case_id}/traces",
+    response_model=list[TraceSummary],
+    responses={**ERRORS_AUTH, **ERRORS_NOT_FOUND},
+)
+async def case_traces(engine: EngineDep, access: StaffCase) -> list[TraceSummary]:
+    """The 278s sent for a case (in the caller's scope), oldest first, with what came back."""
+    found: list[TraceEntry] = await service.read(
+        engine, lambda s: clearinghouse.traces_of_case(session=s, case_id=access.case_id)
+    )
+    return [TraceSummary.model_validate(entry.model_dump()) for entry in found]

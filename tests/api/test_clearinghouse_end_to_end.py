@@ -129,6 +129,10 @@ async def _run(stack: Stack, engine: Engine, folders: BatchFolders) -> None:
         (entry,) = traces_of_case(session=session, case_id=case_id)
     assert (entry.state, entry.acknowledgment, entry.attempts) == (TraceState.DECIDED, "A", 1)
     assert sorted(p.name.split("-")[1] for p in folders.processed.iterdir()) == ["278", "999"]
+    traces = (await stack.get(f"/api/v1/clearinghouse/cases/{case_id}/traces")).json()
+    assert [(t["trace_number"], t["state"], t["acknowledgment"]) for t in traces] == [
+        (entry.trace_number, "decided", "A")
+    ]
 
     # The case manager appeals; the signed letter leaves by the manual channel.
     filed = await stack.post(
