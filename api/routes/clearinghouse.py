@@ -22,6 +22,7 @@ from api import service
 from api.deps import EngineDep
 from api.errors import ERRORS_AUTH, ERRORS_NOT_FOUND, ERRORS_VALIDATION
 from api.security import StaffCase, UrStaff
+from domain import limits
 from domain.clearinghouse_ledger import TraceEntry, UnmatchedMessage
 from store import clearinghouse
 
@@ -68,7 +69,9 @@ async def list_unmatched(
     responses={**ERRORS_AUTH, **ERRORS_NOT_FOUND, **ERRORS_VALIDATION},
 )
 async def resolve_unmatched(
-    message_id: Annotated[int, Path(ge=1, description="The queued message's id")],
+    message_id: Annotated[
+        int, Path(ge=1, le=limits.STORED_INT, description="The queued message's id")
+    ],
     engine: EngineDep,
     actor: UrStaff,
 ) -> UnmatchedSummary:
