@@ -17,6 +17,7 @@ from commands.dev import dev, worker
 from commands.letter import letter_app
 from commands.payer import payer_app
 from commands.queue import queue_app
+from commands.sandbox_clearinghouse import sandbox_clearinghouse
 from commands.sandbox_payer import sandbox_payer
 from commands.user import user_app
 from commands.x12 import x12_app
@@ -65,6 +66,9 @@ app.command("dev", help="Run the whole local stack (Temporal, worker, API, sandb
 app.command("worker", help="Run a Temporal worker for priorauth cases.")(worker)
 app.command("api", help="Run the HTTP API.")(api)
 app.command("sandbox-payer", help="Run a scripted Da Vinci PAS payer on loopback.")(sandbox_payer)
+app.command(
+    "sandbox-clearinghouse", help="Run a scripted X12 278 clearinghouse (CAQH CORE) on loopback."
+)(sandbox_clearinghouse)
 app.command("demo", help="Run scripted cases through the running stack.")(demo)
 
 

@@ -12,7 +12,7 @@ import asyncio
 import signal
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import structlog
@@ -52,8 +52,15 @@ WORKFLOWS: list[type] = [PriorAuthWorkflow, AppealWorkflow]
 # case would cost the worker about as much CPU as a whole bare workflow (docs/workflows.md,
 # "Sandbox"). They hold no module state and are checked by the determinism lint, the replay of
 # committed histories and the tests, which run them under `STRICT_WORKFLOW_RUNNER`.
+# The holiday calendar passes through too (with `holidays` and `dateutil`): a denial at a payer
+# whose peer-to-peer window counts business days asks it inside the workflow, and `holidays`
+# reads its translation catalogue (gettext, locale) and the clock (dateutil) when it builds a
+# year, which the sandbox forbids; `warm_holiday_calendars` builds the years a workflow asks for
+# before the worker starts, so the workflow only reads the cache. Pure: a year's days are fixed.
 WORKFLOW_RUNNER = SandboxedWorkflowRunner(
-    restrictions=SandboxRestrictions.default.with_passthrough_modules("workflows")
+    restrictions=SandboxRestrictions.default.with_passthrough_modules(
+        "workflows", "domain.deadlines.calendars", "holidays", "dateutil"
+    )
 )
 # Tests: the workflow modules run in the sandbox (re-imported per run, every call checked); only
 # `domain` (pure), the activities' models and method references and the workflows' pure
@@ -63,6 +70,17 @@ STRICT_WORKFLOW_RUNNER = SandboxedWorkflowRunner(
         "domain", "activities", "workflows.models", "workflows.constants"
     )
 )
+
+
+def warm_holiday_calendars(years_ahead: int = 3) -> None:
+    """Build every holiday calendar's sets from last year to `years_ahead` years on (outside
+    the workflow sandbox; see WORKFLOW_RUNNER)."""
+    from domain.deadlines.calendars import HolidayCalendar, holiday_dates
+
+    this_year = datetime.now(UTC).year
+    for calendar in HolidayCalendar:
+        for year in range(this_year - 1, this_year + years_ahead + 1):
+            holiday_dates(calendar, year)
 
 
 class TemporalDecisionSink:
@@ -188,6 +206,7 @@ def make_worker(
         renderer = LettersPackageRenderer()
     if gateway is None:
         gateway = SimulatedPayer(TemporalDecisionSink(client))
+    warm_holiday_calendars()
     return Worker(
         client,
         task_queue=task_queue,
@@ -201,32 +220,47 @@ def make_worker(
     )
 
 
-def gateway_for(settings: Settings, sink: TemporalDecisionSink) -> PayerGateway:
+def gateway_for(
+    settings: Settings, sink: TemporalDecisionSink, engine: Engine | None = None
+) -> PayerGateway:
     """The payer channel from settings (`PRIORAUTH_PAYER_CHANNEL`, config.payer_channel).
 
     `pas` and `sandbox` send requests by Da Vinci PAS (to the payer, or to the sandbox payer of
-    `priorauth dev`) and appeals by letter; `simulated` answers everything in process. The
-    channels that reach no payer are refused outside dev and test.
+    `priorauth dev`), `clearinghouse` and `sandbox-clearinghouse` by X12 278 through a
+    clearinghouse (runtime.clearinghouse; its trace ledger needs `engine`), and appeals by
+    letter; `simulated` answers everything in process. With a clearinghouse configured beside a
+    PAS channel, payers whose directory line says `clearinghouse` go to it
+    (PRIORAUTH_ROUTE_BY_DIRECTORY). The channels that reach no payer are refused outside dev
+    and test.
     """
     require_production_ready(settings, ServerRole.WORKER)
     channel = settings.effective_payer_channel
     if channel is PayerChannel.SIMULATED:
         return SimulatedPayer(sink)
     from integrations.pas.gateway import PasGateway
-    from integrations.routing import ManualAppealChannel, RoutingGateway
+    from integrations.routing import DirectoryRoutingGateway, ManualAppealChannel, RoutingGateway
+    from runtime.clearinghouse import clearinghouse_gateway, directory_channel
 
-    if channel is PayerChannel.SANDBOX:
-        base_url = settings.sandbox_payer_url
-    elif channel is PayerChannel.PAS and settings.pas_base_url:
-        base_url = settings.pas_base_url
-    else:  # require_production_ready refused every other combination
-        raise AssertionError(f"no gateway for payer channel {channel}")
-    pas = PasGateway(base_url, submitter_id=settings.pas_submitter_id, sink=sink)
+    clearinghouse = clearinghouse_gateway(settings, sink, engine)
+    requests: PayerGateway
+    if channel is not None and channel.is_clearinghouse:
+        assert clearinghouse is not None  # require_production_ready checked the URL
+        requests = clearinghouse
+    else:
+        if channel is PayerChannel.SANDBOX:
+            base_url = settings.sandbox_payer_url
+        elif channel is PayerChannel.PAS and settings.pas_base_url:
+            base_url = settings.pas_base_url
+        else:  # require_production_ready refused every other combination
+            raise AssertionError(f"no gateway for payer channel {channel}")
+        requests = PasGateway(base_url, submitter_id=settings.pas_submitter_id, sink=sink)
+        if clearinghouse is not None and engine is not None:
+            requests = DirectoryRoutingGateway(requests, clearinghouse, directory_channel(engine))
     # In dev the simulated payer answers appeals, so the whole flow runs on one machine.
     appeals: PayerGateway = (
         SimulatedPayer(sink) if settings.environment == "dev" else ManualAppealChannel()
     )
-    return RoutingGateway(pas, appeals)
+    return RoutingGateway(requests, appeals)
 
 
 def start_reconciler(
@@ -275,11 +309,12 @@ async def run_worker(settings: Settings | None = None) -> None:
     )
     engine = make_engine(url)
     client = await connect(settings, data_converter(settings))
+    sink = TemporalDecisionSink(client)
     worker = make_worker(
         client,
         task_queue=settings.task_queue,
         engine=engine,
-        gateway=gateway_for(settings, TemporalDecisionSink(client)),
+        gateway=gateway_for(settings, sink, engine),
     )
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -290,10 +325,14 @@ async def run_worker(settings: Settings | None = None) -> None:
     )
     async with worker:
         reconciler = start_reconciler(settings, client, engine, stop)
+        from runtime.clearinghouse import start_inbound_poller
+
+        mailbox = start_inbound_poller(settings, sink, engine, stop)
         await stop.wait()
         log.info("worker_stopping")
-        if reconciler is not None:
-            await reconciler
+        for task in (reconciler, mailbox):
+            if task is not None:
+                await task
     engine.dispose()
     log.info("worker_stopped")
 

@@ -23,7 +23,17 @@ from temporalio.client import Client
 from api.docs_assets import install_docs
 from api.error_handlers import install_error_handlers
 from api.limits import install_input_limits
-from api.routes import actions, cases, health, letters, payer_directory, payers, queues, tools
+from api.routes import (
+    actions,
+    cases,
+    clearinghouse,
+    health,
+    letters,
+    payer_directory,
+    payers,
+    queues,
+    tools,
+)
 from api.web.install import install_web
 from config.logging import ensure_logging, get_logger
 from config.readiness import ServerRole, exit_unless_ready, require_production_ready
@@ -88,6 +98,7 @@ def create_app(
     app.include_router(health.router)
     for module in (cases, actions, letters, queues, payers, payer_directory, tools):
         app.include_router(module.router)
+    app.include_router(clearinghouse.router)
     install_web(app, settings)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app

@@ -128,11 +128,32 @@ def dev_payer_channel(settings: Settings, sandbox_payer: bool) -> PayerChannel:
     return PayerChannel.SANDBOX if sandbox_payer else PayerChannel.SIMULATED
 
 
-def _child_environment(settings: Settings, channel: PayerChannel) -> dict[str, str]:
+def clearinghouse_environment(settings: Settings) -> dict[str, str]:
+    """With the sandbox clearinghouse running: the worker sends payers whose directory line
+    says `clearinghouse` to it (unless a clearinghouse is configured), as a test submitter."""
+    from integrations.sandbox_clearinghouse.script import ClearinghouseScript
+
+    if settings.clearinghouse_url:
+        return {}
+    sandbox = ClearinghouseScript()
+    return {
+        "PRIORAUTH_CLEARINGHOUSE_URL": settings.sandbox_clearinghouse_url,
+        "PRIORAUTH_CLEARINGHOUSE_USERNAME": sandbox.username,
+        "PRIORAUTH_CLEARINGHOUSE_PASSWORD": sandbox.password,
+        "PRIORAUTH_CLEARINGHOUSE_USAGE": "T",
+    }
+
+
+def _child_environment(
+    settings: Settings, channel: PayerChannel, sandbox_clearinghouse: bool = False
+) -> dict[str, str]:
     """Children share the resolved settings and run in dev, on the chosen payer channel."""
     from integrations.sandbox_payer.script import SANDBOX_PAYER_ID
 
     env = dict(os.environ)
+    if sandbox_clearinghouse:
+        env.update(clearinghouse_environment(settings))
+    env["PRIORAUTH_SANDBOX_CLEARINGHOUSE_PORT"] = str(settings.sandbox_clearinghouse_port)
     env["PRIORAUTH_ENVIRONMENT"] = "dev"
     env["PRIORAUTH_PAYER_CHANNEL"] = channel.value
     env["PRIORAUTH_SANDBOX_PAYER_PORT"] = str(settings.sandbox_payer_port)
@@ -153,6 +174,11 @@ def dev(
     temporal_ui_port: int = typer.Option(8233, help="Port of the Temporal web UI."),
     sandbox_payer: bool = typer.Option(
         True, help="Start the sandbox PAS payer and send cases to it."
+    ),
+    sandbox_clearinghouse: bool = typer.Option(
+        True,
+        help="Start the sandbox clearinghouse (X12 278) and send the cases of payers whose "
+        "directory line says `clearinghouse` to it.",
     ),
 ) -> None:
     """Run the Temporal dev server, the worker, the API and the sandbox payer until Ctrl-C."""
@@ -176,6 +202,10 @@ def dev(
     }
     if sandbox_payer:
         wanted[("127.0.0.1", settings.sandbox_payer_port)] = "PRIORAUTH_SANDBOX_PAYER_PORT"
+    if sandbox_clearinghouse:
+        wanted[("127.0.0.1", settings.sandbox_clearinghouse_port)] = (
+            "PRIORAUTH_SANDBOX_CLEARINGHOUSE_PORT"
+        )
     for (check_host, check_port), setting in wanted.items():
         if _port_open(check_host, check_port):
             typer.echo(
@@ -222,7 +252,7 @@ def dev(
         seed_payers(settings.resolved_database_url)
         api_url = f"http://{settings.api_host}:{settings.api_port}"
         sandbox_url = settings.sandbox_payer_url
-        env = _child_environment(settings, channel)
+        env = _child_environment(settings, channel, sandbox_clearinghouse)
         if sandbox_payer:
             payer = children.start(
                 "sandbox payer",
@@ -237,6 +267,26 @@ def dev(
                 env,
             )
             _wait_for_port("127.0.0.1", settings.sandbox_payer_port, payer, "the sandbox payer")
+        if sandbox_clearinghouse:
+            _, inbound = settings.clearinghouse_mailbox
+            clearinghouse = children.start(
+                "sandbox clearinghouse",
+                [
+                    *_priorauth(),
+                    "sandbox-clearinghouse",
+                    "--port",
+                    str(settings.sandbox_clearinghouse_port),
+                    "--inbound-dir",
+                    str(inbound),
+                ],
+                env,
+            )
+            _wait_for_port(
+                "127.0.0.1",
+                settings.sandbox_clearinghouse_port,
+                clearinghouse,
+                "the sandbox clearinghouse",
+            )
         children.start("worker", [*_priorauth(), "worker"], env)
         api_process = children.start("api", [*_priorauth(), "api"], env)
         _wait_for_port(settings.api_host, settings.api_port, api_process, "the API")
@@ -246,6 +296,12 @@ def dev(
             f"  Temporal UI      http://{host}:{temporal_ui_port}\n"
             f"  Temporal server  {host}:{port} (namespace {settings.temporal_namespace})\n"
             + (f"  Sandbox payer    {sandbox_url}  (Da Vinci PAS)\n" if sandbox_payer else "")
+            + (
+                f"  Clearinghouse    {settings.sandbox_clearinghouse_url}  (sandbox, X12 278 "
+                "over CAQH CORE; directory payers with channel `clearinghouse`)\n"
+                if sandbox_clearinghouse
+                else ""
+            )
             + f"  Payer channel    {channel.value}\n"
             + f"  Case store       {settings.resolved_database_url}\n"
             f"  Web workspace    {api_url}/  (sign in as one of the dev users below)\n"

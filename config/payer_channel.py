@@ -17,12 +17,21 @@ class PayerChannel(StrEnum):
     SANDBOX = "sandbox"
     # In-process: approves every line with an invented authorization number.
     SIMULATED = "simulated"
+    # X12 278 through a clearinghouse (CAQH CORE real-time SOAP at PRIORAUTH_CLEARINGHOUSE_URL).
+    CLEARINGHOUSE = "clearinghouse"
+    # The scripted clearinghouse `priorauth dev` starts on PRIORAUTH_SANDBOX_CLEARINGHOUSE_PORT.
+    SANDBOX_CLEARINGHOUSE = "sandbox-clearinghouse"
 
     @property
     def reaches_a_payer(self) -> bool:
         return self in PRODUCTION_CHANNELS
 
+    @property
+    def is_clearinghouse(self) -> bool:
+        """Sends X12 278 through a clearinghouse (the real one or the sandbox)."""
+        return self in (PayerChannel.CLEARINGHOUSE, PayerChannel.SANDBOX_CLEARINGHOUSE)
 
-PRODUCTION_CHANNELS = frozenset({PayerChannel.PAS})
+
+PRODUCTION_CHANNELS = frozenset({PayerChannel.PAS, PayerChannel.CLEARINGHOUSE})
 # Environments in which the channels that reach no payer may be chosen.
 NON_PRODUCTION_ENVIRONMENTS = frozenset({"dev", "test"})

@@ -63,7 +63,26 @@ def channel_problems(settings: Settings) -> list[str]:
             "PRIORAUTH_PAYER_CHANNEL=pas needs PRIORAUTH_PAS_BASE_URL (the payer's Da Vinci PAS "
             "endpoint)"
         ]
+    routed = channel is PayerChannel.PAS and settings.route_by_directory
+    if channel is PayerChannel.CLEARINGHOUSE or (routed and settings.clearinghouse_url):
+        return clearinghouse_problems(settings)
     return []
+
+
+def clearinghouse_problems(settings: Settings) -> list[str]:
+    """What the clearinghouse channel needs: its CORE endpoint and the envelope credentials."""
+    problems = []
+    if not settings.clearinghouse_url:
+        problems.append(
+            "the clearinghouse channel needs PRIORAUTH_CLEARINGHOUSE_URL (the clearinghouse's "
+            "CAQH CORE real-time endpoint)"
+        )
+    if not settings.clearinghouse_username or settings.clearinghouse_password is None:
+        problems.append(
+            "the clearinghouse channel needs PRIORAUTH_CLEARINGHOUSE_USERNAME and "
+            "PRIORAUTH_CLEARINGHOUSE_PASSWORD (the CORE envelope's UsernameToken)"
+        )
+    return problems
 
 
 def production_problems(settings: Settings, role: ServerRole) -> list[str]:

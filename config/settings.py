@@ -136,6 +136,26 @@ class Settings(BaseSettings):
     # Identifies priorauth to the payer (PAS subscription `org-identifier` filter).
     pas_submitter_id: str = "priorauth"
     sandbox_payer_port: int = 8100
+    # The clearinghouse channel (docs/clearinghouse.md): the CAQH CORE real-time endpoint, our
+    # ids in the envelope and the ISA (sender) and the clearinghouse's (receiver), the CORE
+    # UsernameToken credentials, TRN03 (1 + EIN or 9 + an assigned id), ISA15 usage (P or T).
+    clearinghouse_url: str | None = None
+    clearinghouse_submitter_id: str = "PRIORAUTH"
+    clearinghouse_receiver_id: str = "CLEARINGHOUSE"
+    clearinghouse_username: str | None = None
+    clearinghouse_password: SecretStr | None = None
+    clearinghouse_originator: str = "9PRIORAUTH"
+    clearinghouse_usage: Literal["P", "T"] = "P"
+    clearinghouse_timeout_seconds: float = Field(default=20.0, gt=0, le=120)
+    # The batch mailbox (an SFTP drop): 278 files out, 278 / 999 / TA1 files in, polled every
+    # interval by the worker (0 turns polling off). Default: under data_dir/clearinghouse/.
+    clearinghouse_outbound_dir: Path | None = None
+    clearinghouse_inbound_dir: Path | None = None
+    clearinghouse_poll_seconds: float = Field(default=2.0, ge=0)
+    # Route a payer's cases by its directory line (`channel.kind`): `clearinghouse` lines go to
+    # the clearinghouse channel, the others to PRIORAUTH_PAYER_CHANNEL (worker.gateway_for).
+    route_by_directory: bool = True
+    sandbox_clearinghouse_port: int = 8110
     # Regime assumed for PAS intake bundles (a PAS bundle does not say which rules govern).
     pas_default_regime: str = "medicare_advantage"
     # The worker's reconciler (runtime.reconcile): every stored case without a running
@@ -215,6 +235,18 @@ class Settings(BaseSettings):
     @property
     def sandbox_payer_url(self) -> str:
         return f"http://127.0.0.1:{self.sandbox_payer_port}"
+
+    @property
+    def sandbox_clearinghouse_url(self) -> str:
+        return f"http://127.0.0.1:{self.sandbox_clearinghouse_port}/core/realtime"
+
+    @property
+    def clearinghouse_mailbox(self) -> tuple[Path, Path]:
+        """(outbound, inbound) batch folders, resolved."""
+        base = self.data_dir / "clearinghouse"
+        outbound = self.clearinghouse_outbound_dir or base / "outbound"
+        inbound = self.clearinghouse_inbound_dir or base / "inbound"
+        return outbound.resolve(), inbound.resolve()
 
     @property
     def resolved_database_url(self) -> str:

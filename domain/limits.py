@@ -50,6 +50,10 @@ TIMEZONE = 64
 ELECTRONIC_PAYER_ID = 80
 NAIC_CODE = 5
 CODE_PATTERN = 16
+# The clearinghouse ledger (store.clearinghouse): an X12 trace number (TRN02 is 1-50
+# characters) and the short codes it keeps (submission kind, ledger state, 999 status).
+X12_TRACE = 50
+SHORT_CODE = 16
 # The largest number an INTEGER column holds (PostgreSQL's int4): counts a payer sends us.
 STORED_INT = 2**31 - 1
 

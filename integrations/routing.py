@@ -4,14 +4,19 @@ Da Vinci PAS has messages for requests, resubmissions and cancellations, but non
 those go to the payer as a signed letter by fax, mail or portal. `RoutingGateway` sends PAS kinds
 to the PAS gateway and appeals to an appeal channel; `ManualAppealChannel` is that channel in
 production (staff send the signed letter and record the payer's answer through the API).
+`DirectoryRoutingGateway` picks the requests channel per payer: a payer whose directory line
+says `channel.kind: clearinghouse` gets the X12 278 clearinghouse gateway, the others the
+default channel.
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from datetime import UTC, datetime
 
 from domain.case.vocabulary import SubmissionKind
+from domain.enums import Regime
 from domain.models import PayerDecision
 from domain.payer_gateway import (
     GatewayReceipt,
@@ -60,3 +65,37 @@ class RoutingGateway:
         if isinstance(self.requests, InquiringGateway):
             return await self.requests.inquire_decision(submission)
         raise InquiryUnsupportedError("the requests channel cannot be asked")
+
+
+CLEARINGHOUSE_KIND = "clearinghouse"
+
+
+class DirectoryRoutingGateway:
+    """Requests to the clearinghouse for payers whose directory line says so, else the default.
+
+    `channel_kind(payer_id, regime)` reads the payer directory (blocking: run in a thread); a
+    payer or line not in the directory goes to the default channel."""
+
+    def __init__(
+        self,
+        default: PayerGateway,
+        clearinghouse: PayerGateway,
+        channel_kind: Callable[[str, Regime], str | None],
+    ) -> None:
+        self.default = default
+        self.clearinghouse = clearinghouse
+        self.channel_kind = channel_kind
+
+    async def channel_for(self, submission: GatewaySubmission) -> PayerGateway:
+        coverage = submission.request.coverage
+        kind = await asyncio.to_thread(self.channel_kind, coverage.payer.payer_id, coverage.regime)
+        return self.clearinghouse if kind == CLEARINGHOUSE_KIND else self.default
+
+    async def submit(self, submission: GatewaySubmission) -> GatewayReceipt:
+        return await (await self.channel_for(submission)).submit(submission)
+
+    async def inquire_decision(self, submission: GatewaySubmission) -> PayerDecision | None:
+        channel = await self.channel_for(submission)
+        if isinstance(channel, InquiringGateway):
+            return await channel.inquire_decision(submission)
+        raise InquiryUnsupportedError("this payer's channel cannot be asked")

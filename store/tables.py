@@ -503,3 +503,55 @@ class DirectoryPaRuleRow(SQLModel, table=True):
     regime: str | None = Field(default=None, sa_type=String(32))
     state: str | None = Field(default=None, sa_type=String(2))
     note: str | None = Field(default=None, sa_type=Text)
+
+
+class ClearinghouseTraceRow(SQLModel, table=True):
+    """The clearinghouse trace ledger: one row per submission sent as an X12 278.
+
+    The trace number (TRN02, derived from the submission key) and the submission key are both
+    unique, so a submission never gets a second trace; the row id is the interchange and group
+    control number (ISA13 / GS06) of the 278, which a 999 or TA1 names. `decision` keeps the
+    last answer so a retried submit (a worker restart) hands it over again without resending.
+    """
+
+    __tablename__ = "clearinghouse_traces"
+    __table_args__ = (
+        UniqueConstraint("trace_number"),
+        UniqueConstraint("submission_key"),
+        Index(None, "case_id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    trace_number: str = Field(sa_type=String(limits.X12_TRACE))
+    submission_key: str = Field(sa_type=String(limits.IDEMPOTENCY_KEY))
+    case_id: str = Field(sa_type=String(limits.CASE_ID))
+    kind: str = Field(sa_type=String(limits.SHORT_CODE))
+    payer_id: str = Field(sa_type=String(limits.SHORT_TEXT))
+    state: str = Field(sa_type=String(limits.SHORT_CODE))
+    acknowledgment: str | None = Field(default=None, sa_type=String(limits.SHORT_CODE))
+    attempts: int = Field(default=0, sa_type=Integer)
+    created_at: datetime = Field(sa_type=UTCDateTime)
+    sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    updated_at: datetime = Field(sa_type=UTCDateTime)
+    decision: dict[str, Any] | None = Field(default=None, sa_type=JSON)
+    error: str | None = Field(default=None, sa_type=Text)
+
+
+class ClearinghouseUnmatchedRow(SQLModel, table=True):
+    """The review queue: a clearinghouse message no case could be matched to (or that needs a
+    person, such as a 999 rejecting a 278 after the submission was answered). Never applied to
+    a guessed case; a person resolves it."""
+
+    __tablename__ = "clearinghouse_unmatched"
+    __table_args__ = (Index(None, "resolved_at", "received_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    received_at: datetime = Field(sa_type=UTCDateTime)
+    source: str = Field(sa_type=Text)
+    kind: str = Field(sa_type=String(limits.SHORT_CODE))
+    trace_numbers: list[str] = Field(default_factory=list, sa_type=JSON)
+    case_id: str | None = Field(default=None, sa_type=String(limits.CASE_ID))
+    reason: str = Field(sa_type=Text)
+    payload: str = Field(sa_type=Text)
+    resolved_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    resolved_by: str | None = Field(default=None, sa_type=String(limits.AUDIT_ACTOR))

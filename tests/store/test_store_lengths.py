@@ -141,6 +141,9 @@ FILLERS: dict[tuple[str, str], list[Filler]] = {
     ("directory_pa_rules", "requirement"): [PaRequirementKind],
     ("directory_pa_rules", "regime"): [Regime],
     ("directory_pa_rules", "state"): [(PaRule, "state")],
+    ("clearinghouse_traces", "case_id"): [(Case, "case_id")],
+    ("clearinghouse_traces", "payer_id"): [(Payer, "payer_id")],
+    ("clearinghouse_unmatched", "case_id"): [(Case, "case_id")],
 }
 WIDER = {("audit_events", "actor")}
 # Columns only the engine writes, with values of a fixed shape.
@@ -163,6 +166,13 @@ ENGINE_MADE = {
     ("web_sessions", "token_hash"): "SHA-256 of the cookie token: 64 hex digits",
     ("web_sessions", "csrf_token"): "secrets.token_urlsafe(32): 43 characters",
     ("directory_payers", "updated_by"): "the editor's audit name (at most limits.AUDIT_ACTOR)",
+    ("clearinghouse_traces", "trace_number"): "PA plus 16 hex digits (trace_number_for)",
+    ("clearinghouse_traces", "submission_key"): "the workflow's submission key",
+    ("clearinghouse_traces", "kind"): "a SubmissionKind value",
+    ("clearinghouse_traces", "state"): "a TraceState value",
+    ("clearinghouse_traces", "acknowledgment"): "a 999 / TA1 status code",
+    ("clearinghouse_unmatched", "kind"): "278, 999, TA1 or unreadable",
+    ("clearinghouse_unmatched", "resolved_by"): "the resolver's audit name (limits.AUDIT_ACTOR)",
 }
 
 

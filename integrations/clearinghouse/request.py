@@ -1,0 +1,59 @@
+"""The 278 request interchange of one submission, as the clearinghouse channel sends it (real
+time or batch): trace number and control numbers from the ledger row, certification type by
+submission kind (I request, 3 cancel)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from domain.case.vocabulary import SubmissionKind
+from domain.clearinghouse_ledger import TraceEntry
+from domain.payer_gateway import GatewaySubmission
+from integrations.clearinghouse.errors import ClearinghouseRejectedError
+from integrations.x12 import ControlNumbers, Party, X12ValidationError, build_278_request
+
+CERTIFICATION_TYPES = {
+    SubmissionKind.INITIAL: "I",
+    SubmissionKind.RESUBMISSION: "I",
+    SubmissionKind.CANCEL: "3",
+}
+
+
+@dataclass(frozen=True)
+class Trading:
+    """Who we are to the clearinghouse: ISA/GS sender and receiver, TRN03, ISA15 usage."""
+
+    sender_id: str
+    receiver_id: str
+    originator: str = "9PRIORAUTH"
+    usage: str = "P"
+
+
+def build_submission_278(
+    submission: GatewaySubmission, entry: TraceEntry, trading: Trading, now: datetime
+) -> str:
+    """The 278 for `submission` under the ledger row's trace and control numbers; a case that
+    cannot make a valid 278 (or an appeal, which has no 278) is a `ClearinghouseRejectedError`."""
+    certification = CERTIFICATION_TYPES.get(submission.kind)
+    if certification is None:
+        raise ClearinghouseRejectedError(
+            f"an X12 278 cannot carry a {submission.kind.value} submission; appeals go to the "
+            "payer by letter, fax or portal"
+        )
+    try:
+        return build_278_request(
+            submission.request,
+            sender=Party(trading.sender_id),
+            receiver=Party(trading.receiver_id),
+            controls=ControlNumbers(entry.control_number, entry.control_number),
+            trace=entry.trace_number,
+            now=now,
+            originator=trading.originator,
+            certification_type=certification,
+            usage=trading.usage,
+        )
+    except X12ValidationError as exc:
+        raise ClearinghouseRejectedError(
+            f"the case cannot make a valid X12 278: {exc.located()}"
+        ) from None
