@@ -12,7 +12,7 @@ import asyncio
 import signal
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import structlog
@@ -52,15 +52,11 @@ WORKFLOWS: list[type] = [PriorAuthWorkflow, AppealWorkflow]
 # case would cost the worker about as much CPU as a whole bare workflow (docs/workflows.md,
 # "Sandbox"). They hold no module state and are checked by the determinism lint, the replay of
 # committed histories and the tests, which run them under `STRICT_WORKFLOW_RUNNER`.
-# The holiday calendar passes through too (with `holidays` and `dateutil`): a denial at a payer
-# whose peer-to-peer window counts business days asks it inside the workflow, and `holidays`
-# reads its translation catalogue (gettext, locale) and the clock (dateutil) when it builds a
-# year, which the sandbox forbids; `warm_holiday_calendars` builds the years a workflow asks for
-# before the worker starts, so the workflow only reads the cache. Pure: a year's days are fixed.
+# Nothing that reads the holiday calendar runs in a workflow: `holidays` reads its translation
+# catalogue and the clock when it builds a year, which the sandbox forbids; clocks come from the
+# deadline activities.
 WORKFLOW_RUNNER = SandboxedWorkflowRunner(
-    restrictions=SandboxRestrictions.default.with_passthrough_modules(
-        "workflows", "domain.deadlines.calendars", "holidays", "dateutil"
-    )
+    restrictions=SandboxRestrictions.default.with_passthrough_modules("workflows")
 )
 # Tests: the workflow modules run in the sandbox (re-imported per run, every call checked); only
 # `domain` (pure), the activities' models and method references and the workflows' pure
@@ -70,17 +66,6 @@ STRICT_WORKFLOW_RUNNER = SandboxedWorkflowRunner(
         "domain", "activities", "workflows.models", "workflows.constants"
     )
 )
-
-
-def warm_holiday_calendars(years_ahead: int = 3) -> None:
-    """Build every holiday calendar's sets from last year to `years_ahead` years on (outside
-    the workflow sandbox; see WORKFLOW_RUNNER)."""
-    from domain.deadlines.calendars import HolidayCalendar, holiday_dates
-
-    this_year = datetime.now(UTC).year
-    for calendar in HolidayCalendar:
-        for year in range(this_year - 1, this_year + years_ahead + 1):
-            holiday_dates(calendar, year)
 
 
 class TemporalDecisionSink:
@@ -206,7 +191,6 @@ def make_worker(
         renderer = LettersPackageRenderer()
     if gateway is None:
         gateway = SimulatedPayer(TemporalDecisionSink(client))
-    warm_holiday_calendars()
     return Worker(
         client,
         task_queue=task_queue,

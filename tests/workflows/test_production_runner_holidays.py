@@ -1,7 +1,8 @@
 """The worker's production sandbox (`worker.WORKFLOW_RUNNER`, which re-imports the domain in the
 sandbox) can deny a case at a payer whose peer-to-peer window counts business days: the
-holiday calendar is built before the worker starts, not inside the workflow (where `holidays`
-would read the clock and its translation catalogue, which the sandbox forbids)."""
+window's end comes from the deadline activity, so the holiday calendar is never built inside
+the workflow (where `holidays` would read the clock and its translation catalogue, which the
+sandbox forbids)."""
 
 from __future__ import annotations
 
@@ -56,8 +57,8 @@ async def test_a_business_day_window_opens_under_the_production_sandbox(
         )
         try:
             await wait_phase(handle, Phase.AWAIT_DECISION)
-            # Without the calendar built beforehand the workflow task fails and is retried
-            # for ever: the update never completes.
+            # A calendar built inside the workflow would fail the workflow task, retried for
+            # ever: the update would never complete.
             await asyncio.wait_for(
                 handle.execute_update(
                     PriorAuthWorkflow.record_payer_decision, decision("d-deny", deny(), at=now)
