@@ -74,6 +74,9 @@ async def escalate(escalation: EscalationInput) -> None:
     )
 
 
+REFUSAL_TEXT = 400  # the refusal's words kept on the case (a timeline summary, a task title)
+
+
 async def compute_deadline(query: DeadlineQuery) -> DeadlineResult | None:
     """The deadline engine's answer (a local activity), or None when no rule applies."""
     try:
@@ -101,7 +104,8 @@ async def peer_to_peer_due(question: WindowQuestion) -> datetime:
 
 
 async def submit(submission: SubmitInput) -> SubmitResult | str:
-    """Submit through the payer gateway: the receipt, or the type of the payer's refusal."""
+    """Submit through the payer gateway: the receipt, or the payer's refusal as its type and
+    the gateway's words (a 999 or AAA rejection names its segment, element and reason)."""
     try:
         return await workflow.execute_activity_method(
             PayerActivities.submit_to_payer,
@@ -113,7 +117,9 @@ async def submit(submission: SubmitInput) -> SubmitResult | str:
         kind = business_error_type(exc)
         if kind is None:
             raise
-        return kind
+        cause = exc.cause
+        detail = cause.message if isinstance(cause, ApplicationError) else ""
+        return f"{kind}: {detail[:REFUSAL_TEXT]}" if detail else kind
 
 
 async def inquire(inquiry: InquireInput) -> PayerDecision | None:

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from domain import limits
 from domain.case.read_model import Appeal
 from domain.case.state import CaseState
 from domain.case.transition import TaskClosure, TaskSpec, Transition
@@ -122,6 +123,11 @@ def deadline_unknown(
     )
 
 
+def shortened(title: str, longest: int = limits.TASK_TITLE) -> str:
+    """A task title within its column: cut with an ellipsis when longer."""
+    return title if len(title) <= longest else title[: longest - 1] + "…"
+
+
 def payer_rejected(
     stamp: Stamp,
     kind: SubmissionKind,
@@ -140,7 +146,7 @@ def payer_rejected(
         tasks=[
             stamp.task(
                 TaskKind.PAYER_REJECTED,
-                f"Payer rejected the {kind.value} submission: fix and resubmit",
+                shortened(f"Payer rejected the {kind.value} submission: fix, resubmit ({error})"),
                 queue=TaskQueue.UR,
                 priority=Priority.HIGH,
             )

@@ -170,6 +170,28 @@ async def _run(stack: Stack, engine: Engine, folders: BatchFolders) -> None:
     assert resolved.status_code == 200 and resolved.json()["resolved_by"]
     assert (await stack.get("/api/v1/clearinghouse/unmatched", "ur_staff")).json() == []
 
+    # A 999 rejection and an AAA rejection are errors on the case that say what to correct.
+    for member_id, words in (
+        ("W-REJECT999-2", ("999 rejects", "segment", "element")),
+        ("W-AAA-3", ("rejected the 278 request", "reject reason")),
+    ):
+        body = request_body()
+        body["member"]["member_id"] = member_id
+        refused = await stack.post("/api/v1/cases", body)
+        assert refused.status_code == 201, refused.text
+        refused_id = refused.json()["case_id"]
+        rejected = await stack.eventually(
+            lambda refused_id=refused_id: stack.get(f"/api/v1/cases/{refused_id}/timeline"),
+            lambda r: any(e["action"] == "payer_rejected" for e in r.json()["events"]),
+            30,
+        )
+        (event,) = [e for e in rejected.json()["events"] if e["action"] == "payer_rejected"]
+        for word in words:
+            assert word in event["summary"], event["summary"]
+        detail = await stack.case(refused_id)
+        (task,) = [t for t in detail["tasks"] if t["kind"] == "payer_rejected"]
+        assert words[0] in task["title"] and len(task["title"]) <= 200
+
 
 def _appeals(detail: dict[str, Any]) -> list[dict[str, Any]]:
     appeals: list[dict[str, Any]] = detail.get("appeals") or []
