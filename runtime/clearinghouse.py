@@ -69,6 +69,7 @@ def clearinghouse_gateway(
         password=password,
         sink=sink,
         timeout=settings.clearinghouse_timeout_seconds,
+        x12_payer_id=directory_x12_payer_id(engine),
     )
 
 
@@ -81,6 +82,17 @@ def directory_channel(engine: Engine) -> Callable[[str, Regime], str | None]:
         return None if line is None else line.channel.kind
 
     return channel_kind
+
+
+def directory_x12_payer_id(engine: Engine) -> Callable[[str, Regime], str | None]:
+    """The directory's X12 payer id for a payer's line (None: none recorded)."""
+
+    def x12_payer_id(payer_id: str, regime: Regime) -> str | None:
+        with read_session(engine) as session:
+            line = payer_directory.line_of_business(session, payer_id, regime)
+        return None if line is None else line.x12_payer_id
+
+    return x12_payer_id
 
 
 def stored_request(engine: Engine) -> Callable[[str], PriorAuthRequest | None]:

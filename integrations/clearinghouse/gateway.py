@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING
 import httpx
 
 from domain.clearinghouse_ledger import ANSWERED, TraceEntry, TraceLedger, TraceState
+from domain.enums import Regime
 from domain.models import PayerDecision
 from domain.payer_gateway import DecisionSink, GatewayReceipt, GatewaySubmission, PayerGateway
 from integrations.clearinghouse.answers import Answer, read_answer
@@ -70,8 +71,11 @@ class ClearinghouseGateway:
         client: httpx.AsyncClient | None = None,
         timeout: float = DEFAULT_TIMEOUT_SECONDS,
         clock: Callable[[], datetime] = _utcnow,
+        x12_payer_id: Callable[[str, Regime], str | None] | None = None,
     ) -> None:
         self.url = url
+        # The payer directory's X12 payer id of a payer's line (NM1*X3), when it has one.
+        self.x12_payer_id = x12_payer_id
         self.ledger = ledger
         self.trading = trading
         self.username = username
@@ -107,8 +111,16 @@ class ClearinghouseGateway:
         if entry.state in ANSWERED:
             await self._deliver(entry.case_id, entry.decision)
             return self._receipt(entry, duplicate=True)
+        coverage = submission.request.coverage
+        payer_id = None
+        if self.x12_payer_id is not None:
+            payer_id = await asyncio.to_thread(
+                self.x12_payer_id, coverage.payer.payer_id, coverage.regime
+            )
         try:
-            x12 = build_submission_278(submission, entry, self.trading, self.clock())
+            x12 = build_submission_278(
+                submission, entry, self.trading, self.clock(), payer_id=payer_id
+            )
         except ClearinghouseRejectedError as exc:
             await self._record(entry, Answer(TraceState.REJECTED, "278", error=str(exc)))
             raise

@@ -31,19 +31,30 @@ class Trading:
 
 
 def build_submission_278(
-    submission: GatewaySubmission, entry: TraceEntry, trading: Trading, now: datetime
+    submission: GatewaySubmission,
+    entry: TraceEntry,
+    trading: Trading,
+    now: datetime,
+    *,
+    payer_id: str | None = None,
 ) -> str:
     """The 278 for `submission` under the ledger row's trace and control numbers; a case that
-    cannot make a valid 278 (or an appeal, which has no 278) is a `ClearinghouseRejectedError`."""
+    cannot make a valid 278 (or an appeal, which has no 278) is a `ClearinghouseRejectedError`.
+    `payer_id`: the payer's X12 id (payer directory) when it differs from the request's."""
     certification = CERTIFICATION_TYPES.get(submission.kind)
     if certification is None:
         raise ClearinghouseRejectedError(
             f"an X12 278 cannot carry a {submission.kind.value} submission; appeals go to the "
             "payer by letter, fax or portal"
         )
+    request = submission.request
+    if payer_id:
+        payer = request.coverage.payer.model_copy(update={"payer_id": payer_id})
+        coverage = request.coverage.model_copy(update={"payer": payer})
+        request = request.model_copy(update={"coverage": coverage})
     try:
         return build_278_request(
-            submission.request,
+            request,
             sender=Party(trading.sender_id),
             receiver=Party(trading.receiver_id),
             controls=ControlNumbers(entry.control_number, entry.control_number),
