@@ -8,7 +8,8 @@ records the decision through the case's own routes.
 
 `GET /api/v1/clearinghouse/cases/{case_id}/traces` shows staff what the ledger knows of a case's
 278s: trace number, state, the 999 status and the rejection naming segment and element (the
-case's timeline says only that the payer rejected the submission).
+case's timeline quotes the rejection too). The web workspace shows the queue at
+`/clearinghouse/review`.
 """
 
 from __future__ import annotations

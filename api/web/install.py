@@ -10,6 +10,7 @@ from fastapi.staticfiles import StaticFiles
 
 from api.web.routes import (
     case_page,
+    clearinghouse_review,
     deadline_tool,
     escalations,
     new_case,
@@ -23,7 +24,16 @@ from config.settings import Settings
 
 STATIC_PATH = "/static/web"
 # /cases/new before /cases/{case_id}: registration order is matching order.
-PAGES = (sign_in, work, new_case, case_page, escalations, deadline_tool, payer_performance)
+PAGES = (
+    sign_in,
+    work,
+    new_case,
+    case_page,
+    escalations,
+    deadline_tool,
+    payer_performance,
+    clearinghouse_review,
+)
 
 
 def install_web(app: FastAPI, settings: Settings) -> None:

@@ -7,7 +7,9 @@ journeys against a whole running stack are in tests/web/test_web_journeys.py.
 
 from __future__ import annotations
 
+import asyncio
 import re
+import socket
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,6 +17,7 @@ from typing import Any
 
 import httpx
 import pytest
+import uvicorn
 from sqlalchemy import Engine
 
 from api.app import create_app
@@ -107,3 +110,31 @@ async def second_browser(web_app: Any) -> AsyncIterator[Browser]:
         transport=httpx.ASGITransport(app=web_app), base_url="http://priorauth"
     ) as http:
         yield Browser(http)
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+@pytest.fixture
+async def served(engine: Engine, database_url: str, tmp_path: Path) -> AsyncIterator[str]:
+    """The app served by uvicorn in this process on a free local port, over this test's store
+    (no Temporal: for pages that read the store only, in a real browser)."""
+    app = create_app(web_settings(database_url, tmp_path), engine=engine, temporal_client=None)
+    port = _free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    task = asyncio.create_task(server.serve())
+    # uvicorn.Server says it is listening by a flag only, no event to wait on.
+    for _ in range(200):
+        if server.started or task.done():
+            break
+        await asyncio.sleep(0.05)
+    assert server.started, "uvicorn did not start"
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        await task
