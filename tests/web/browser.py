@@ -91,3 +91,11 @@ async def look(page: Page, folder: str, name: str) -> None:
     await screenshot(page, folder, name)
     problems = await accessibility_problems(page)
     assert problems == [], f"{name}: {problems}"
+
+
+async def sign_in(page: Page, base_url: str, username: str, password: str) -> None:
+    """Sign in through the page, as a person would."""
+    await page.goto(f"{base_url}/login")
+    await page.get_by_label("User name").fill(username)
+    await page.get_by_label("Password").fill(password)
+    await page.get_by_role("button", name="Sign in").click()

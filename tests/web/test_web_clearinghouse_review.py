@@ -11,7 +11,7 @@ from sqlalchemy import Engine
 from store import clearinghouse
 from store.database import read_session, transaction
 from store.types import utcnow
-from tests.web.browser import Chromium, look
+from tests.web.browser import Chromium, look, sign_in
 from tests.web.conftest import PASSWORD, Browser, add_person
 
 SECRET_TEXT = "NM1*IL*1*SAMPLE*MARIA"  # stands for PHI in the message's X12
@@ -81,10 +81,7 @@ async def test_the_queue_in_a_browser(engine: Engine, database_url: str, served:
     await chromium.start()
     try:
         page = await chromium.new_page()
-        await page.goto(f"{served}/login")
-        await page.get_by_label("User name").fill("uri")
-        await page.get_by_label("Password").fill(PASSWORD)
-        await page.get_by_role("button", name="Sign in").click()
+        await sign_in(page, served, "uri", PASSWORD)
         await page.get_by_role("link", name="Clearinghouse review").click()
         folder = "postgresql" if database_url.startswith("postgresql") else "sqlite"
         await look(page, folder, "clearinghouse-review")  # screenshot and axe

@@ -10,7 +10,7 @@ from playwright.async_api import expect
 from sqlalchemy import Engine
 
 from tests.store.payer_history import build
-from tests.web.browser import Chromium, look
+from tests.web.browser import Chromium, look, sign_in
 from tests.web.conftest import PASSWORD, add_person
 
 
@@ -21,10 +21,7 @@ async def test_the_page_in_a_browser(engine: Engine, database_url: str, served: 
     await chromium.start()
     try:
         page = await chromium.new_page()
-        await page.goto(f"{served}/login")
-        await page.get_by_label("User name").fill("uri")
-        await page.get_by_label("Password").fill(PASSWORD)
-        await page.get_by_role("button", name="Sign in").click()
+        await sign_in(page, served, "uri", PASSWORD)
         await page.get_by_role("link", name="Payer performance").click()
         await expect(page.get_by_role("heading", name="Payer performance")).to_be_visible()
         await page.get_by_label("From", exact=True).fill("2026-01-01")
