@@ -42,6 +42,7 @@ from domain.case.facts import CaseFacts, CaseOptions
 from domain.case.messages import PayerDecisionInput, PayerExtensionInput
 from domain.case.views import AppealView, CaseView
 from domain.models import PriorAuthRequest
+from domain.peer_to_peer import PeerToPeerWindow
 from store import appeals as store_appeals
 from store import cases as store_cases
 from store import contacts as store_contacts
@@ -157,7 +158,7 @@ async def open_case(
     facts = workflow_facts(case_id, request, received_at, assignee)
     team = case_team(actor, team)
 
-    def create(session: Session) -> tuple[CaseSummary, bool]:
+    def create(session: Session) -> tuple[CaseSummary, bool, PeerToPeerWindow | None]:
         try:
             store_cases.get_case_summary(session=session, case_id=case_id)
             existed = True
@@ -187,13 +188,16 @@ async def open_case(
                 case_id=case_id,
                 details={"channel": source.channel},
             )
-        return store_cases.get_case_summary(session=session, case_id=case_id), not existed
+        # The payer's peer-to-peer policy goes with the workflow's facts (read once, here).
+        window = directory.peer_to_peer_window(session, facts.payer_id, facts.regime)
+        summary = store_cases.get_case_summary(session=session, case_id=case_id)
+        return summary, not existed, window
 
-    summary, created = await write(engine, create)
+    summary, created, window = await write(engine, create)
     if (summary.received_at, summary.assignee) != (received_at, assignee):
         # A replay of a stored case: its workflow starts from what was stored.
         facts = workflow_facts(case_id, request, summary.received_at, summary.assignee)
-    facts = await with_directory(engine, facts)
+    facts = facts.model_copy(update={"peer_to_peer_window": window})
     try:
         await start_case(
             client,
@@ -220,15 +224,6 @@ async def open_case(
         status=summary.status.value,
         created=created,
     )
-
-
-async def with_directory(engine: Engine, facts: CaseFacts) -> CaseFacts:
-    """The facts with what the payer directory says of the case's payer (its peer-to-peer
-    window), so the workflow keeps the payer's policy from the start."""
-    window = await read(
-        engine, lambda s: directory.peer_to_peer_window(s, facts.payer_id, facts.regime)
-    )
-    return facts.model_copy(update={"peer_to_peer_window": window})
 
 
 def workflow_facts(

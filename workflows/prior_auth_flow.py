@@ -417,7 +417,7 @@ class PriorAuthCase:
             # it closes closed; its waiting loop wakes to that (as the histories record).
             self._show(payer.deciding_state(before, input, now))
         window = await self._ask(question)
-        peer_to_peer = payer.peer_to_peer_question(before, self._facts, input)
+        peer_to_peer = payer.peer_to_peer_question(before, self._facts, input, question)
         peer_to_peer_due = None
         if peer_to_peer is not None:
             peer_to_peer_due = await calls.peer_to_peer_due(peer_to_peer)

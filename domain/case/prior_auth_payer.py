@@ -231,14 +231,16 @@ def on_payer_decision(
 
 
 def peer_to_peer_question(
-    state: CaseState, facts: CaseFacts, message: PayerDecisionInput
+    state: CaseState,
+    facts: CaseFacts,
+    message: PayerDecisionInput,
+    appeal_window: DeadlineQuery | None,
 ) -> WindowQuestion | None:
-    """When the decision is a denial at a payer with a peer-to-peer window (and none was asked
-    for yet): the question of the window's end, for the deadline activity."""
+    """When the decision is a denial (it opens an appeal window: `appeal_window` is the
+    `appeal_window_query` answer) at a payer with a peer-to-peer window, none asked for yet:
+    the question of the window's end, for the deadline activity."""
     window = facts.peer_to_peer_window
-    if window is None or state.peer_to_peer_requested:
-        return None
-    if appeal_window_query(state, facts, message) is None:  # the decision is no denial
+    if window is None or state.peer_to_peer_requested or appeal_window is None:
         return None
     decision = message.decision
     return WindowQuestion(

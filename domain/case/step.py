@@ -12,7 +12,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from domain import limits
 from domain.case.read_model import Appeal
 from domain.case.state import CaseState
 from domain.case.transition import TaskClosure, TaskSpec, Transition
@@ -123,11 +122,6 @@ def deadline_unknown(
     )
 
 
-def shortened(title: str, longest: int = limits.TASK_TITLE) -> str:
-    """A task title within its column: cut with an ellipsis when longer."""
-    return title if len(title) <= longest else title[: longest - 1] + "…"
-
-
 def payer_rejected(
     stamp: Stamp,
     kind: SubmissionKind,
@@ -146,7 +140,7 @@ def payer_rejected(
         tasks=[
             stamp.task(
                 TaskKind.PAYER_REJECTED,
-                shortened(f"Payer rejected the {kind.value} submission: fix, resubmit ({error})"),
+                f"Payer rejected the {kind.value} submission: fix, resubmit ({error})",
                 queue=TaskQueue.UR,
                 priority=Priority.HIGH,
             )

@@ -34,8 +34,7 @@ from domain.clearinghouse_ledger import ANSWERED, TraceEntry, TraceLedger, Trace
 from domain.models import PriorAuthRequest
 from domain.payer_gateway import DecisionSink, GatewayReceipt, GatewaySubmission, PayerGateway
 from integrations.clearinghouse.answers import Answer, acknowledgment_answer, read_answer
-from integrations.clearinghouse.errors import ClearinghouseRejectedError
-from integrations.clearinghouse.request import Trading, build_submission_278
+from integrations.clearinghouse.request import Trading, build_submission_278, reserve_trace
 from integrations.x12 import Acknowledgment, X12Error, X12RejectedError, parse_any
 
 log = structlog.stdlib.get_logger("priorauth.clearinghouse")
@@ -117,16 +116,7 @@ class BatchGateway:
         self.clock = clock
 
     async def submit(self, submission: GatewaySubmission) -> GatewayReceipt:
-        entry = await asyncio.to_thread(
-            self.ledger.reserve,
-            submission_key=submission.submission_key,
-            case_id=submission.case_id,
-            kind=submission.kind.value,
-            payer_id=submission.request.coverage.payer.payer_id,
-            now=self.clock(),
-        )
-        if entry.state is TraceState.REJECTED:
-            raise ClearinghouseRejectedError(entry.error or "the clearinghouse rejected the 278")
+        entry = await reserve_trace(self.ledger, submission, self.clock())
         duplicate = entry.state in ANSWERED
         if not duplicate:
             x12 = build_submission_278(submission, entry, self.trading, self.clock())

@@ -44,7 +44,7 @@ from integrations.clearinghouse.core_envelope import (
     soap,
 )
 from integrations.clearinghouse.errors import ClearinghouseError, ClearinghouseRejectedError
-from integrations.clearinghouse.request import Trading, build_submission_278
+from integrations.clearinghouse.request import Trading, build_submission_278, reserve_trace
 from integrations.x12 import X12Error, X12TraceMismatchError
 
 SOAP_CONTENT_TYPE = "application/soap+xml; charset=utf-8"
@@ -98,16 +98,7 @@ class ClearinghouseGateway:
             self._client = None
 
     async def submit(self, submission: GatewaySubmission) -> GatewayReceipt:
-        entry = await asyncio.to_thread(
-            self.ledger.reserve,
-            submission_key=submission.submission_key,
-            case_id=submission.case_id,
-            kind=submission.kind.value,
-            payer_id=submission.request.coverage.payer.payer_id,
-            now=self.clock(),
-        )
-        if entry.state is TraceState.REJECTED:
-            raise ClearinghouseRejectedError(entry.error or "the clearinghouse rejected the 278")
+        entry = await reserve_trace(self.ledger, submission, self.clock())
         if entry.state in ANSWERED:
             await self._deliver(entry.case_id, entry.decision)
             return self._receipt(entry, duplicate=True)

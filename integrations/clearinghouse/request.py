@@ -4,11 +4,12 @@ submission kind (I request, 3 cancel)."""
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from datetime import datetime
 
 from domain.case.vocabulary import SubmissionKind
-from domain.clearinghouse_ledger import TraceEntry
+from domain.clearinghouse_ledger import TraceEntry, TraceLedger, TraceState
 from domain.payer_gateway import GatewaySubmission
 from integrations.clearinghouse.errors import ClearinghouseRejectedError
 from integrations.x12 import ControlNumbers, Party, X12ValidationError, build_278_request
@@ -28,6 +29,24 @@ class Trading:
     receiver_id: str
     originator: str = "9PRIORAUTH"
     usage: str = "P"
+
+
+async def reserve_trace(
+    ledger: TraceLedger, submission: GatewaySubmission, now: datetime
+) -> TraceEntry:
+    """The ledger row of `submission` (its trace number, kept across restarts); a submission
+    the clearinghouse rejected already is a `ClearinghouseRejectedError` again, not resent."""
+    entry = await asyncio.to_thread(
+        ledger.reserve,
+        submission_key=submission.submission_key,
+        case_id=submission.case_id,
+        kind=submission.kind.value,
+        payer_id=submission.request.coverage.payer.payer_id,
+        now=now,
+    )
+    if entry.state is TraceState.REJECTED:
+        raise ClearinghouseRejectedError(entry.error or "the clearinghouse rejected the 278")
+    return entry
 
 
 def build_submission_278(

@@ -152,8 +152,9 @@ class Driver:
         problem = decision_problem(self.state, message)
         if problem is not None:
             return problem
-        window = self.ask(payer.appeal_window_query(self.state, self.facts, message))
-        peer_to_peer = payer.peer_to_peer_question(self.state, self.facts, message)
+        question = payer.appeal_window_query(self.state, self.facts, message)
+        window = self.ask(question)
+        peer_to_peer = payer.peer_to_peer_question(self.state, self.facts, message, question)
         self.apply(
             payer.on_payer_decision(
                 self.state,
